@@ -1,0 +1,114 @@
+//! Direct, imported and indirect calls, and calls to runtime libcalls.
+
+use crate::compile::translator::{readonly, trap_codes, trusted, wasm_signature, FuncTranslator};
+use crate::error::Result;
+use crate::vm::libcalls::Libcall;
+use cranelift_codegen::ir::{
+    condcodes::IntCC,
+    types::{I32, I64},
+    InstBuilder, Value,
+};
+use cranelift_module::Module as _;
+use wasmparser::Operator;
+
+impl FuncTranslator<'_, '_> {
+    pub(crate) fn translate_call(&mut self, op: &Operator<'_>) -> Result<bool> {
+        match op {
+            Operator::Call { function_index } => self.call_function(*function_index)?,
+            Operator::CallIndirect {
+                type_index,
+                table_index,
+            } => self.call_indirect(*type_index, *table_index)?,
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    fn call_function(&mut self, index: u32) -> Result<()> {
+        let info = self.env.info;
+        let num_params = info.func_type(index).params().len();
+        let args = self.pop_n(num_params);
+        let call = if index < info.num_imported_funcs {
+            // Imports are called through their VMFuncRef slot in the vmctx.
+            let offset = self.env.offsets.funcref(index);
+            let code = self.load_vmctx_ptr(offset, readonly());
+            let callee_vmctx = self.load_vmctx_ptr(offset + 8, readonly());
+            let sig = self.signature_ref(info.functions[index as usize])?;
+            let mut full = vec![callee_vmctx, self.vmctx];
+            full.extend(args);
+            self.b.ins().call_indirect(sig, code, &full)
+        } else {
+            let func_ref = self.direct_func_ref(index);
+            let mut full = vec![self.vmctx, self.vmctx];
+            full.extend(args);
+            self.b.ins().call(func_ref, &full)
+        };
+        let results = self.b.inst_results(call).to_vec();
+        self.stack.extend(results);
+        Ok(())
+    }
+
+    fn call_indirect(&mut self, type_index: u32, table: u32) -> Result<()> {
+        let index = self.pop();
+        let num_params = self.env.info.types[type_index as usize].params().len();
+        let args = self.pop_n(num_params);
+        let addr = self.table_element_address(table, index, trap_codes::UNDEFINED_ELEMENT);
+        let funcref = self.b.ins().load(I64, trusted(), addr, 0);
+        self.b
+            .ins()
+            .trapz(funcref, trap_codes::UNINITIALIZED_ELEMENT);
+        let type_id = self.b.ins().load(I32, trusted(), funcref, 16);
+        let expected = i64::from(self.env.sig_ids[type_index as usize]);
+        let mismatch = self.b.ins().icmp_imm_u(IntCC::NotEqual, type_id, expected);
+        self.b.ins().trapnz(mismatch, trap_codes::BAD_SIGNATURE);
+        let code = self.b.ins().load(I64, trusted(), funcref, 0);
+        let callee_vmctx = self.b.ins().load(I64, trusted(), funcref, 8);
+        let sig = self.signature_ref(type_index)?;
+        let mut full = vec![callee_vmctx, self.vmctx];
+        full.extend(args);
+        let call = self.b.ins().call_indirect(sig, code, &full);
+        let results = self.b.inst_results(call).to_vec();
+        self.stack.extend(results);
+        Ok(())
+    }
+
+    fn signature_ref(&mut self, type_index: u32) -> Result<cranelift_codegen::ir::SigRef> {
+        if let Some(sig) = self.sig_refs.get(&type_index) {
+            return Ok(*sig);
+        }
+        let sig = wasm_signature(
+            &self.env.info.types[type_index as usize],
+            self.env.call_conv,
+        )?;
+        let sig_ref = self.b.import_signature(sig);
+        self.sig_refs.insert(type_index, sig_ref);
+        Ok(sig_ref)
+    }
+
+    fn direct_func_ref(&mut self, index: u32) -> cranelift_codegen::ir::FuncRef {
+        if let Some(f) = self.func_refs.get(&index) {
+            return *f;
+        }
+        let id = self.env.func_ids[(index - self.env.info.num_imported_funcs) as usize];
+        let f = self.jit.declare_func_in_func(id, self.b.func);
+        self.func_refs.insert(index, f);
+        f
+    }
+
+    /// Calls a runtime libcall with the vmctx prepended; returns its results.
+    pub(crate) fn call_libcall(&mut self, libcall: Libcall, args: &[Value]) -> Vec<Value> {
+        let f = match self.libcall_refs.get(&libcall) {
+            Some(f) => *f,
+            None => {
+                let id = self.env.libcall_ids[libcall as usize];
+                let f = self.jit.declare_func_in_func(id, self.b.func);
+                self.libcall_refs.insert(libcall, f);
+                f
+            }
+        };
+        let mut full = vec![self.vmctx];
+        full.extend_from_slice(args);
+        let call = self.b.ins().call(f, &full);
+        self.b.inst_results(call).to_vec()
+    }
+}

@@ -1,0 +1,149 @@
+//! Signature-specific glue between the host and wasm code, compiled once per
+//! signature per engine:
+//! - an *entry trampoline* `extern "C" fn(code, callee_vmctx, caller_vmctx, values)`
+//!   loads arguments from a `ValRaw` array, calls wasm, stores the results back;
+//! - a *host stub* in the wasm calling convention spills its arguments to a
+//!   stack array and calls the host dispatcher `fn(host_ctx, caller_vmctx, values)`
+//!   whose address is the first field of the host context.
+
+use crate::compile::translator::{ir_type, trusted, wasm_signature};
+use crate::compile::JitCode;
+use crate::error::{Error, Result};
+use crate::types::FuncType;
+use cranelift_codegen::ir::{
+    types::I64, AbiParam, InstBuilder, StackSlotData, StackSlotKind, UserFuncName,
+};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use cranelift_jit::JITModule;
+use cranelift_module::Module as _;
+
+const SLOT: i32 = 16;
+
+/// Which kind of trampoline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum TrampolineKind {
+    Entry,
+    HostStub,
+}
+
+/// The engine's trampolines, compiled on demand into one JIT module.
+pub(crate) struct Trampolines {
+    jit: JitCode,
+    cache: hashbrown::HashMap<(TrampolineKind, u32), usize>,
+}
+
+impl Trampolines {
+    pub fn new(isa: cranelift_codegen::isa::OwnedTargetIsa) -> Self {
+        Trampolines {
+            jit: JitCode(Some(crate::compile::new_jit(isa))),
+            cache: hashbrown::HashMap::new(),
+        }
+    }
+
+    /// The trampoline of `kind` for signature `sig_id` (of type `ty`).
+    pub fn get(&mut self, kind: TrampolineKind, sig_id: u32, ty: &FuncType) -> Result<usize> {
+        if let Some(addr) = self.cache.get(&(kind, sig_id)) {
+            return Ok(*addr);
+        }
+        let jit = self
+            .jit
+            .0
+            .as_mut()
+            .expect("engine JIT lives as long as the engine");
+        let addr = match kind {
+            TrampolineKind::Entry => compile_entry(jit, ty)?,
+            TrampolineKind::HostStub => compile_host_stub(jit, ty)?,
+        };
+        self.cache.insert((kind, sig_id), addr);
+        Ok(addr)
+    }
+}
+
+fn finish(jit: &mut JITModule, ctx: &mut cranelift_codegen::Context) -> Result<usize> {
+    let sig = ctx.func.signature.clone();
+    let id = jit
+        .declare_anonymous_function(&sig)
+        .map_err(|e| Error::msg(format!("trampoline: {e}")))?;
+    jit.define_function(id, ctx)
+        .map_err(|e| Error::msg(format!("trampoline: {e:?}")))?;
+    jit.clear_context(ctx);
+    jit.finalize_definitions()
+        .map_err(|e| Error::msg(format!("trampoline: {e:?}")))?;
+    Ok(jit.get_finalized_function(id) as usize)
+}
+
+fn compile_entry(jit: &mut JITModule, ty: &FuncType) -> Result<usize> {
+    let call_conv = jit.isa().default_call_conv();
+    let mut ctx = jit.make_context();
+    for _ in 0..4 {
+        ctx.func.signature.params.push(AbiParam::new(I64));
+    }
+    ctx.func.name = UserFuncName::user(1, 0);
+    let mut fctx = FunctionBuilderContext::new();
+    let mut b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
+    let block = b.create_block();
+    b.append_block_params_for_function_params(block);
+    b.switch_to_block(block);
+    b.seal_block(block);
+    let p = b.block_params(block).to_vec();
+    let (code, callee_vmctx, caller_vmctx, values) = (p[0], p[1], p[2], p[3]);
+    let mut args = vec![callee_vmctx, caller_vmctx];
+    for (i, t) in ty.params().iter().enumerate() {
+        args.push(
+            b.ins()
+                .load(ir_type(*t)?, trusted(), values, i as i32 * SLOT),
+        );
+    }
+    let sig = b.import_signature(wasm_signature(ty, call_conv)?);
+    let call = b.ins().call_indirect(sig, code, &args);
+    let results = b.inst_results(call).to_vec();
+    for (i, r) in results.iter().enumerate() {
+        b.ins().store(trusted(), *r, values, i as i32 * SLOT);
+    }
+    b.ins().return_(&[]);
+    b.finalize(jit.isa().frontend_config());
+    finish(jit, &mut ctx)
+}
+
+fn compile_host_stub(jit: &mut JITModule, ty: &FuncType) -> Result<usize> {
+    let call_conv = jit.isa().default_call_conv();
+    let mut ctx = jit.make_context();
+    ctx.func.signature = wasm_signature(ty, call_conv)?;
+    ctx.func.name = UserFuncName::user(1, 1);
+    let mut fctx = FunctionBuilderContext::new();
+    let mut b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
+    let block = b.create_block();
+    b.append_block_params_for_function_params(block);
+    b.switch_to_block(block);
+    b.seal_block(block);
+    let p = b.block_params(block).to_vec();
+    let (host_ctx, caller_vmctx) = (p[0], p[1]);
+    let slots = ty.params().len().max(ty.results().len()).max(1) as u32;
+    let slot = b.create_sized_stack_slot(StackSlotData::new(
+        StackSlotKind::ExplicitSlot,
+        slots * SLOT as u32,
+        4,
+    ));
+    let values = b.ins().stack_addr(I64, slot, 0);
+    for (i, v) in p[2..].iter().enumerate() {
+        b.ins().store(trusted(), *v, values, i as i32 * SLOT);
+    }
+    let mut dispatch_sig = jit.make_signature();
+    for _ in 0..3 {
+        dispatch_sig.params.push(AbiParam::new(I64));
+    }
+    let dispatch_sig = b.import_signature(dispatch_sig);
+    let dispatch = b.ins().load(I64, trusted(), host_ctx, 0);
+    b.ins()
+        .call_indirect(dispatch_sig, dispatch, &[host_ctx, caller_vmctx, values]);
+    let mut results = Vec::new();
+    for (i, t) in ty.results().iter().enumerate() {
+        results.push(
+            b.ins()
+                .load(ir_type(*t)?, trusted(), values, i as i32 * SLOT),
+        );
+    }
+    b.ins().return_(&results);
+    b.finalize(jit.isa().frontend_config());
+    finish(jit, &mut ctx)
+}

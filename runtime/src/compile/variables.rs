@@ -1,0 +1,52 @@
+//! local.get/set/tee and global.get/set.
+
+use crate::compile::translator::{ir_type, readonly, trusted, FuncTranslator};
+use crate::error::Result;
+use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Value};
+use wasmparser::Operator;
+
+impl FuncTranslator<'_, '_> {
+    pub(crate) fn translate_variable(&mut self, op: &Operator<'_>) -> Result<bool> {
+        match op {
+            Operator::LocalGet { local_index } => {
+                let v = self.b.use_var(self.locals[*local_index as usize]);
+                self.push(v);
+            }
+            Operator::LocalSet { local_index } => {
+                let v = self.pop();
+                self.b.def_var(self.locals[*local_index as usize], v);
+            }
+            Operator::LocalTee { local_index } => {
+                let v = *self.stack.last().expect("validated: local.tee operand");
+                self.b.def_var(self.locals[*local_index as usize], v);
+            }
+            Operator::GlobalGet { global_index } => {
+                let ty = self.env.info.globals[*global_index as usize];
+                let (addr, offset) = self.global_address(*global_index);
+                let flags = if ty.mutable { trusted() } else { readonly() };
+                let v = self.b.ins().load(ir_type(ty.content)?, flags, addr, offset);
+                self.push(v);
+            }
+            Operator::GlobalSet { global_index } => {
+                let v = self.pop();
+                let (addr, offset) = self.global_address(*global_index);
+                self.b.ins().store(trusted(), v, addr, offset);
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// Address (base value + offset) of a global's storage.
+    fn global_address(&mut self, index: u32) -> (Value, i32) {
+        let imported = self.env.info.num_imported_globals;
+        if index < imported {
+            let offset = self.env.offsets.imported_global(index);
+            let flags: MemFlagsData = readonly();
+            (self.load_vmctx_ptr(offset, flags), 0)
+        } else {
+            let offset = self.env.offsets.defined_global(index - imported);
+            (self.vmctx, offset as i32)
+        }
+    }
+}

@@ -1,0 +1,186 @@
+//! The engine: compiler settings, the engine-wide signature registry, the
+//! trampoline cache and the cache of compiled modules.
+
+use crate::compile::trampolines::{TrampolineKind, Trampolines};
+use crate::error::{Error, Result};
+use crate::module::ModuleInner;
+use crate::types::FuncType;
+use cranelift_codegen::isa::OwnedTargetIsa;
+use cranelift_codegen::settings::{self, Configurable};
+use hashbrown::HashMap;
+use std::sync::{Arc, Mutex, RwLock, Weak};
+
+/// Engine settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Bytes of native stack a chain of wasm calls may use before it traps
+    /// with "call stack exhausted" (default 1 MiB; never more than the
+    /// calling thread has left).
+    pub max_wasm_stack: usize,
+    /// Reuse the compiled module when the same bytes are loaded again (default on).
+    pub cache_modules: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            max_wasm_stack: 1 << 20,
+            cache_modules: true,
+        }
+    }
+}
+
+/// Engine-wide canonical signature ids: equal types get equal ids, so a
+/// function made by one module type-checks in another module's `call_indirect`.
+#[derive(Default)]
+struct SignatureRegistry {
+    ids: HashMap<FuncType, u32>,
+    types: Vec<FuncType>,
+}
+
+pub(crate) struct EngineInner {
+    pub isa: OwnedTargetIsa,
+    pub config: Config,
+    signatures: RwLock<SignatureRegistry>,
+    trampolines: Mutex<Trampolines>,
+    modules: Mutex<HashMap<u64, Vec<Weak<ModuleInner>>>>,
+}
+
+/// Compiles modules and owns what they share. Cheap to clone; `Send + Sync`.
+#[derive(Clone)]
+pub struct Engine {
+    pub(crate) inner: Arc<EngineInner>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("config", &self.inner.config)
+            .finish()
+    }
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Engine::new(Config::default()).expect("the host ISA is supported")
+    }
+}
+
+fn build_isa() -> Result<OwnedTargetIsa> {
+    let mut flags = settings::builder();
+    let set = |flags: &mut settings::Builder, name: &str, value: &str| {
+        flags
+            .set(name, value)
+            .map_err(|e| Error::msg(format!("cranelift setting {name}: {e}")))
+    };
+    set(&mut flags, "opt_level", "speed")?;
+    // Wasm functions may return more values than there are return registers.
+    set(&mut flags, "enable_multi_ret_implicit_sret", "true")?;
+    // Frame pointers let the trap handler name the wasm functions on the stack.
+    set(&mut flags, "preserve_frame_pointers", "true")?;
+    set(
+        &mut flags,
+        "enable_verifier",
+        if cfg!(debug_assertions) {
+            "true"
+        } else {
+            "false"
+        },
+    )?;
+    let builder = cranelift_native::builder()
+        .map_err(|e| Error::msg(format!("host CPU not supported by Cranelift: {e}")))?;
+    builder
+        .finish(settings::Flags::new(flags))
+        .map_err(|e| Error::msg(format!("cannot create the code generator: {e}")))
+}
+
+impl Engine {
+    /// Creates an engine for the host CPU.
+    pub fn new(config: Config) -> Result<Engine> {
+        let isa = build_isa()?;
+        Ok(Engine {
+            inner: Arc::new(EngineInner {
+                trampolines: Mutex::new(Trampolines::new(isa.clone())),
+                isa,
+                config,
+                signatures: RwLock::new(SignatureRegistry::default()),
+                modules: Mutex::new(HashMap::new()),
+            }),
+        })
+    }
+
+    /// The engine's settings.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// Whether two handles refer to the same engine.
+    pub fn same(a: &Engine, b: &Engine) -> bool {
+        Arc::ptr_eq(&a.inner, &b.inner)
+    }
+
+    /// The engine-wide id of a signature, registering it if new.
+    pub(crate) fn signature_id(&self, ty: &FuncType) -> u32 {
+        if let Some(id) = self.read_signatures().ids.get(ty) {
+            return *id;
+        }
+        let mut reg = self
+            .inner
+            .signatures
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(id) = reg.ids.get(ty) {
+            return *id;
+        }
+        let id = reg.types.len() as u32;
+        reg.types.push(ty.clone());
+        reg.ids.insert(ty.clone(), id);
+        id
+    }
+
+    fn read_signatures(&self) -> std::sync::RwLockReadGuard<'_, SignatureRegistry> {
+        self.inner
+            .signatures
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The signature registered under `id`.
+    pub(crate) fn signature(&self, id: u32) -> FuncType {
+        self.read_signatures().types[id as usize].clone()
+    }
+
+    /// Address of a trampoline for signature `id`.
+    pub(crate) fn trampoline(&self, kind: TrampolineKind, id: u32) -> Result<usize> {
+        let ty = self.signature(id);
+        self.inner
+            .trampolines
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(kind, id, &ty)
+    }
+
+    /// A previously compiled module with exactly these bytes, if still alive.
+    pub(crate) fn cached_module(&self, hash: u64, bytes: &[u8]) -> Option<Arc<ModuleInner>> {
+        if !self.inner.config.cache_modules {
+            return None;
+        }
+        let modules = self.inner.modules.lock().unwrap_or_else(|e| e.into_inner());
+        modules
+            .get(&hash)?
+            .iter()
+            .filter_map(Weak::upgrade)
+            .find(|m| m.bytes() == bytes)
+    }
+
+    /// Remembers a compiled module for reuse.
+    pub(crate) fn cache_module(&self, hash: u64, module: &Arc<ModuleInner>) {
+        if !self.inner.config.cache_modules {
+            return;
+        }
+        let mut modules = self.inner.modules.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = modules.entry(hash).or_default();
+        entry.retain(|w| w.strong_count() > 0);
+        entry.push(Arc::downgrade(module));
+    }
+}

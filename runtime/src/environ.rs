@@ -1,0 +1,371 @@
+//! Compile-time description of a module: everything the compiler and the
+//! instantiator need, read once from the validated bytes. Holds no process
+//! state (see `vm` for that).
+
+use crate::dylink::DylinkInfo;
+use crate::error::{Error, Result};
+use crate::types::{ExternType, FuncType, GlobalType, MemoryType, TableType, ValType};
+use hashbrown::HashMap;
+use wasmparser::{KnownCustom, Name, Parser, Payload};
+
+/// A constant expression (global initialisers, segment offsets, element items).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum ConstExpr {
+    I32(i32),
+    I64(i64),
+    F32(u32),
+    F64(u64),
+    RefNull,
+    RefFunc(u32),
+    GlobalGet(u32),
+}
+
+impl ConstExpr {
+    fn parse(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr> {
+        use wasmparser::Operator as O;
+        let mut reader = expr.get_operators_reader();
+        let value = match reader.read()? {
+            O::I32Const { value } => ConstExpr::I32(value),
+            O::I64Const { value } => ConstExpr::I64(value),
+            O::F32Const { value } => ConstExpr::F32(value.bits()),
+            O::F64Const { value } => ConstExpr::F64(value.bits()),
+            O::RefNull { .. } => ConstExpr::RefNull,
+            O::RefFunc { function_index } => ConstExpr::RefFunc(function_index),
+            O::GlobalGet { global_index } => ConstExpr::GlobalGet(global_index),
+            O::V128Const { .. } => return Err(Error::unsupported("SIMD (v128 constant)")),
+            other => {
+                return Err(Error::unsupported(format!(
+                    "constant expression operator {other:?}"
+                )));
+            }
+        };
+        match reader.read()? {
+            O::End => Ok(value),
+            _ => Err(Error::unsupported("extended constant expressions")),
+        }
+    }
+}
+
+/// What an import or export refers to, by index in its index space.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EntityIndex {
+    /// A function index.
+    Func(u32),
+    /// A table index.
+    Table(u32),
+    /// A memory index.
+    Memory(u32),
+    /// A global index.
+    Global(u32),
+}
+
+/// One import.
+#[derive(Debug, Clone)]
+pub struct Import {
+    /// Module name (e.g. `env`, `GOT.mem`).
+    pub module: String,
+    /// Field name.
+    pub name: String,
+    /// The slot it fills.
+    pub index: EntityIndex,
+    /// The type it must have.
+    pub ty: ExternType,
+}
+
+/// An element segment.
+#[derive(Debug, Clone)]
+pub(crate) struct ElementSegment {
+    pub mode: SegmentMode,
+    pub items: Vec<ConstExpr>,
+}
+
+/// A data segment.
+#[derive(Debug, Clone)]
+pub(crate) struct DataSegment {
+    pub mode: SegmentMode,
+    pub bytes: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum SegmentMode {
+    Passive,
+    Declared,
+    Active { index: u32, offset: ConstExpr },
+}
+
+/// Everything about a module except its code.
+#[derive(Debug, Default)]
+pub(crate) struct ModuleInfo {
+    pub name: Option<String>,
+    pub types: Vec<FuncType>,
+    /// Type index of every function, imported ones first.
+    pub functions: Vec<u32>,
+    pub tables: Vec<TableType>,
+    pub memories: Vec<MemoryType>,
+    pub globals: Vec<GlobalType>,
+    /// Initialisers of defined globals.
+    pub global_inits: Vec<ConstExpr>,
+    pub num_imported_funcs: u32,
+    pub num_imported_tables: u32,
+    pub num_imported_memories: u32,
+    pub num_imported_globals: u32,
+    pub imports: Vec<Import>,
+    pub exports: Vec<(String, EntityIndex)>,
+    pub export_index: HashMap<String, EntityIndex>,
+    pub start: Option<u32>,
+    pub elements: Vec<ElementSegment>,
+    pub data: Vec<DataSegment>,
+    pub func_names: HashMap<u32, String>,
+    pub dylink: Option<DylinkInfo>,
+}
+
+impl ModuleInfo {
+    /// Signature of function `index`.
+    pub fn func_type(&self, index: u32) -> &FuncType {
+        &self.types[self.functions[index as usize] as usize]
+    }
+
+    /// Number of functions defined (not imported).
+    pub fn num_defined_funcs(&self) -> u32 {
+        self.functions.len() as u32 - self.num_imported_funcs
+    }
+
+    /// The type of an entity.
+    pub fn entity_type(&self, index: EntityIndex) -> ExternType {
+        match index {
+            EntityIndex::Func(i) => ExternType::Func(self.func_type(i).clone()),
+            EntityIndex::Table(i) => ExternType::Table(self.tables[i as usize]),
+            EntityIndex::Memory(i) => ExternType::Memory(self.memories[i as usize]),
+            EntityIndex::Global(i) => ExternType::Global(self.globals[i as usize]),
+        }
+    }
+}
+
+fn table_type(t: &wasmparser::TableType) -> Result<TableType> {
+    Ok(TableType {
+        element: ValType::from_ref(t.element_type)?,
+        minimum: t.initial,
+        maximum: t.maximum,
+    })
+}
+
+fn memory_type(m: &wasmparser::MemoryType) -> Result<MemoryType> {
+    if m.memory64 || m.shared || m.page_size_log2.is_some() {
+        return Err(Error::unsupported(
+            "memory64, shared or custom-page-size memories",
+        ));
+    }
+    Ok(MemoryType {
+        minimum: m.initial,
+        maximum: m.maximum,
+    })
+}
+
+fn global_type(g: &wasmparser::GlobalType) -> Result<GlobalType> {
+    if g.shared {
+        return Err(Error::unsupported("shared globals"));
+    }
+    Ok(GlobalType {
+        content: ValType::from_wasm(g.content_type)?,
+        mutable: g.mutable,
+    })
+}
+
+/// Reads a (validated) module. Returns the info and the function bodies.
+pub(crate) fn parse(bytes: &[u8]) -> Result<(ModuleInfo, Vec<wasmparser::FunctionBody<'_>>)> {
+    let mut info = ModuleInfo::default();
+    let mut bodies = Vec::new();
+    for payload in Parser::new(0).parse_all(bytes) {
+        match payload? {
+            Payload::TypeSection(reader) => {
+                for group in reader {
+                    for sub in group?.types() {
+                        let func = match &sub.composite_type.inner {
+                            wasmparser::CompositeInnerType::Func(f) => f,
+                            _ => return Err(Error::unsupported("GC types")),
+                        };
+                        info.types.push(FuncType::from_wasm(func)?);
+                    }
+                }
+            }
+            Payload::ImportSection(reader) => {
+                for import in reader.into_imports() {
+                    read_import(&mut info, import?)?;
+                }
+            }
+            Payload::FunctionSection(reader) => {
+                for ty in reader {
+                    info.functions.push(ty?);
+                }
+            }
+            Payload::TableSection(reader) => {
+                for table in reader {
+                    let table = table?;
+                    if !matches!(table.init, wasmparser::TableInit::RefNull) {
+                        return Err(Error::unsupported("table initialiser expressions"));
+                    }
+                    info.tables.push(table_type(&table.ty)?);
+                }
+            }
+            Payload::MemorySection(reader) => {
+                for memory in reader {
+                    info.memories.push(memory_type(&memory?)?);
+                }
+            }
+            Payload::GlobalSection(reader) => {
+                for global in reader {
+                    let global = global?;
+                    info.globals.push(global_type(&global.ty)?);
+                    info.global_inits.push(ConstExpr::parse(&global.init_expr)?);
+                }
+            }
+            Payload::ExportSection(reader) => {
+                for export in reader {
+                    let export = export?;
+                    let index = match export.kind {
+                        wasmparser::ExternalKind::Func | wasmparser::ExternalKind::FuncExact => {
+                            EntityIndex::Func(export.index)
+                        }
+                        wasmparser::ExternalKind::Table => EntityIndex::Table(export.index),
+                        wasmparser::ExternalKind::Memory => EntityIndex::Memory(export.index),
+                        wasmparser::ExternalKind::Global => EntityIndex::Global(export.index),
+                        wasmparser::ExternalKind::Tag => {
+                            return Err(Error::unsupported("exception tags"));
+                        }
+                    };
+                    info.export_index.insert(export.name.to_string(), index);
+                    info.exports.push((export.name.to_string(), index));
+                }
+            }
+            Payload::StartSection { func, .. } => info.start = Some(func),
+            Payload::ElementSection(reader) => {
+                for element in reader {
+                    info.elements.push(read_element(element?)?);
+                }
+            }
+            Payload::DataSection(reader) => {
+                for data in reader {
+                    let data = data?;
+                    let mode = match data.kind {
+                        wasmparser::DataKind::Passive => SegmentMode::Passive,
+                        wasmparser::DataKind::Active {
+                            memory_index,
+                            offset_expr,
+                        } => SegmentMode::Active {
+                            index: memory_index,
+                            offset: ConstExpr::parse(&offset_expr)?,
+                        },
+                    };
+                    info.data.push(DataSegment {
+                        mode,
+                        bytes: data.data.to_vec(),
+                    });
+                }
+            }
+            Payload::CodeSectionEntry(body) => bodies.push(body),
+            Payload::CustomSection(section) => match section.as_known() {
+                KnownCustom::Name(reader) => read_names(&mut info, reader),
+                KnownCustom::Dylink0(reader) => info.dylink = Some(DylinkInfo::read(reader)?),
+                _ => {}
+            },
+            Payload::TagSection(_) => return Err(Error::unsupported("exception handling")),
+            _ => {}
+        }
+    }
+    Ok((info, bodies))
+}
+
+fn read_import(info: &mut ModuleInfo, import: wasmparser::Import<'_>) -> Result<()> {
+    let (index, ty) = match import.ty {
+        wasmparser::TypeRef::Func(t) | wasmparser::TypeRef::FuncExact(t) => {
+            let index = info.functions.len() as u32;
+            info.functions.push(t);
+            info.num_imported_funcs += 1;
+            let ty = info
+                .types
+                .get(t as usize)
+                .cloned()
+                .ok_or_else(|| Error::msg("import refers to an unknown type"))?;
+            (EntityIndex::Func(index), ExternType::Func(ty))
+        }
+        wasmparser::TypeRef::Table(t) => {
+            let ty = table_type(&t)?;
+            info.tables.push(ty);
+            info.num_imported_tables += 1;
+            (
+                EntityIndex::Table(info.tables.len() as u32 - 1),
+                ExternType::Table(ty),
+            )
+        }
+        wasmparser::TypeRef::Memory(m) => {
+            let ty = memory_type(&m)?;
+            info.memories.push(ty);
+            info.num_imported_memories += 1;
+            (
+                EntityIndex::Memory(info.memories.len() as u32 - 1),
+                ExternType::Memory(ty),
+            )
+        }
+        wasmparser::TypeRef::Global(g) => {
+            let ty = global_type(&g)?;
+            info.globals.push(ty);
+            info.num_imported_globals += 1;
+            (
+                EntityIndex::Global(info.globals.len() as u32 - 1),
+                ExternType::Global(ty),
+            )
+        }
+        wasmparser::TypeRef::Tag(_) => return Err(Error::unsupported("exception tags")),
+    };
+    info.imports.push(Import {
+        module: import.module.to_string(),
+        name: import.name.to_string(),
+        index,
+        ty,
+    });
+    Ok(())
+}
+
+fn read_element(element: wasmparser::Element<'_>) -> Result<ElementSegment> {
+    let mode = match element.kind {
+        wasmparser::ElementKind::Passive => SegmentMode::Passive,
+        wasmparser::ElementKind::Declared => SegmentMode::Declared,
+        wasmparser::ElementKind::Active {
+            table_index,
+            offset_expr,
+        } => SegmentMode::Active {
+            index: table_index.unwrap_or(0),
+            offset: ConstExpr::parse(&offset_expr)?,
+        },
+    };
+    let mut items = Vec::new();
+    match element.items {
+        wasmparser::ElementItems::Functions(reader) => {
+            for f in reader {
+                items.push(ConstExpr::RefFunc(f?));
+            }
+        }
+        wasmparser::ElementItems::Expressions(_, reader) => {
+            for expr in reader {
+                items.push(ConstExpr::parse(&expr?)?);
+            }
+        }
+    }
+    Ok(ElementSegment { mode, items })
+}
+
+/// Names are a debugging aid: a malformed name section is ignored, not fatal.
+fn read_names(info: &mut ModuleInfo, reader: wasmparser::NameSectionReader<'_>) {
+    for name in reader.into_iter().flatten() {
+        match name {
+            Name::Module { name, .. } => info.name = Some(name.to_string()),
+            Name::Function(map) => {
+                for naming in map.into_iter().flatten() {
+                    info.func_names
+                        .insert(naming.index, naming.name.to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,246 @@
+//! Instantiation: imports checked and bound, memories/tables/globals created,
+//! segments applied, start function run.
+
+use crate::environ::{EntityIndex, SegmentMode};
+use crate::error::{Error, Result, Trap};
+use crate::externals::{Extern, Global, Memory, Table};
+use crate::func::Func;
+use crate::module::Module;
+use crate::store::Store;
+use crate::types::{limits_match, ExternType};
+use crate::vm::instance::{InstanceData, ResolvedImports};
+use crate::vm::memory::LinearMemory;
+use crate::vm::table::{checked_range, Table as VmTable};
+use crate::vm::VMFuncRef;
+
+/// An instance of a module in a store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Instance {
+    store_id: u64,
+    index: usize,
+}
+
+fn type_mismatch(module: &Module, import: &crate::environ::Import, found: &ExternType) -> Error {
+    Error::link(
+        module.name(),
+        format!("{}.{}", import.module, import.name),
+        format!(
+            "incompatible import type: expected {}, found {found}",
+            import.ty
+        ),
+    )
+}
+
+/// Checks `imports` against `module` and collects the raw pieces.
+fn resolve_imports(
+    store: &Store,
+    module: &Module,
+    imports: &[Extern],
+) -> Result<(ResolvedImports, Vec<*mut LinearMemory>, Vec<*mut VmTable>)> {
+    let wanted = module.imports();
+    if wanted.len() != imports.len() {
+        return Err(Error::msg(format!(
+            "{} expects {} imports, {} given",
+            module.name(),
+            wanted.len(),
+            imports.len()
+        )));
+    }
+    let mut resolved = ResolvedImports {
+        funcs: Vec::new(),
+        globals: Vec::new(),
+    };
+    let (mut memories, mut tables) = (Vec::new(), Vec::new());
+    for (import, item) in wanted.iter().zip(imports) {
+        if item.store_id() != store.id() {
+            return Err(Error::link(
+                module.name(),
+                format!("{}.{}", import.module, import.name),
+                "the import belongs to another store",
+            ));
+        }
+        let found = item.ty(store);
+        let ok = match (&import.ty, item, &found) {
+            (ExternType::Func(_), Extern::Func(f), _) => {
+                let EntityIndex::Func(i) = import.index else {
+                    unreachable!()
+                };
+                let expected = module.signature_id(module.info().functions[i as usize]);
+                let ok = f.type_id() == expected;
+                // SAFETY: the funcref lives as long as the store.
+                resolved.funcs.push(unsafe { *f.raw() });
+                ok
+            }
+            (ExternType::Global(want), Extern::Global(g), _) => {
+                resolved.globals.push(g.raw());
+                *want == g.ty()
+            }
+            (ExternType::Memory(want), Extern::Memory(m), ExternType::Memory(have)) => {
+                memories.push(m.raw());
+                // SAFETY: owned by the store.
+                let max = unsafe { (*m.raw()).maximum_pages() };
+                let have_max = Some(max).filter(|_| have.maximum.is_some());
+                limits_match(have.minimum, have_max, want.minimum, want.maximum)
+            }
+            (ExternType::Table(want), Extern::Table(t), ExternType::Table(have)) => {
+                tables.push(t.raw());
+                want.element == have.element
+                    && limits_match(have.minimum, have.maximum, want.minimum, want.maximum)
+            }
+            _ => false,
+        };
+        if !ok {
+            return Err(type_mismatch(module, import, &found));
+        }
+    }
+    Ok((resolved, memories, tables))
+}
+
+impl Instance {
+    /// Instantiates `module` with `imports` given in the module's import order.
+    ///
+    /// If a segment is out of bounds or the start function traps, the error is
+    /// returned but the instance's effects on imported memories and tables
+    /// stay, as the spec requires.
+    pub fn new(store: &mut Store, module: &Module, imports: &[Extern]) -> Result<Instance> {
+        if !crate::Engine::same(store.engine(), module.engine()) {
+            return Err(Error::msg("module and store belong to different engines"));
+        }
+        let (resolved, mut memories, mut tables) = resolve_imports(store, module, imports)?;
+        let info = module.info();
+        for ty in &info.memories[info.num_imported_memories as usize..] {
+            let memory = Memory::new(store, *ty)?;
+            memories.push(memory.raw());
+        }
+        for ty in &info.tables[info.num_imported_tables as usize..] {
+            let init = crate::values::Val::default_for(ty.element);
+            let table = Table::new(store, *ty, init)?;
+            tables.push(table.raw());
+        }
+        let store_ctx: *const crate::vm::VMStoreContext = &*store.inner().vm;
+        let mut data = InstanceData::new(module.clone(), store_ctx, &resolved, memories, tables);
+        data.init_globals();
+        let index = store.inner().instances.len();
+        store.inner_mut().instances.push(data);
+        let instance = Instance {
+            store_id: store.id(),
+            index,
+        };
+        instance.apply_segments(store)?;
+        if let Some(start) = info.start {
+            let f = instance.func(store, start);
+            f.call(store, &[], &mut [])?;
+        }
+        Ok(instance)
+    }
+
+    fn data<'a>(&self, store: &'a Store) -> &'a InstanceData {
+        store.check(self.store_id);
+        &store.inner().instances[self.index]
+    }
+
+    fn data_mut<'a>(&self, store: &'a mut Store) -> &'a mut InstanceData {
+        store.check(self.store_id);
+        &mut store.inner_mut().instances[self.index]
+    }
+
+    /// Active element segments, then active data segments, in order; the
+    /// first out-of-bounds one traps (earlier writes stay).
+    fn apply_segments(&self, store: &mut Store) -> Result<()> {
+        let data = self.data_mut(store);
+        let module = data.module.clone();
+        let info = module.info();
+        for (i, segment) in info.elements.iter().enumerate() {
+            match segment.mode {
+                SegmentMode::Active { index, offset } => {
+                    let offset = data.eval_const(&offset) as u32;
+                    let len = segment.items.len() as u64;
+                    let range = checked_range(offset.into(), len, data.table(index).size())?;
+                    for (item, slot) in range.enumerate() {
+                        let value = data.element_value(i as u32, item);
+                        data.table(index).elements_mut()[slot] = value;
+                    }
+                    data.drop_element(i as u32);
+                }
+                SegmentMode::Declared => data.drop_element(i as u32),
+                SegmentMode::Passive => {}
+            }
+        }
+        for (i, segment) in info.data.iter().enumerate() {
+            if let SegmentMode::Active { index, offset } = segment.mode {
+                let offset = data.eval_const(&offset) as u32 as usize;
+                let memory = data.memory(index).data_mut();
+                let end = offset
+                    .checked_add(segment.bytes.len())
+                    .filter(|&end| end <= memory.len())
+                    .ok_or(Trap::MemoryOutOfBounds)?;
+                memory[offset..end].copy_from_slice(&segment.bytes);
+                data.drop_data(i as u32);
+            }
+        }
+        Ok(())
+    }
+
+    fn func(&self, store: &Store, index: u32) -> Func {
+        let funcref: *mut VMFuncRef = self.data(store).funcref(index);
+        Func::from_raw(self.store_id, funcref).expect("funcref slots are never null")
+    }
+
+    fn entity(&self, store: &Store, index: EntityIndex) -> Extern {
+        let data = self.data(store);
+        match index {
+            EntityIndex::Func(i) => Extern::Func(self.func(store, i)),
+            EntityIndex::Global(i) => Extern::Global(Global::from_raw(
+                self.store_id,
+                data.global_ptr(i),
+                data.info().globals[i as usize],
+            )),
+            EntityIndex::Memory(i) => {
+                Extern::Memory(Memory::from_raw(self.store_id, data.memory_ptr(i)))
+            }
+            EntityIndex::Table(i) => {
+                Extern::Table(Table::from_raw(self.store_id, data.table_ptr(i)))
+            }
+        }
+    }
+
+    /// The module this is an instance of.
+    pub fn module<'a>(&self, store: &'a Store) -> &'a Module {
+        &self.data(store).module
+    }
+
+    /// An export by name.
+    pub fn get_export(&self, store: &Store, name: &str) -> Option<Extern> {
+        let index = self.data(store).info().export_index.get(name).copied()?;
+        Some(self.entity(store, index))
+    }
+
+    /// All exports, in order.
+    pub fn exports(&self, store: &Store) -> Vec<(String, Extern)> {
+        let info = self.data(store).info();
+        info.exports
+            .iter()
+            .map(|(name, index)| (name.clone(), self.entity(store, *index)))
+            .collect()
+    }
+
+    /// An exported function.
+    pub fn get_func(&self, store: &Store, name: &str) -> Option<Func> {
+        self.get_export(store, name)?.into_func()
+    }
+
+    /// An exported global.
+    pub fn get_global(&self, store: &Store, name: &str) -> Option<Global> {
+        self.get_export(store, name)?.into_global()
+    }
+
+    /// An exported memory.
+    pub fn get_memory(&self, store: &Store, name: &str) -> Option<Memory> {
+        self.get_export(store, name)?.into_memory()
+    }
+
+    /// An exported table.
+    pub fn get_table(&self, store: &Store, name: &str) -> Option<Table> {
+        self.get_export(store, name)?.into_table()
+    }
+}

@@ -1,0 +1,178 @@
+//! A compiled module: immutable code and metadata, shared by every instance.
+
+use crate::compile::{compile_module, CompiledCode};
+use crate::dylink::DylinkInfo;
+use crate::engine::Engine;
+use crate::environ::{self, EntityIndex, Import, ModuleInfo};
+use crate::error::{Error, ErrorKind, Result};
+use crate::types::ExternType;
+use crate::vmoffsets::VmOffsets;
+use std::hash::{Hash, Hasher};
+use std::path::Path;
+use std::sync::Arc;
+
+/// A compiled WebAssembly module. Immutable, `Send + Sync`, and cheap to clone:
+/// clones share the machine code, which is compiled once per engine for the
+/// same bytes.
+#[derive(Clone)]
+pub struct Module {
+    inner: Arc<ModuleInner>,
+}
+
+pub(crate) struct ModuleInner {
+    engine: Engine,
+    name: String,
+    info: ModuleInfo,
+    offsets: VmOffsets,
+    /// Engine-wide signature id of each type index.
+    sig_ids: Vec<u32>,
+    code: CompiledCode,
+    bytes: Box<[u8]>,
+}
+
+impl ModuleInner {
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
+impl std::fmt::Debug for Module {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Module")
+            .field("name", &self.inner.name)
+            .finish()
+    }
+}
+
+fn validate(bytes: &[u8]) -> Result<()> {
+    let features = wasmparser::WasmFeatures::WASM2;
+    wasmparser::Validator::new_with_features(features).validate_all(bytes)?;
+    Ok(())
+}
+
+impl Module {
+    /// Validates and compiles `bytes`; `name` is used in errors and backtraces.
+    pub fn with_name(engine: &Engine, bytes: &[u8], name: &str) -> Result<Module> {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        bytes.hash(&mut hasher);
+        let hash = hasher.finish();
+        if let Some(inner) = engine.cached_module(hash, bytes) {
+            return Ok(Module { inner });
+        }
+        validate(bytes)?;
+        let (info, bodies) = environ::parse(bytes)?;
+        let name = info.name.clone().unwrap_or_else(|| name.to_string());
+        let sig_ids: Vec<u32> = info.types.iter().map(|t| engine.signature_id(t)).collect();
+        let offsets = VmOffsets::new(
+            info.memories.len() as u32,
+            info.tables.len() as u32,
+            info.num_imported_globals,
+            info.globals.len() as u32 - info.num_imported_globals,
+            info.functions.len() as u32,
+        );
+        let code = compile_module(
+            engine.inner.isa.clone(),
+            &info,
+            &bodies,
+            &sig_ids,
+            offsets,
+            &name,
+        )?;
+        let inner = Arc::new(ModuleInner {
+            engine: engine.clone(),
+            name,
+            info,
+            offsets,
+            sig_ids,
+            code,
+            bytes: bytes.into(),
+        });
+        engine.cache_module(hash, &inner);
+        Ok(Module { inner })
+    }
+
+    /// Validates and compiles `bytes`.
+    pub fn new(engine: &Engine, bytes: &[u8]) -> Result<Module> {
+        Module::with_name(engine, bytes, "<module>")
+    }
+
+    /// Reads, validates and compiles a `.wasm` file.
+    pub fn from_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Module> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|source| {
+            Error::new(ErrorKind::Io {
+                path: path.to_path_buf(),
+                source,
+            })
+        })?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| path.display().to_string());
+        Module::with_name(engine, &bytes, &name)
+    }
+
+    /// The module's name (from its name section, else the file name).
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    /// The engine that compiled it.
+    pub fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+
+    /// Imports, in order.
+    pub fn imports(&self) -> &[Import] {
+        &self.inner.info.imports
+    }
+
+    /// Exports, in order, with their types.
+    pub fn exports(&self) -> impl Iterator<Item = (&str, ExternType)> + '_ {
+        self.inner
+            .info
+            .exports
+            .iter()
+            .map(|(name, index)| (name.as_str(), self.inner.info.entity_type(*index)))
+    }
+
+    /// What an export refers to.
+    pub fn export_index(&self, name: &str) -> Option<EntityIndex> {
+        self.inner.info.export_index.get(name).copied()
+    }
+
+    /// The `dylink.0` section, for shared libraries and PIE mains.
+    pub fn dylink(&self) -> Option<&DylinkInfo> {
+        self.inner.info.dylink.as_ref()
+    }
+
+    /// Bytes of machine code compiled for this module.
+    pub fn code_size(&self) -> usize {
+        self.inner.code.code_size()
+    }
+
+    /// Whether two handles share one compilation.
+    pub fn same(a: &Module, b: &Module) -> bool {
+        Arc::ptr_eq(&a.inner, &b.inner)
+    }
+
+    pub(crate) fn info(&self) -> &ModuleInfo {
+        &self.inner.info
+    }
+
+    pub(crate) fn offsets(&self) -> &VmOffsets {
+        &self.inner.offsets
+    }
+
+    /// Engine-wide signature id of type index `type_index`.
+    pub(crate) fn signature_id(&self, type_index: u32) -> u32 {
+        self.inner.sig_ids[type_index as usize]
+    }
+
+    /// Entry point of function `index` (must be defined, not imported).
+    pub(crate) fn function_code(&self, index: u32) -> *const u8 {
+        self.inner
+            .code
+            .function(index - self.inner.info.num_imported_funcs)
+    }
+}

@@ -1,0 +1,158 @@
+//! Linear memories: address space reserved once so the base never moves, and
+//! guard pages behind it so that compiled code needs no bounds checks.
+
+use crate::error::{Error, Result};
+use crate::vm::VMMemoryDefinition;
+
+/// Size of a wasm page.
+pub const WASM_PAGE_SIZE: u64 = 65536;
+/// Largest 32-bit memory, in pages (4 GiB).
+pub const MAX_PAGES: u64 = 65536;
+/// Bytes reserved per memory: 4 GiB of addressable memory plus 4 GiB of guard,
+/// so that any `i32 address + u32 offset + access size` lands inside the
+/// reservation and faults instead of touching someone else's memory.
+const RESERVATION: usize = 8 << 30 | 1 << 16;
+
+/// A linear memory owned by a store.
+#[derive(Debug)]
+pub struct LinearMemory {
+    /// Shared with compiled code: vmctx slots point at this box.
+    definition: Box<VMMemoryDefinition>,
+    maximum_pages: u64,
+}
+
+// SAFETY: the memory is a private anonymous mapping owned by this value; the
+// raw pointer is only an address into it.
+unsafe impl Send for LinearMemory {}
+
+impl LinearMemory {
+    /// Reserves address space and makes `minimum` pages accessible.
+    pub fn new(minimum: u64, maximum: Option<u64>) -> Result<Self> {
+        let maximum_pages = maximum.unwrap_or(MAX_PAGES).min(MAX_PAGES);
+        if minimum > maximum_pages {
+            return Err(Error::msg("memory minimum exceeds its maximum"));
+        }
+        // SAFETY: anonymous PROT_NONE reservation; no existing memory is affected.
+        let base = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                RESERVATION,
+                libc::PROT_NONE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            )
+        };
+        if base == libc::MAP_FAILED {
+            return Err(Error::msg(format!(
+                "cannot reserve address space for a linear memory: {}",
+                std::io::Error::last_os_error()
+            )));
+        }
+        let mut memory = LinearMemory {
+            definition: Box::new(VMMemoryDefinition {
+                base: base.cast(),
+                current_length: 0,
+            }),
+            maximum_pages,
+        };
+        if memory.grow(minimum).is_none() {
+            return Err(Error::msg(
+                "cannot commit the initial pages of a linear memory",
+            ));
+        }
+        Ok(memory)
+    }
+
+    /// Pointer handed to vmctx slots.
+    pub fn definition_ptr(&mut self) -> *mut VMMemoryDefinition {
+        &mut *self.definition
+    }
+
+    /// Current size in pages.
+    pub fn size_pages(&self) -> u64 {
+        self.definition.current_length / WASM_PAGE_SIZE
+    }
+
+    /// Maximum size in pages.
+    pub fn maximum_pages(&self) -> u64 {
+        self.maximum_pages
+    }
+
+    /// Grows by `delta` pages; returns the previous size in pages, or `None`
+    /// (the guest sees -1) past the maximum or when the OS refuses.
+    pub fn grow(&mut self, delta: u64) -> Option<u64> {
+        let old = self.size_pages();
+        let new = old.checked_add(delta)?;
+        if new > self.maximum_pages {
+            return None;
+        }
+        if delta == 0 {
+            return Some(old);
+        }
+        let start = self.definition.current_length as usize;
+        let len = (delta * WASM_PAGE_SIZE) as usize;
+        // SAFETY: [start, start+len) lies inside our reservation (new <= 4 GiB).
+        let rc = unsafe {
+            libc::mprotect(
+                self.definition.base.add(start).cast(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+            )
+        };
+        if rc != 0 {
+            return None;
+        }
+        self.definition.current_length = new * WASM_PAGE_SIZE;
+        Some(old)
+    }
+
+    /// The accessible bytes.
+    pub fn data(&self) -> &[u8] {
+        // SAFETY: [base, base+current_length) is mapped read/write.
+        unsafe {
+            std::slice::from_raw_parts(
+                self.definition.base,
+                self.definition.current_length as usize,
+            )
+        }
+    }
+
+    /// The accessible bytes, mutable.
+    pub fn data_mut(&mut self) -> &mut [u8] {
+        // SAFETY: as in `data`, and we hold `&mut self`.
+        unsafe {
+            std::slice::from_raw_parts_mut(
+                self.definition.base,
+                self.definition.current_length as usize,
+            )
+        }
+    }
+}
+
+impl Drop for LinearMemory {
+    fn drop(&mut self) {
+        // SAFETY: unmapping exactly the reservation made in `new`.
+        unsafe {
+            libc::munmap(self.definition.base.cast(), RESERVATION);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grow_honours_maximum_and_keeps_base() {
+        let mut m = LinearMemory::new(1, Some(3)).unwrap();
+        let base = m.data().as_ptr();
+        assert_eq!(m.grow(1), Some(1));
+        assert_eq!(m.grow(2), None);
+        assert_eq!(m.grow(1), Some(2));
+        assert_eq!(m.size_pages(), 3);
+        assert_eq!(m.data().as_ptr(), base);
+        m.data_mut()[3 * 65536 - 1] = 7;
+        assert_eq!(m.data()[3 * 65536 - 1], 7);
+    }
+}

@@ -1,0 +1,387 @@
+//! Traps never crash the host.
+//!
+//! Every host→wasm call runs inside [`catch_traps`], which saves the callee-saved
+//! registers in a jump buffer (hand-written assembly, so no Rust frame ever
+//! "returns twice"). A trap then resumes there in one of two ways:
+//! - a fault in compiled code (SIGSEGV/SIGBUS on a guard page, SIGILL on a
+//!   Cranelift `ud2` trap, SIGFPE on a division) is looked up by PC in the
+//!   global code registry; if it is a known trap site the signal handler
+//!   rewrites the interrupted context to jump into `wrun_longjmp`;
+//! - a libcall or host function calls [`raise_trap`] / [`raise_error`].
+//!
+//! Signals that are not ours (no wasm call on this thread, or a PC outside
+//! compiled code) are passed on to the handler that was installed before.
+
+use crate::error::{Error, Trap};
+use std::cell::{Cell, UnsafeCell};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Once, RwLock};
+
+/// Callee-saved registers, stack pointer and return address.
+#[repr(C)]
+#[derive(Default)]
+struct JmpBuf([usize; 8]);
+
+#[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+std::arch::global_asm!(
+    ".text",
+    ".p2align 4",
+    ".globl wrun_call_with_jmpbuf",
+    "wrun_call_with_jmpbuf:",
+    // rdi = jmpbuf, rsi = callback, rdx = callback data
+    "mov [rdi], rbx",
+    "mov [rdi + 8], rbp",
+    "mov [rdi + 16], r12",
+    "mov [rdi + 24], r13",
+    "mov [rdi + 32], r14",
+    "mov [rdi + 40], r15",
+    "lea rax, [rsp + 8]",
+    "mov [rdi + 48], rax",
+    "mov rax, [rsp]",
+    "mov [rdi + 56], rax",
+    "sub rsp, 8",
+    "mov rdi, rdx",
+    "call rsi",
+    "add rsp, 8",
+    "xor eax, eax",
+    "ret",
+    ".p2align 4",
+    ".globl wrun_longjmp",
+    "wrun_longjmp:",
+    // rdi = jmpbuf; returns 1 from the matching wrun_call_with_jmpbuf
+    "mov rbx, [rdi]",
+    "mov rbp, [rdi + 8]",
+    "mov r12, [rdi + 16]",
+    "mov r13, [rdi + 24]",
+    "mov r14, [rdi + 32]",
+    "mov r15, [rdi + 40]",
+    "mov rsp, [rdi + 48]",
+    "mov eax, 1",
+    "jmp qword ptr [rdi + 56]",
+);
+
+#[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
+compile_error!("wrun's trap handling is implemented for x86_64 Linux only so far");
+
+unsafe extern "C" {
+    fn wrun_call_with_jmpbuf(
+        buf: *mut JmpBuf,
+        callback: unsafe extern "C" fn(*mut u8),
+        data: *mut u8,
+    ) -> i32;
+    fn wrun_longjmp(buf: *const JmpBuf) -> !;
+}
+
+/// State of one host→wasm call on this thread.
+struct CallState {
+    jmpbuf: UnsafeCell<JmpBuf>,
+    trap: Cell<Option<Trap>>,
+    error: UnsafeCell<Option<Error>>,
+    backtrace: UnsafeCell<Vec<usize>>,
+}
+
+thread_local! {
+    static CURRENT: Cell<*const CallState> = const { Cell::new(std::ptr::null()) };
+    static STACK_BOUNDS: Cell<(usize, usize)> = const { Cell::new((0, 0)) };
+}
+
+/// How a call into wasm ended abnormally.
+pub(crate) struct Unwound {
+    pub trap: Trap,
+    pub error: Option<Error>,
+    pub backtrace: Vec<usize>,
+}
+
+/// Runs `f` (which calls into compiled code) so that traps come back as values.
+///
+/// `f` must hold nothing that needs dropping: a trap skips its frame.
+pub(crate) fn catch_traps<F: FnOnce()>(f: F) -> Result<(), Unwound> {
+    install_signal_handlers();
+    let state = CallState {
+        jmpbuf: UnsafeCell::new(JmpBuf::default()),
+        trap: Cell::new(None),
+        error: UnsafeCell::new(None),
+        backtrace: UnsafeCell::new(Vec::new()),
+    };
+    let previous = CURRENT.with(|c| c.replace(&state));
+    let mut closure = Some(f);
+
+    unsafe extern "C" fn call_closure<F: FnOnce()>(data: *mut u8) {
+        // SAFETY: `data` is the `Option<F>` below, alive for the whole call.
+        let f = unsafe { (*data.cast::<Option<F>>()).take() };
+        if let Some(f) = f {
+            f();
+        }
+    }
+    // SAFETY: the jump buffer and closure outlive the call; longjmp only
+    // targets this frame while CURRENT points at `state`.
+    let rc = unsafe {
+        wrun_call_with_jmpbuf(
+            state.jmpbuf.get(),
+            call_closure::<F>,
+            (&mut closure as *mut Option<F>).cast(),
+        )
+    };
+    CURRENT.with(|c| c.set(previous));
+    if rc == 0 {
+        return Ok(());
+    }
+    Err(Unwound {
+        trap: state.trap.get().unwrap_or(Trap::HostError),
+        error: state.error.into_inner(),
+        backtrace: state.backtrace.into_inner(),
+    })
+}
+
+/// Unwinds to the innermost [`catch_traps`] with `trap`.
+///
+/// # Safety
+/// Must be called on a thread inside `catch_traps`, from a frame whose
+/// skipped callers hold nothing that needs dropping.
+pub(crate) unsafe fn raise_trap(trap: Trap) -> ! {
+    let state = CURRENT.with(|c| c.get());
+    assert!(!state.is_null(), "trap raised outside of a wasm call");
+    // SAFETY: `state` is live (see catch_traps).
+    unsafe {
+        (*state).trap.set(Some(trap));
+        wrun_longjmp((*state).jmpbuf.get())
+    }
+}
+
+/// Unwinds to the innermost [`catch_traps`] carrying a host error.
+///
+/// # Safety
+/// As [`raise_trap`].
+pub(crate) unsafe fn raise_error(error: Error) -> ! {
+    let state = CURRENT.with(|c| c.get());
+    assert!(!state.is_null(), "error raised outside of a wasm call");
+    // SAFETY: `state` is live; the error is moved in before the jump.
+    unsafe {
+        *(*state).error.get() = Some(error);
+        raise_trap(Trap::HostError)
+    }
+}
+
+/// Whether this thread is currently inside a host→wasm call.
+pub(crate) fn in_wasm_call() -> bool {
+    CURRENT.with(|c| !c.get().is_null())
+}
+
+// ---------------------------------------------------------------------------
+// Code registry: which addresses are compiled wasm code, and their trap sites.
+
+/// Code ranges and trap sites of one compiled module.
+#[derive(Debug, Default)]
+pub(crate) struct CodeInfo {
+    /// (start, end, function index), sorted by start.
+    pub functions: Vec<(usize, usize, u32)>,
+    /// (pc, trap), sorted by pc.
+    pub traps: Vec<(usize, Trap)>,
+    /// Function names from the name section, by function index.
+    pub names: hashbrown::HashMap<u32, String>,
+    /// Module name for backtraces.
+    pub module_name: String,
+}
+
+impl CodeInfo {
+    fn trap_at(&self, pc: usize) -> Option<Trap> {
+        self.traps
+            .binary_search_by_key(&pc, |(p, _)| *p)
+            .ok()
+            .map(|i| self.traps[i].1)
+    }
+
+    /// A readable name for the function containing `pc`.
+    pub fn describe(&self, pc: usize) -> Option<String> {
+        let i = self.functions.partition_point(|(s, _, _)| *s <= pc);
+        let (start, end, index) = *self.functions.get(i.checked_sub(1)?)?;
+        if pc < start || pc >= end {
+            return None;
+        }
+        Some(match self.names.get(&index) {
+            Some(name) => format!("{}!{name}", self.module_name),
+            None => format!("{}!<wasm function {index}>", self.module_name),
+        })
+    }
+}
+
+type Registry = BTreeMap<usize, (usize, Arc<CodeInfo>)>;
+static REGISTRY: RwLock<Registry> = RwLock::new(BTreeMap::new());
+
+/// Makes a module's code known to the signal handler.
+pub(crate) fn register_code(info: &Arc<CodeInfo>) {
+    let mut reg = REGISTRY.write().unwrap_or_else(|e| e.into_inner());
+    for &(start, end, _) in &info.functions {
+        reg.insert(start, (end, info.clone()));
+    }
+}
+
+/// Forgets a module's code (before its memory is freed).
+pub(crate) fn unregister_code(info: &CodeInfo) {
+    let mut reg = REGISTRY.write().unwrap_or_else(|e| e.into_inner());
+    for &(start, _, _) in &info.functions {
+        reg.remove(&start);
+    }
+}
+
+fn lookup_code<R>(pc: usize, f: impl FnOnce(&CodeInfo) -> R) -> Option<R> {
+    let reg = REGISTRY.read().unwrap_or_else(|e| e.into_inner());
+    let (_, (end, info)) = reg.range(..=pc).next_back()?;
+    (pc < *end).then(|| f(info))
+}
+
+/// Describes a code address for backtraces.
+pub(crate) fn describe_pc(pc: usize) -> Option<String> {
+    lookup_code(pc, |info| info.describe(pc)).flatten()
+}
+
+// ---------------------------------------------------------------------------
+// Stack limit.
+
+/// How much host stack must stay free below the wasm stack limit, for host
+/// functions, libcalls and the signal handler.
+const HOST_STACK_RESERVE: usize = 128 * 1024;
+
+/// The lowest stack address wasm code may use for a call entered here, given
+/// a budget of `max_wasm_stack` bytes.
+pub(crate) fn stack_limit(max_wasm_stack: usize) -> usize {
+    let marker = 0u8;
+    let sp = &marker as *const u8 as usize;
+    let (low, _) = thread_stack_bounds();
+    let budget = if low == 0 {
+        max_wasm_stack
+    } else {
+        max_wasm_stack.min(sp.saturating_sub(low).saturating_sub(HOST_STACK_RESERVE))
+    };
+    sp - budget
+}
+
+fn thread_stack_bounds() -> (usize, usize) {
+    STACK_BOUNDS.with(|b| {
+        if b.get() == (0, 0) {
+            b.set(query_stack_bounds().unwrap_or((0, 0)));
+        }
+        b.get()
+    })
+}
+
+fn query_stack_bounds() -> Option<(usize, usize)> {
+    // SAFETY: plain pthread queries on the current thread with valid out-pointers.
+    unsafe {
+        let mut attr: libc::pthread_attr_t = std::mem::zeroed();
+        if libc::pthread_getattr_np(libc::pthread_self(), &mut attr) != 0 {
+            return None;
+        }
+        let mut addr: *mut libc::c_void = std::ptr::null_mut();
+        let mut size: libc::size_t = 0;
+        let rc = libc::pthread_attr_getstack(&attr, &mut addr, &mut size);
+        libc::pthread_attr_destroy(&mut attr);
+        (rc == 0).then(|| (addr as usize, addr as usize + size))
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Signal handling.
+
+const SIGNALS: [libc::c_int; 4] = [libc::SIGSEGV, libc::SIGBUS, libc::SIGILL, libc::SIGFPE];
+static mut PREVIOUS: [Option<libc::sigaction>; 4] = [None; 4];
+static INSTALL: Once = Once::new();
+
+fn install_signal_handlers() {
+    INSTALL.call_once(|| {
+        for (i, &sig) in SIGNALS.iter().enumerate() {
+            // SAFETY: installing a handler with a zeroed, then filled, sigaction;
+            // PREVIOUS is written only here, once, before any handler runs.
+            unsafe {
+                let mut action: libc::sigaction = std::mem::zeroed();
+                action.sa_sigaction = trap_handler as *const () as usize;
+                action.sa_flags = libc::SA_SIGINFO | libc::SA_NODEFER | libc::SA_ONSTACK;
+                libc::sigemptyset(&mut action.sa_mask);
+                let mut old: libc::sigaction = std::mem::zeroed();
+                if libc::sigaction(sig, &action, &mut old) == 0 {
+                    (*std::ptr::addr_of_mut!(PREVIOUS))[i] = Some(old);
+                }
+            }
+        }
+    });
+}
+
+fn trap_for_signal(pc: usize) -> Option<Trap> {
+    lookup_code(pc, |info| info.trap_at(pc)).flatten()
+}
+
+/// Follows the frame-pointer chain from a trapping wasm frame, recording the
+/// return addresses that are wasm code (compiled with frame pointers kept).
+fn capture_backtrace(pc: usize, mut fp: usize, out: &mut Vec<usize>) {
+    let (low, high) = thread_stack_bounds();
+    out.push(pc);
+    while out.len() < 64 && fp != 0 && fp % 8 == 0 && fp >= low && fp + 16 <= high {
+        // SAFETY: fp lies within this thread's stack, checked above.
+        let (next_fp, ret) = unsafe { (*(fp as *const usize), *((fp + 8) as *const usize)) };
+        if lookup_code(ret, |_| ()).is_none() {
+            break;
+        }
+        out.push(ret);
+        if next_fp <= fp {
+            break;
+        }
+        fp = next_fp;
+    }
+}
+
+extern "C" fn trap_handler(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
+    let state = CURRENT.with(|c| c.get());
+    if !state.is_null() {
+        // SAFETY: the kernel passes a valid ucontext for SA_SIGINFO handlers.
+        let uc = unsafe { &mut *ctx.cast::<libc::ucontext_t>() };
+        let gregs = &mut uc.uc_mcontext.gregs;
+        let pc = gregs[libc::REG_RIP as usize] as usize;
+        if let Some(trap) = trap_for_signal(pc) {
+            // SAFETY: `state` is the live CallState of this thread.
+            unsafe {
+                (*state).trap.set(Some(trap));
+                let fp = gregs[libc::REG_RBP as usize] as usize;
+                capture_backtrace(pc, fp, &mut *(*state).backtrace.get());
+                // Resume in wrun_longjmp(jmpbuf) once the handler returns, so
+                // the kernel restores the signal mask the normal way.
+                gregs[libc::REG_RDI as usize] = (*state).jmpbuf.get() as i64;
+            }
+            gregs[libc::REG_RIP as usize] = wrun_longjmp as *const () as i64;
+            return;
+        }
+    }
+    chain_to_previous(sig, info, ctx);
+}
+
+fn chain_to_previous(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
+    let index = SIGNALS.iter().position(|&s| s == sig).unwrap_or(0);
+    // SAFETY: PREVIOUS was fully written before our handler was installed.
+    let previous = unsafe { (*std::ptr::addr_of!(PREVIOUS))[index] };
+    match previous {
+        Some(old) if old.sa_sigaction == libc::SIG_IGN => {}
+        Some(old) if old.sa_sigaction != libc::SIG_DFL => {
+            // SAFETY: calling the previously installed handler as it asked to be called.
+            unsafe {
+                if old.sa_flags & libc::SA_SIGINFO != 0 {
+                    let handler: extern "C" fn(
+                        libc::c_int,
+                        *mut libc::siginfo_t,
+                        *mut libc::c_void,
+                    ) = std::mem::transmute(old.sa_sigaction);
+                    handler(sig, info, ctx);
+                } else {
+                    let handler: extern "C" fn(libc::c_int) = std::mem::transmute(old.sa_sigaction);
+                    handler(sig);
+                }
+            }
+        }
+        _ => {
+            // Default action: restore it and return, so the faulting
+            // instruction runs again and the process dies as it would have.
+            // SAFETY: resetting a signal disposition to its default.
+            unsafe {
+                libc::signal(sig, libc::SIG_DFL);
+            }
+        }
+    }
+}

@@ -1,0 +1,149 @@
+//! The one layout table for instance contexts (vmctx), shared by the code
+//! generator (which emits loads at these offsets) and the runtime (which
+//! writes the values there).
+//!
+//! Layout of a vmctx, in order (all pointers 8 bytes):
+//! ```text
+//! store context pointer      *const VMStoreContext (stack limit, store)
+//! instance pointer           *mut InstanceData     (for libcalls)
+//! memories                   *mut VMMemoryDefinition   per memory (imported or defined)
+//! tables                     *mut VMTableDefinition    per table  (imported or defined)
+//! imported globals           *mut VMGlobalDefinition   per imported global
+//! defined globals            VMGlobalDefinition (16 bytes, 16-aligned) per defined global
+//! function references        VMFuncRef (24 bytes) per function, imported first
+//! ```
+//! Memories and tables are always reached through a pointer so that a defined
+//! and an imported one cost the same and an exported one is shared, not copied.
+
+use crate::vm::{VMFuncRef, VMGlobalDefinition};
+
+/// Offsets inside a vmctx for one module's shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VmOffsets {
+    num_memories: u32,
+    num_tables: u32,
+    num_imported_globals: u32,
+    num_defined_globals: u32,
+    num_funcs: u32,
+    memories: u32,
+    tables: u32,
+    imported_globals: u32,
+    defined_globals: u32,
+    funcrefs: u32,
+    size: u32,
+}
+
+const PTR: u32 = 8;
+const GLOBAL_SIZE: u32 = std::mem::size_of::<VMGlobalDefinition>() as u32;
+const FUNCREF_SIZE: u32 = std::mem::size_of::<VMFuncRef>() as u32;
+
+fn align(offset: u32, to: u32) -> u32 {
+    offset.div_ceil(to) * to
+}
+
+impl VmOffsets {
+    /// Computes the layout for a module with these counts.
+    pub fn new(
+        num_memories: u32,
+        num_tables: u32,
+        num_imported_globals: u32,
+        num_defined_globals: u32,
+        num_funcs: u32,
+    ) -> Self {
+        let memories = 2 * PTR;
+        let tables = memories + num_memories * PTR;
+        let imported_globals = tables + num_tables * PTR;
+        let defined_globals = align(imported_globals + num_imported_globals * PTR, 16);
+        let funcrefs = defined_globals + num_defined_globals * GLOBAL_SIZE;
+        let size = funcrefs + num_funcs * FUNCREF_SIZE;
+        VmOffsets {
+            num_memories,
+            num_tables,
+            num_imported_globals,
+            num_defined_globals,
+            num_funcs,
+            memories,
+            tables,
+            imported_globals,
+            defined_globals,
+            funcrefs,
+            size,
+        }
+    }
+
+    /// Offset of the store-context pointer.
+    pub const fn store_context(&self) -> u32 {
+        0
+    }
+
+    /// Offset of the instance back-pointer.
+    pub const fn instance(&self) -> u32 {
+        PTR
+    }
+
+    /// Offset of the pointer to memory `index`'s definition.
+    pub fn memory(&self, index: u32) -> u32 {
+        debug_assert!(index < self.num_memories);
+        self.memories + index * PTR
+    }
+
+    /// Offset of the pointer to table `index`'s definition.
+    pub fn table(&self, index: u32) -> u32 {
+        debug_assert!(index < self.num_tables);
+        self.tables + index * PTR
+    }
+
+    /// Offset of the pointer to imported global `index`'s storage.
+    pub fn imported_global(&self, index: u32) -> u32 {
+        debug_assert!(index < self.num_imported_globals);
+        self.imported_globals + index * PTR
+    }
+
+    /// Offset of defined global `index`'s storage (inline in the vmctx).
+    pub fn defined_global(&self, index: u32) -> u32 {
+        debug_assert!(index < self.num_defined_globals);
+        self.defined_globals + index * GLOBAL_SIZE
+    }
+
+    /// Offset of function `index`'s `VMFuncRef`.
+    pub fn funcref(&self, index: u32) -> u32 {
+        debug_assert!(index < self.num_funcs);
+        self.funcrefs + index * FUNCREF_SIZE
+    }
+
+    /// Total size of the vmctx in bytes.
+    pub fn size(&self) -> u32 {
+        self.size
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layout_is_packed_in_order_and_aligned() {
+        let o = VmOffsets::new(1, 2, 3, 2, 4);
+        assert_eq!(o.store_context(), 0);
+        assert_eq!(o.instance(), 8);
+        assert_eq!(o.memory(0), 16);
+        assert_eq!(o.table(0), 24);
+        assert_eq!(o.table(1), 32);
+        assert_eq!(o.imported_global(0), 40);
+        assert_eq!(o.imported_global(2), 56);
+        assert_eq!(o.defined_global(0), 64, "globals are 16-aligned");
+        assert_eq!(o.defined_global(1), 80);
+        assert_eq!(o.funcref(0), 96);
+        assert_eq!(o.funcref(3), 96 + 3 * 24);
+        assert_eq!(o.size(), 96 + 4 * 24);
+    }
+
+    #[test]
+    fn sizes_match_the_runtime_structs() {
+        assert_eq!(GLOBAL_SIZE, 16);
+        assert_eq!(FUNCREF_SIZE, 24);
+        assert_eq!(std::mem::offset_of!(VMFuncRef, code), 0);
+        assert_eq!(std::mem::offset_of!(VMFuncRef, vmctx), 8);
+        assert_eq!(std::mem::offset_of!(VMFuncRef, type_id), 16);
+    }
+}
