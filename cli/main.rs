@@ -1,1 +1,52 @@
-fn main() {}
+//! `wrun`: runs a WebAssembly program made of a main module and shared libraries.
+//!
+//! Exit status: the guest's exit code; 134 after a trap (`wasm trap: <message>`
+//! on stderr); 1 for a load or link error (one line naming what is missing).
+
+mod options;
+mod run;
+
+use options::{parse, Command, USAGE};
+use std::io::Write;
+use std::process::ExitCode;
+
+/// Exit status after a trap, as for a native program killed by SIGABRT.
+const TRAP_EXIT_STATUS: u8 = 134;
+
+fn main() -> ExitCode {
+    let command = match parse(std::env::args().skip(1)) {
+        Ok(c) => c,
+        Err(message) => {
+            eprintln!("wrun: {message}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let status = match command {
+        Command::Help => {
+            print!("{USAGE}");
+            0
+        }
+        Command::Version => {
+            println!("wrun {}", env!("CARGO_PKG_VERSION"));
+            0
+        }
+        Command::Run(options) => match run::run(&options) {
+            Ok(code) => code,
+            Err(error) => {
+                let _ = std::io::stdout().flush();
+                if error.trap().is_some() {
+                    eprintln!("{error}");
+                    i32::from(TRAP_EXIT_STATUS)
+                } else if let Some(code) = error.exit_code() {
+                    code
+                } else {
+                    eprintln!("wrun: error: {error}");
+                    1
+                }
+            }
+        },
+    };
+    let _ = std::io::stdout().flush();
+    // Exit codes are a byte on Unix; WASI exit codes beyond it wrap like native ones.
+    ExitCode::from(status as u8)
+}

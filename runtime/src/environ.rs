@@ -125,11 +125,6 @@ impl ModuleInfo {
         &self.types[self.functions[index as usize] as usize]
     }
 
-    /// Number of functions defined (not imported).
-    pub fn num_defined_funcs(&self) -> u32 {
-        self.functions.len() as u32 - self.num_imported_funcs
-    }
-
     /// The type of an entity.
     pub fn entity_type(&self, index: EntityIndex) -> ExternType {
         match index {

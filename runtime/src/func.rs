@@ -186,15 +186,33 @@ impl Func {
                 Some(error) => error,
                 None => Error::new(ErrorKind::Trap {
                     trap: unwound.trap,
-                    backtrace: unwound
-                        .backtrace
-                        .iter()
-                        .filter_map(|pc| traps::describe_pc(*pc))
-                        .collect(),
+                    backtrace: collapse_repeats(
+                        unwound
+                            .backtrace
+                            .iter()
+                            .filter_map(|pc| traps::describe_pc(*pc)),
+                    ),
                 }),
             }),
         }
     }
+}
+
+/// Frame names with runs of the same function (deep recursion) folded into one line.
+fn collapse_repeats(names: impl Iterator<Item = String>) -> Vec<String> {
+    let mut out: Vec<(String, usize)> = Vec::new();
+    for name in names {
+        match out.last_mut() {
+            Some((last, count)) if *last == name => *count += 1,
+            _ => out.push((name, 1)),
+        }
+    }
+    out.into_iter()
+        .map(|(name, count)| match count {
+            1 => name,
+            n => format!("{name} (repeated {n} times)"),
+        })
+        .collect()
 }
 
 /// Called by host stubs. Errors and panics become traps carrying the error.

@@ -24,6 +24,7 @@ mod types;
 mod values;
 pub(crate) mod vm;
 pub mod vmoffsets;
+pub mod wasi;
 
 pub use dylink::{DylinkInfo, SymbolFlags};
 pub use engine::{Config, Engine};

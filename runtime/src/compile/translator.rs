@@ -8,8 +8,8 @@ use crate::compile::ModuleEnv;
 use crate::error::{Error, Result};
 use crate::types::ValType;
 use cranelift_codegen::ir::{
-    self, types, AbiParam, ArgumentPurpose, BlockArg, GlobalValue, GlobalValueData, InstBuilder,
-    MemFlagsData, Signature, Value,
+    self, types, AbiParam, ArgumentPurpose, BlockArg, GlobalValueData, InstBuilder, MemFlagsData,
+    Signature, Value,
 };
 use cranelift_frontend::{FunctionBuilder, Variable};
 use cranelift_jit::JITModule;
@@ -120,7 +120,6 @@ pub(crate) struct FuncTranslator<'a, 'b> {
     pub unreachable_depth: u32,
     pub locals: Vec<Variable>,
     pub vmctx: Value,
-    pub vmctx_gv: GlobalValue,
     pub func_refs: HashMap<u32, ir::FuncRef>,
     pub sig_refs: HashMap<u32, ir::SigRef>,
     pub libcall_refs: HashMap<crate::vm::libcalls::Libcall, ir::FuncRef>,
@@ -194,7 +193,6 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             unreachable_depth: 0,
             locals,
             vmctx,
-            vmctx_gv,
             func_refs: HashMap::new(),
             sig_refs: HashMap::new(),
             libcall_refs: HashMap::new(),

@@ -106,11 +106,6 @@ impl InstanceData {
         unsafe { &mut **vmctx.cast::<u8>().add(8).cast::<*mut InstanceData>() }
     }
 
-    /// The vmctx.
-    pub fn vmctx(&self) -> *mut VMContext {
-        self.vmctx
-    }
-
     pub fn info(&self) -> &ModuleInfo {
         self.module.info()
     }

@@ -200,9 +200,10 @@ unsafe extern "C" fn table_grow(vmctx: *mut VMContext, table: u32, init: usize, 
 
 unsafe extern "C" fn table_fill(vmctx: *mut VMContext, table: u32, dst: u32, val: usize, len: u32) {
     let inst = unsafe { instance(vmctx) };
-    let t = inst.table(table);
-    let range = table_range(dst, len, t.size());
-    t.elements_mut()[range].fill(val);
+    if let Err(trap) = inst.table(table).fill(dst.into(), val, len.into()) {
+        // SAFETY: inside a wasm call; nothing here needs dropping.
+        unsafe { raise_trap(trap) }
+    }
 }
 
 unsafe extern "C" fn table_copy(

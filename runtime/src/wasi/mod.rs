@@ -20,6 +20,7 @@ mod ctx;
 mod errno;
 mod fd_io;
 mod fd_meta;
+mod host;
 mod memory;
 mod misc;
 mod path;
@@ -30,6 +31,7 @@ mod tests;
 
 pub use ctx::{WasiCtx, WasiCtxBuilder};
 pub use errno::Errno;
+pub use host::add_to_linker;
 
 /// Name of the import module that holds these functions.
 pub const MODULE_NAME: &str = "wasi_snapshot_preview1";

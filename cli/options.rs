@@ -1,0 +1,164 @@
+//! Command-line parsing, in the shape of wasmtime's `run`: options come
+//! before the module; everything after it belongs to the guest.
+
+use std::path::PathBuf;
+
+/// Parsed command line.
+#[derive(Debug, Default)]
+pub struct Options {
+    /// The main module.
+    pub main: PathBuf,
+    /// Guest arguments (argv[1..], or --invoke's arguments).
+    pub args: Vec<String>,
+    /// `--lib FILE`, in order.
+    pub libs: Vec<PathBuf>,
+    /// `-L DIR`, in order.
+    pub lib_paths: Vec<PathBuf>,
+    /// `--dir HOST[::GUEST]`.
+    pub dirs: Vec<(PathBuf, String)>,
+    /// `--env NAME=VALUE`.
+    pub env: Vec<(String, String)>,
+    /// `--invoke NAME`.
+    pub invoke: Option<String>,
+    /// `--stats`.
+    pub stats: bool,
+    /// `--stack-size BYTES` for a PIE main's stack.
+    pub stack_size: Option<u32>,
+}
+
+pub const USAGE: &str = "\
+usage: wrun [OPTIONS] <MAIN.wasm> [ARGS]...
+
+Runs a WebAssembly program: a main module and the shared libraries it needs
+(dylink.0). ARGS become the guest's argv[1..] (or --invoke's arguments).
+
+options:
+  --lib <FILE>            load this shared library before main's NEEDED ones (repeatable, in order)
+  -L, --lib-path <DIR>    search directory for NEEDED libraries (repeatable; then $WRUN_LIBRARY_PATH)
+  --dir <HOST[::GUEST]>   preopen a host directory for the guest (as GUEST, default the same path)
+  --env <NAME=VALUE>      set a guest environment variable (repeatable)
+  --invoke <NAME>         call this export with ARGS instead of running _start; print its results
+  --stack-size <BYTES>    stack size for a PIE main (default 1 MiB)
+  --stats                 print a timing breakdown (read, compile, link, init, run) on stderr
+  -h, --help              print this help
+  -V, --version           print the version
+";
+
+/// What the command line asks for.
+pub enum Command {
+    Run(Options),
+    Help,
+    Version,
+}
+
+fn value(args: &mut impl Iterator<Item = String>, option: &str) -> Result<String, String> {
+    args.next()
+        .ok_or_else(|| format!("option {option} needs a value"))
+}
+
+/// Parses `args` (without the program name).
+pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
+    let mut options = Options::default();
+    let mut args = args.into_iter();
+    let main = loop {
+        let Some(arg) = args.next() else {
+            return Err("no module given".into());
+        };
+        // Accept `--opt=value` as well as `--opt value`.
+        let (name, inline) = match arg.split_once('=') {
+            Some((n, v)) if n.starts_with("--") => (n.to_string(), Some(v.to_string())),
+            _ => (arg.clone(), None),
+        };
+        let next_value = |args: &mut dyn Iterator<Item = String>| -> Result<String, String> {
+            match &inline {
+                Some(v) => Ok(v.clone()),
+                None => args
+                    .next()
+                    .ok_or_else(|| format!("option {name} needs a value")),
+            }
+        };
+        match name.as_str() {
+            "-h" | "--help" => return Ok(Command::Help),
+            "-V" | "--version" => return Ok(Command::Version),
+            "--lib" => options.libs.push(next_value(&mut args)?.into()),
+            "-L" | "--lib-path" => options.lib_paths.push(next_value(&mut args)?.into()),
+            "--dir" => {
+                let spec = next_value(&mut args)?;
+                let (host, guest) = match spec.split_once("::") {
+                    Some((h, g)) => (h.to_string(), g.to_string()),
+                    None => (spec.clone(), spec.clone()),
+                };
+                options.dirs.push((host.into(), guest));
+            }
+            "--env" => {
+                let spec = next_value(&mut args)?;
+                let (k, v) = spec
+                    .split_once('=')
+                    .ok_or_else(|| format!("--env expects NAME=VALUE, got `{spec}`"))?;
+                options.env.push((k.to_string(), v.to_string()));
+            }
+            "--invoke" => options.invoke = Some(next_value(&mut args)?),
+            "--stack-size" => {
+                let v = next_value(&mut args)?;
+                let size = v
+                    .parse()
+                    .map_err(|_| format!("--stack-size expects a number of bytes, got `{v}`"))?;
+                options.stack_size = Some(size);
+            }
+            "--stats" => options.stats = true,
+            "--" => break value(&mut args, "--")?,
+            other if other.starts_with('-') && other.len() > 1 => {
+                return Err(format!("unknown option `{other}`"));
+            }
+            _ => break arg,
+        }
+    };
+    options.main = main.into();
+    options.args = args.collect();
+    Ok(Command::Run(options))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(args: &[&str]) -> Options {
+        match parse(args.iter().map(|s| s.to_string())).unwrap() {
+            Command::Run(o) => o,
+            _ => panic!("expected a run command"),
+        }
+    }
+
+    #[test]
+    fn options_stop_at_the_module() {
+        let o = run(&[
+            "--lib",
+            "a.wasm",
+            "-L",
+            "dir",
+            "--env=X=1",
+            "main.wasm",
+            "--lib",
+            "-5",
+        ]);
+        assert_eq!(o.libs, vec![PathBuf::from("a.wasm")]);
+        assert_eq!(o.lib_paths, vec![PathBuf::from("dir")]);
+        assert_eq!(o.env, vec![("X".to_string(), "1".to_string())]);
+        assert_eq!(o.main, PathBuf::from("main.wasm"));
+        assert_eq!(o.args, vec!["--lib".to_string(), "-5".to_string()]);
+    }
+
+    #[test]
+    fn dir_mapping() {
+        let o = run(&["--dir", "data::/data", "--dir", "/tmp", "m.wasm"]);
+        assert_eq!(o.dirs[0], (PathBuf::from("data"), "/data".to_string()));
+        assert_eq!(o.dirs[1], (PathBuf::from("/tmp"), "/tmp".to_string()));
+    }
+
+    #[test]
+    fn errors_are_reported() {
+        assert!(parse(["--invoke".to_string()]).is_err());
+        assert!(parse(["--bogus".to_string(), "m.wasm".to_string()]).is_err());
+        assert!(parse(Vec::<String>::new()).is_err());
+    }
+}

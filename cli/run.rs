@@ -1,0 +1,147 @@
+//! Loads and runs the program described by the command line.
+
+use crate::options::Options;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use wrun::wasi::{WasiCtx, WasiCtxBuilder};
+use wrun::{Engine, Error, Func, Linker, Module, Result, Store, Val, ValType};
+
+/// Time spent in each phase, for `--stats`.
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub read: Duration,
+    pub compile: Duration,
+    pub link: Duration,
+    pub init: Duration,
+    pub run: Duration,
+}
+
+impl Stats {
+    fn print(&self) {
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        eprintln!(
+            "wrun stats: read {:.3} ms, compile {:.3} ms, link {:.3} ms, init {:.3} ms, run {:.3} ms",
+            ms(self.read),
+            ms(self.compile),
+            ms(self.link),
+            ms(self.init),
+            ms(self.run)
+        );
+    }
+}
+
+/// Builds the guest's WASI context: argv[0] is the module path, then ARGS.
+pub fn wasi_context(options: &Options) -> Result<WasiCtx> {
+    let mut argv = vec![options.main.display().to_string()];
+    argv.extend(options.args.iter().cloned());
+    let mut builder = WasiCtxBuilder::new().args(argv).env(options.env.clone());
+    for (host, guest) in &options.dirs {
+        builder = builder
+            .preopened_dir(host.clone(), guest.clone())
+            .map_err(|e| Error::msg(format!("cannot open directory {}: {e}", host.display())))?;
+    }
+    Ok(builder.build())
+}
+
+/// Parses a command-line argument as a value of type `ty`.
+pub fn parse_arg(text: &str, ty: ValType) -> Result<Val> {
+    let bad = || Error::msg(format!("cannot parse `{text}` as {ty}"));
+    Ok(match ty {
+        ValType::I32 => Val::I32(
+            text.parse::<i32>()
+                .or_else(|_| text.parse::<u32>().map(|v| v as i32))
+                .map_err(|_| bad())?,
+        ),
+        ValType::I64 => Val::I64(
+            text.parse::<i64>()
+                .or_else(|_| text.parse::<u64>().map(|v| v as i64))
+                .map_err(|_| bad())?,
+        ),
+        ValType::F32 => Val::F32(text.parse::<f32>().map_err(|_| bad())?.to_bits()),
+        ValType::F64 => Val::F64(text.parse::<f64>().map_err(|_| bad())?.to_bits()),
+        _ => {
+            return Err(Error::msg(format!(
+                "cannot pass a {ty} from the command line"
+            )))
+        }
+    })
+}
+
+/// Calls `func` with ARGS parsed by its signature and prints each result on its own line.
+pub fn invoke(store: &mut Store, func: Func, name: &str, args: &[String]) -> Result<()> {
+    let ty = func.ty(store);
+    if args.len() != ty.params().len() {
+        return Err(Error::msg(format!(
+            "export `{name}` takes {} arguments ({ty}), {} given",
+            ty.params().len(),
+            args.len()
+        )));
+    }
+    let params = args
+        .iter()
+        .zip(ty.params())
+        .map(|(a, t)| parse_arg(a, *t))
+        .collect::<Result<Vec<_>>>()?;
+    let mut results: Vec<Val> = ty.results().iter().map(|t| Val::default_for(*t)).collect();
+    func.call(store, &params, &mut results)?;
+    for r in results {
+        println!("{r}");
+    }
+    Ok(())
+}
+
+/// Runs the program; returns the guest's exit status.
+pub fn run(options: &Options) -> Result<i32> {
+    let mut stats = Stats::default();
+    let start = Instant::now();
+    let bytes = std::fs::read(&options.main).map_err(|source| {
+        Error::new(wrun::ErrorKind::Io {
+            path: options.main.clone(),
+            source,
+        })
+    })?;
+    stats.read = start.elapsed();
+
+    let engine = Engine::default();
+    let t = Instant::now();
+    let name = options
+        .main
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let module = Module::with_name(&engine, &bytes, &name)?;
+    stats.compile = t.elapsed();
+
+    let t = Instant::now();
+    let mut store = Store::new(&engine);
+    let mut linker = Linker::new();
+    let wasi = Arc::new(Mutex::new(wasi_context(options)?));
+    wrun::wasi::add_to_linker(&mut linker, &mut store, wasi)?;
+    let instance = linker.instantiate(&mut store, &module)?;
+    stats.link = t.elapsed();
+
+    let t = Instant::now();
+    let outcome = match &options.invoke {
+        Some(export) => {
+            let func = instance
+                .get_func(&store, export)
+                .ok_or_else(|| Error::msg(format!("{name} has no exported function `{export}`")))?;
+            invoke(&mut store, func, export, &options.args)
+        }
+        None => match instance.get_func(&store, "_start") {
+            Some(start) => start.call(&mut store, &[], &mut []),
+            None => Ok(()),
+        },
+    };
+    stats.run = t.elapsed();
+    if options.stats {
+        stats.print();
+    }
+    match outcome {
+        Ok(()) => Ok(0),
+        Err(e) => match e.exit_code() {
+            Some(code) => Ok(code),
+            None => Err(e),
+        },
+    }
+}

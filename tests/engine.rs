@@ -1,0 +1,1 @@
+//! Core engine tests (filled in below).

@@ -1,0 +1,3 @@
+//! Integration tests, one binary (so linking happens once).
+
+mod engine;
