@@ -1,1 +1,302 @@
-//! Core engine tests (filled in below).
+//! Core engine: shared code, independent instances, traps as values, host
+//! functions, cross-module function references, and bad input.
+
+use std::path::PathBuf;
+use wrun::{
+    Engine, ErrorKind, Func, FuncType, Instance, Linker, Module, Store, Trap, Val, ValType,
+};
+
+fn fixture(path: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("wasm-fixtures")
+        .join(path)
+}
+
+/// Compiles WAT text (test helper).
+fn wat(text: &str) -> Vec<u8> {
+    let buf = wast::parser::ParseBuffer::new(text).expect("lex");
+    let mut module = wast::parser::parse::<wast::Wat<'_>>(&buf).expect("parse");
+    module.encode().expect("encode")
+}
+
+fn call(
+    store: &mut Store,
+    instance: Instance,
+    name: &str,
+    params: &[Val],
+) -> wrun::Result<Vec<Val>> {
+    let func = instance.get_func(store, name).expect("export exists");
+    let ty = func.ty(store);
+    let mut results: Vec<Val> = ty.results().iter().map(|t| Val::default_for(*t)).collect();
+    func.call(store, params, &mut results)?;
+    Ok(results)
+}
+
+fn i32_of(results: wrun::Result<Vec<Val>>) -> i32 {
+    results.expect("call succeeds")[0]
+        .i32()
+        .expect("an i32 result")
+}
+
+#[test]
+fn two_instances_share_code_but_not_state() {
+    let engine = Engine::default();
+    let module = Module::from_file(&engine, fixture("wat/counter.wasm")).unwrap();
+    let mut store = Store::new(&engine);
+    let a = Instance::new(&mut store, &module, &[]).unwrap();
+    let b = Instance::new(&mut store, &module, &[]).unwrap();
+
+    assert_eq!(i32_of(call(&mut store, a, "inc", &[])), 1);
+    assert_eq!(i32_of(call(&mut store, a, "inc", &[])), 2);
+    assert_eq!(
+        i32_of(call(&mut store, b, "inc", &[])),
+        1,
+        "globals are per instance"
+    );
+    assert_eq!(i32_of(call(&mut store, a, "bump_mem", &[])), 101);
+    assert_eq!(i32_of(call(&mut store, a, "bump_mem", &[])), 102);
+    assert_eq!(
+        i32_of(call(&mut store, b, "bump_mem", &[])),
+        101,
+        "memories are per instance"
+    );
+
+    let fa = a.get_func(&store, "inc").unwrap();
+    let fb = b.get_func(&store, "inc").unwrap();
+    assert_ne!(fa, fb, "each instance has its own function reference");
+    assert_eq!(
+        fa.code_address(&store),
+        fb.code_address(&store),
+        "one copy of the code"
+    );
+
+    // A second process (store) and a second load of the same bytes share it too.
+    let again = Module::from_file(&engine, fixture("wat/counter.wasm")).unwrap();
+    assert!(
+        Module::same(&module, &again),
+        "same bytes compile once per engine"
+    );
+    let mut other = Store::new(&engine);
+    let c = Instance::new(&mut other, &again, &[]).unwrap();
+    let fc = c.get_func(&other, "inc").unwrap();
+    assert_eq!(fc.code_address(&other), fa.code_address(&store));
+    assert_eq!(i32_of(call(&mut other, c, "get", &[])), 0);
+}
+
+#[test]
+fn modules_are_shared_across_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Module>();
+    assert_send_sync::<Engine>();
+    let engine = Engine::default();
+    let module = Module::from_file(&engine, fixture("wat/counter.wasm")).unwrap();
+    let handles: Vec<_> = (0..2)
+        .map(|_| {
+            let (engine, module) = (engine.clone(), module.clone());
+            std::thread::spawn(move || {
+                let mut store = Store::new(&engine);
+                let inst = Instance::new(&mut store, &module, &[]).unwrap();
+                (0..1000)
+                    .map(|_| i32_of(call(&mut store, inst, "inc", &[])))
+                    .last()
+            })
+        })
+        .collect();
+    for h in handles {
+        assert_eq!(h.join().unwrap(), Some(1000));
+    }
+}
+
+#[test]
+fn memory_grow_honours_the_maximum() {
+    let engine = Engine::default();
+    let module = Module::from_file(&engine, fixture("wat/counter.wasm")).unwrap();
+    let mut store = Store::new(&engine);
+    let inst = Instance::new(&mut store, &module, &[]).unwrap();
+    // (memory 1 4): three more pages fit, the fourth does not.
+    for expected in [1, 2, 3, -1, -1] {
+        assert_eq!(i32_of(call(&mut store, inst, "grow", &[])), expected);
+    }
+    assert_eq!(i32_of(call(&mut store, inst, "pages", &[])), 4);
+}
+
+#[test]
+fn every_trap_is_a_value_and_the_engine_keeps_working() {
+    let engine = Engine::default();
+    let module = Module::from_file(&engine, fixture("wat/trap.wasm")).unwrap();
+    let mut store = Store::new(&engine);
+    let inst = Instance::new(&mut store, &module, &[]).unwrap();
+    let cases: &[(&str, &[Val], Trap)] = &[
+        ("unreachable", &[], Trap::Unreachable),
+        ("div_zero", &[Val::I32(0)], Trap::IntegerDivisionByZero),
+        ("div_overflow", &[], Trap::IntegerOverflow),
+        ("oob", &[], Trap::MemoryOutOfBounds),
+        ("oob_at", &[Val::I32(-4)], Trap::MemoryOutOfBounds),
+        ("recurse", &[Val::I32(0)], Trap::StackOverflow),
+        ("bad_indirect", &[], Trap::IndirectCallTypeMismatch),
+        ("null_indirect", &[], Trap::UninitializedElement),
+        ("bad_convert", &[], Trap::BadConversionToInteger),
+    ];
+    for (name, params, expected) in cases {
+        let error = call(&mut store, inst, name, params).expect_err(name);
+        assert_eq!(error.trap(), Some(*expected), "{name}: {error}");
+        // The same instance still runs after every trap.
+        assert_eq!(i32_of(call(&mut store, inst, "ok", &[])), 1, "after {name}");
+    }
+}
+
+#[test]
+fn unbounded_recursion_traps_on_a_small_thread_stack() {
+    let engine = Engine::default();
+    let module = Module::from_file(&engine, fixture("wat/trap.wasm")).unwrap();
+    let outcome = std::thread::Builder::new()
+        .stack_size(256 * 1024)
+        .spawn(move || {
+            let mut store = Store::new(&engine);
+            let inst = Instance::new(&mut store, &module, &[]).unwrap();
+            call(&mut store, inst, "recurse", &[Val::I32(0)])
+                .map(|_| ())
+                .unwrap_err()
+                .trap()
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+    assert_eq!(outcome, Some(Trap::StackOverflow));
+}
+
+#[test]
+fn host_functions_are_called_and_their_errors_come_back() {
+    let engine = Engine::default();
+    let mut store = Store::new(&engine);
+    let mut linker = Linker::new();
+    let ty = FuncType::new([ValType::I32, ValType::I32], [ValType::I32]);
+    linker
+        .func_new(&mut store, "host", "mul", ty.clone(), |_, p, r| {
+            r[0] = Val::I32(p[0].i32().unwrap() * p[1].i32().unwrap());
+            Ok(())
+        })
+        .unwrap()
+        .func_new(&mut store, "host", "fail", ty.clone(), |_, _, _| {
+            Err(wrun::Error::msg("no thanks"))
+        })
+        .unwrap()
+        .func_new(&mut store, "host", "panic", ty, |_, _, _| {
+            panic!("host bug")
+        })
+        .unwrap();
+    let module = Module::new(
+        &engine,
+        &wat(r#"(module
+            (import "host" "mul" (func $mul (param i32 i32) (result i32)))
+            (import "host" "fail" (func $fail (param i32 i32) (result i32)))
+            (import "host" "panic" (func $panic (param i32 i32) (result i32)))
+            (func (export "square_plus_one") (param i32) (result i32)
+                (i32.add (call $mul (local.get 0) (local.get 0)) (i32.const 1)))
+            (func (export "fail") (result i32) (call $fail (i32.const 1) (i32.const 2)))
+            (func (export "panic") (result i32) (call $panic (i32.const 1) (i32.const 2))))"#),
+    )
+    .unwrap();
+    let inst = linker.instantiate(&mut store, &module).unwrap();
+    assert_eq!(
+        i32_of(call(&mut store, inst, "square_plus_one", &[Val::I32(7)])),
+        50
+    );
+    let error = call(&mut store, inst, "fail", &[]).unwrap_err();
+    assert_eq!(error.to_string(), "no thanks");
+    let error = call(&mut store, inst, "panic", &[]).unwrap_err();
+    assert!(error.to_string().contains("panicked"), "{error}");
+    assert_eq!(
+        i32_of(call(&mut store, inst, "square_plus_one", &[Val::I32(2)])),
+        5
+    );
+}
+
+#[test]
+fn a_funcref_from_one_module_is_callable_from_another() {
+    let engine = Engine::default();
+    let mut store = Store::new(&engine);
+    let provider = Module::new(
+        &engine,
+        &wat(r#"(module
+            (table (export "table") 2 funcref)
+            (func $seven (result i32) (i32.const 7))
+            (func $add (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1)))
+            (elem (i32.const 0) $seven $add))"#),
+    )
+    .unwrap();
+    let provider = Instance::new(&mut store, &provider, &[]).unwrap();
+    let mut linker = Linker::new();
+    linker.instance(&store, "provider", provider);
+    let user = Module::new(
+        &engine,
+        &wat(r#"(module
+            (import "provider" "table" (table 2 funcref))
+            (type $nullary (func (result i32)))
+            (type $binary (func (param i32 i32) (result i32)))
+            (func (export "call0") (param i32) (result i32)
+                (call_indirect (type $nullary) (local.get 0)))
+            (func (export "call2") (param i32) (result i32)
+                (call_indirect (type $binary) (i32.const 20) (i32.const 22) (local.get 0))))"#),
+    )
+    .unwrap();
+    let user = linker.instantiate(&mut store, &user).unwrap();
+    assert_eq!(i32_of(call(&mut store, user, "call0", &[Val::I32(0)])), 7);
+    assert_eq!(i32_of(call(&mut store, user, "call2", &[Val::I32(1)])), 42);
+    let error = call(&mut store, user, "call0", &[Val::I32(1)]).unwrap_err();
+    assert_eq!(error.trap(), Some(Trap::IndirectCallTypeMismatch));
+    let error = call(&mut store, user, "call0", &[Val::I32(5)]).unwrap_err();
+    assert_eq!(error.trap(), Some(Trap::UndefinedElement));
+}
+
+#[test]
+fn simd_modules_are_rejected_as_unsupported() {
+    let engine = Engine::default();
+    let error = Module::from_file(&engine, fixture("wat/simd.wasm")).unwrap_err();
+    assert!(
+        matches!(error.kind(), ErrorKind::Unsupported { .. }),
+        "{error}"
+    );
+    assert!(error.to_string().contains("SIMD"), "{error}");
+}
+
+#[test]
+fn truncated_and_corrupted_modules_are_errors_not_crashes() {
+    let engine = Engine::default();
+    let bytes = std::fs::read(fixture("compile-bench/compile-bench.wasm")).unwrap();
+    let step = (bytes.len() / 200).max(1);
+    for len in (0..bytes.len()).step_by(step) {
+        let error = Module::new(&engine, &bytes[..len]).unwrap_err();
+        assert!(
+            matches!(error.kind(), ErrorKind::Invalid { .. }),
+            "at {len}: {error}"
+        );
+    }
+    // Flip bytes throughout the code section: every outcome must be Ok or a clean error.
+    let mut corrupted = bytes.clone();
+    for i in (8..corrupted.len()).step_by(1013) {
+        corrupted[i] ^= 0x5a;
+        let _ = Module::new(&engine, &corrupted);
+        corrupted[i] ^= 0x5a;
+    }
+    assert!(Module::new(&engine, &bytes).is_ok());
+}
+
+#[test]
+fn imports_are_type_checked() {
+    let engine = Engine::default();
+    let mut store = Store::new(&engine);
+    let host = Func::new(&mut store, FuncType::new([], []), |_, _, _| Ok(())).unwrap();
+    let module = Module::new(
+        &engine,
+        &wat(r#"(module (import "env" "f" (func (param i32))))"#),
+    )
+    .unwrap();
+    let error = Instance::new(&mut store, &module, &[host.into()]).unwrap_err();
+    let text = error.to_string();
+    assert!(matches!(error.kind(), ErrorKind::Link { .. }), "{text}");
+    assert!(
+        text.contains("env.f") && text.contains("expected func (i32)"),
+        "{text}"
+    );
+}

@@ -115,6 +115,14 @@ impl Func {
         unsafe { (*self.funcref.as_ptr()).type_id }
     }
 
+    /// Address of the function's machine code (for wasm functions, shared by
+    /// every instance of the module; for host functions, the signature's stub).
+    pub fn code_address(&self, store: &Store) -> usize {
+        store.check(self.store_id);
+        // SAFETY: the funcref lives as long as the store.
+        unsafe { (*self.funcref.as_ptr()).code as usize }
+    }
+
     /// The function's signature.
     pub fn ty(&self, store: &Store) -> FuncType {
         store.check(self.store_id);

@@ -8,6 +8,29 @@
 //! [`Instance`]s are created from modules with imports resolved by a
 //! [`Linker`]; [`Func::call`] runs code and turns traps into [`Error`]s.
 //!
+//! ```
+//! use wrun::{Engine, Instance, Module, Store, Val};
+//!
+//! // (module (func (export "add") (param i32 i32) (result i32)
+//! //   local.get 0 local.get 1 i32.add))
+//! let wasm = [
+//!     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version
+//!     0x01, 0x07, 0x01, 0x60, 0x02, 0x7f, 0x7f, 0x01, 0x7f, // type: (i32 i32) -> i32
+//!     0x03, 0x02, 0x01, 0x00, // one function of type 0
+//!     0x07, 0x07, 0x01, 0x03, b'a', b'd', b'd', 0x00, 0x00, // export "add"
+//!     0x0a, 0x09, 0x01, 0x07, 0x00, 0x20, 0x00, 0x20, 0x01, 0x6a, 0x0b, // body
+//! ];
+//! let engine = Engine::default();
+//! let module = Module::new(&engine, &wasm)?; // compiled once, shareable
+//! let mut store = Store::new(&engine); // one program's state
+//! let instance = Instance::new(&mut store, &module, &[])?;
+//! let add = instance.get_func(&store, "add").expect("exported");
+//! let mut results = [Val::I32(0)];
+//! add.call(&mut store, &[Val::I32(2), Val::I32(40)], &mut results)?;
+//! assert_eq!(results[0], Val::I32(42));
+//! # Ok::<(), wrun::Error>(())
+//! ```
+//!
 
 pub(crate) mod compile;
 pub mod dylink;

@@ -12,6 +12,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
 
+// Each item is boxed on purpose: compiled code and handles hold raw pointers
+// into them, so they must not move when the vectors grow.
+#[allow(clippy::vec_box)]
 pub(crate) struct StoreInner {
     pub id: u64,
     pub engine: Engine,

@@ -315,7 +315,7 @@ fn trap_for_signal(pc: usize) -> Option<Trap> {
 fn capture_backtrace(pc: usize, mut fp: usize, out: &mut Vec<usize>) {
     let (low, high) = thread_stack_bounds();
     out.push(pc);
-    while out.len() < 64 && fp != 0 && fp % 8 == 0 && fp >= low && fp + 16 <= high {
+    while out.len() < 64 && fp != 0 && fp.is_multiple_of(8) && fp >= low && fp + 16 <= high {
         // SAFETY: fp lies within this thread's stack, checked above.
         let (next_fp, ret) = unsafe { (*(fp as *const usize), *((fp + 8) as *const usize)) };
         if lookup_code(ret, |_| ()).is_none() {

@@ -1,0 +1,164 @@
+//! Compilation, instantiation and first-call benchmarks.
+//!
+//! ```text
+//! cargo bench --bench compile -- --warm-up-time 1 --measurement-time 3
+//! ```
+//!
+//! Groups:
+//! - `compile`: `Module::new` (validate + parse + translate + Cranelift +
+//!   JIT finalize) of `compile-bench.wasm` on one thread, with the module
+//!   cache off. Throughput is bytes of *code section* per second, so it can be
+//!   compared with other engines' "wasm bytes compiled per second". The five
+//!   kernels are compiled too, for small-module latency. Dropping the module
+//!   (freeing the JIT memory) is not timed.
+//! - `instantiate`: a fresh `Store` plus `Linker::instantiate` of an
+//!   already-compiled module (memory reservation, data segments, vmctx).
+//! - `first_call`: the first `Func::call` on a fresh instance, instantiation
+//!   excluded; `hot_call` is the same call repeated on one instance, for
+//!   comparison. `first_call/add-fresh-engine` uses a brand-new engine each
+//!   time, so it includes compiling the entry trampoline for the signature.
+
+mod common;
+
+use common::{code_section_size, read_fixture, KERNELS};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use std::hint::black_box;
+use std::time::Duration;
+use wrun::{Config, Engine, Linker, Module, Store, Val};
+
+/// An engine whose `Module::new` always compiles (no reuse of earlier results).
+fn uncached_engine() -> Engine {
+    Engine::new(Config {
+        cache_modules: false,
+        ..Config::default()
+    })
+    .expect("host supported")
+}
+
+fn compile(c: &mut Criterion) {
+    let engine = uncached_engine();
+    let bytes = read_fixture("compile-bench/compile-bench.wasm");
+    let code_bytes = code_section_size(&bytes);
+    // Sanity: the module cache really is off, and the module compiles.
+    let a = Module::new(&engine, &bytes).expect("compile-bench compiles");
+    let b = Module::new(&engine, &bytes).expect("compile-bench compiles");
+    assert!(!Module::same(&a, &b), "module cache is still on");
+    eprintln!(
+        "compile-bench.wasm: {} bytes, code section {} bytes, {} bytes of machine code",
+        bytes.len(),
+        code_bytes,
+        a.code_size()
+    );
+    drop((a, b));
+
+    let mut group = c.benchmark_group("compile");
+    group.sample_size(10);
+    group.throughput(Throughput::Bytes(code_bytes));
+    group.bench_function("compile-bench", |bench| {
+        bench.iter_with_large_drop(|| Module::new(&engine, black_box(&bytes)).unwrap())
+    });
+    for (kernel, _) in KERNELS {
+        let bytes = read_fixture(&format!("kernels/{kernel}.wasm"));
+        group.throughput(Throughput::Bytes(code_section_size(&bytes)));
+        group.bench_function(*kernel, |bench| {
+            bench.iter_with_large_drop(|| Module::new(&engine, black_box(&bytes)).unwrap())
+        });
+    }
+    group.finish();
+}
+
+/// (name, fixture, export, params, number of results)
+const CALLS: &[(&str, &str, &str, &[Val], usize)] = &[
+    (
+        "add",
+        "wat/add.wasm",
+        "add",
+        &[Val::I32(17), Val::I32(25)],
+        1,
+    ),
+    (
+        "compile-bench",
+        "compile-bench/compile-bench.wasm",
+        "selftest_checks",
+        &[],
+        1,
+    ),
+];
+
+fn instantiate(c: &mut Criterion) {
+    let engine = Engine::default();
+    let mut group = c.benchmark_group("instantiate");
+    group.measurement_time(Duration::from_secs(3));
+    for (name, path, ..) in CALLS {
+        let module = Module::new(&engine, &read_fixture(path)).unwrap();
+        group.bench_function(*name, |bench| {
+            bench.iter_with_large_drop(|| {
+                let mut store = Store::new(&engine);
+                let instance = Linker::new().instantiate(&mut store, &module).unwrap();
+                (store, instance)
+            })
+        });
+    }
+    group.finish();
+}
+
+fn first_call(c: &mut Criterion) {
+    let engine = Engine::default();
+    let mut group = c.benchmark_group("first_call");
+    for (name, path, export, params, num_results) in CALLS {
+        let module = Module::new(&engine, &read_fixture(path)).unwrap();
+        // First call on a fresh instance (the engine has seen the signature).
+        group.bench_function(*name, |bench| {
+            bench.iter_batched(
+                || {
+                    let mut store = Store::new(&engine);
+                    let instance = Linker::new().instantiate(&mut store, &module).unwrap();
+                    let func = instance.get_func(&store, export).unwrap();
+                    (store, func, vec![Val::I32(0); *num_results])
+                },
+                |(mut store, func, mut results)| {
+                    func.call(&mut store, black_box(params), &mut results)
+                        .unwrap();
+                    (store, results)
+                },
+                BatchSize::PerIteration,
+            )
+        });
+        // The same call, again and again on one instance.
+        let mut store = Store::new(&engine);
+        let instance = Linker::new().instantiate(&mut store, &module).unwrap();
+        let func = instance.get_func(&store, export).unwrap();
+        let mut results = vec![Val::I32(0); *num_results];
+        group.bench_function(format!("{name}-hot_call"), |bench| {
+            bench.iter(|| {
+                func.call(&mut store, black_box(params), &mut results)
+                    .unwrap();
+            })
+        });
+    }
+    // First call with a brand-new engine: includes the entry trampoline.
+    let bytes = read_fixture("wat/add.wasm");
+    group.bench_function("add-fresh-engine", |bench| {
+        bench.iter_batched(
+            || {
+                let engine = Engine::default();
+                let module = Module::new(&engine, &bytes).unwrap();
+                let mut store = Store::new(&engine);
+                let instance = Linker::new().instantiate(&mut store, &module).unwrap();
+                let func = instance.get_func(&store, "add").unwrap();
+                (engine, module, store, func)
+            },
+            |(engine, module, mut store, func)| {
+                let mut results = [Val::I32(0)];
+                func.call(&mut store, &[Val::I32(17), Val::I32(25)], &mut results)
+                    .unwrap();
+                (engine, module, store, results)
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    group.finish();
+}
+
+criterion_group!(benches, compile, instantiate, first_call);
+criterion_main!(benches);
