@@ -1,3 +1,4 @@
 //! Integration tests, one binary (so linking happens once).
 
+mod cli;
 mod engine;

@@ -225,7 +225,13 @@ pub(crate) fn unregister_code(info: &CodeInfo) {
 }
 
 fn lookup_code<R>(pc: usize, f: impl FnOnce(&CodeInfo) -> R) -> Option<R> {
-    let reg = REGISTRY.read().unwrap_or_else(|e| e.into_inner());
+    // Never block: this runs in the signal handler, possibly on a thread that
+    // holds the write lock (a fault there is not a wasm trap anyway).
+    let reg = match REGISTRY.try_read() {
+        Ok(reg) => reg,
+        Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner(),
+        Err(std::sync::TryLockError::WouldBlock) => return None,
+    };
     let (_, (end, info)) = reg.range(..=pc).next_back()?;
     (pc < *end).then(|| f(info))
 }

@@ -1,0 +1,119 @@
+//! The `wrun` command line: arguments, results, exit statuses and messages.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn fixture(path: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("wasm-fixtures")
+        .join(path)
+}
+
+fn wrun(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_wrun"))
+        .args(args)
+        .output()
+        .expect("wrun runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn invoke_prints_each_result_on_its_own_line() {
+    let add = fixture("wat/add.wasm");
+    let out = wrun(&["--invoke", "add", add.to_str().unwrap(), "2", "-5"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "-3\n");
+}
+
+#[test]
+fn invoke_handles_all_number_types_and_multiple_results() {
+    let add = fixture("wat/add.wasm");
+    // swap: (i64, f64) -> (f64, i64)
+    let out = wrun(&["--invoke", "swap", add.to_str().unwrap(), "-7", "2.5"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "2.5\n-7\n");
+    // divmod: (i32, i32) -> (i32, i32)
+    let out = wrun(&["--invoke", "divmod", add.to_str().unwrap(), "17", "5"]);
+    assert_eq!(text(&out.stdout), "3\n2\n");
+}
+
+#[test]
+fn a_trap_exits_134_with_the_spec_message() {
+    let trap = fixture("wat/trap.wasm");
+    for (export, args, message) in [
+        ("unreachable", vec![], "wasm trap: unreachable"),
+        ("div_zero", vec!["0"], "wasm trap: integer divide by zero"),
+        ("oob", vec![], "wasm trap: out of bounds memory access"),
+        ("recurse", vec!["0"], "wasm trap: call stack exhausted"),
+    ] {
+        let mut argv = vec!["--invoke", export, trap.to_str().unwrap()];
+        argv.extend(args);
+        let out = wrun(&argv);
+        assert_eq!(out.status.code(), Some(134), "{export}");
+        let stderr = text(&out.stderr);
+        assert!(stderr.starts_with(message), "{export}: {stderr}");
+        assert!(stderr.contains("wasm backtrace:"), "{export}: {stderr}");
+    }
+}
+
+#[test]
+fn load_errors_exit_1_with_one_clear_line() {
+    let missing = wrun(&["/nonexistent/x.wasm"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(text(&missing.stderr).contains("cannot read /nonexistent/x.wasm"));
+
+    let simd = fixture("wat/simd.wasm");
+    let out = wrun(&[simd.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("unsupported feature: SIMD"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let dir = std::env::temp_dir().join(format!("wrun-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let garbage = dir.join("garbage.wasm");
+    std::fs::write(&garbage, b"\0asm\x01\0\0\0\x01\xff\xff\xff").unwrap();
+    let out = wrun(&[garbage.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("invalid module"),
+        "{}",
+        text(&out.stderr)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn bad_arguments_are_reported() {
+    let add = fixture("wat/add.wasm");
+    let out = wrun(&["--invoke", "add", add.to_str().unwrap(), "2"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("takes 2 arguments"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = wrun(&["--invoke", "add", add.to_str().unwrap(), "2", "x"]);
+    assert!(
+        text(&out.stderr).contains("cannot parse `x` as i32"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = wrun(&["--no-such-option", add.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("unknown option"));
+}
+
+#[test]
+fn help_and_version() {
+    let out = wrun(&["--help"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stdout).contains("--invoke <NAME>"));
+    let out = wrun(&["--version"]);
+    assert!(text(&out.stdout).starts_with("wrun "));
+}
