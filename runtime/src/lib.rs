@@ -32,6 +32,8 @@
 //! ```
 //!
 
+#![warn(missing_docs)]
+
 pub(crate) mod compile;
 pub mod dylink;
 mod engine;

@@ -51,8 +51,13 @@ fn validate(bytes: &[u8]) -> Result<()> {
 }
 
 impl Module {
-    /// Validates and compiles `bytes`; `name` is used in errors and backtraces.
+    /// Validates and compiles `bytes`; `name` (e.g. the file name) is used in
+    /// errors and backtraces.
     pub fn with_name(engine: &Engine, bytes: &[u8], name: &str) -> Result<Module> {
+        Module::compile(engine, bytes, Some(name))
+    }
+
+    fn compile(engine: &Engine, bytes: &[u8], name: Option<&str>) -> Result<Module> {
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         bytes.hash(&mut hasher);
         let hash = hasher.finish();
@@ -61,7 +66,10 @@ impl Module {
         }
         validate(bytes)?;
         let (info, bodies) = environ::parse(bytes)?;
-        let name = info.name.clone().unwrap_or_else(|| name.to_string());
+        let name = match name {
+            Some(name) => name.to_string(),
+            None => info.name.clone().unwrap_or_else(|| "<module>".to_string()),
+        };
         let sig_ids: Vec<u32> = info.types.iter().map(|t| engine.signature_id(t)).collect();
         let offsets = VmOffsets::new(
             info.memories.len() as u32,
@@ -91,9 +99,10 @@ impl Module {
         Ok(Module { inner })
     }
 
-    /// Validates and compiles `bytes`.
+    /// Validates and compiles `bytes`; the module is named after its name
+    /// section, if any.
     pub fn new(engine: &Engine, bytes: &[u8]) -> Result<Module> {
-        Module::with_name(engine, bytes, "<module>")
+        Module::compile(engine, bytes, None)
     }
 
     /// Reads, validates and compiles a `.wasm` file.
@@ -112,7 +121,8 @@ impl Module {
         Module::with_name(engine, &bytes, &name)
     }
 
-    /// The module's name (from its name section, else the file name).
+    /// The module's name: the one it was loaded under (e.g. its file name),
+    /// else its name section's.
     pub fn name(&self) -> &str {
         &self.inner.name
     }
