@@ -31,7 +31,9 @@ What is measured (execution only, compilation excluded on both sides):
   already grown and touched), which isolates the generated code.
 * rounds are interleaved: in each of the ``--reps`` rounds, every kernel runs
   once on wrun, once on wasmtime and once with the wrun CLI, so slow drifts
-  in background load hit both engines alike. Medians are reported.
+  in background load hit both engines alike. Reported: the median time of
+  each engine, their ratio, and the "paired" ratio (median over rounds of
+  wrun/wasmtime measured back to back in the same round).
 * wrun CLI end-to-end (context only): wall time of
   ``target/release/wrun --stats --invoke run KERNEL.wasm N`` as a subprocess
   (process start, read, compile, instantiate, run, exit), plus the ``run``
@@ -180,7 +182,7 @@ def main():
     for kernel in args.kernels:
         n, expected = KERNELS[kernel]
         path = os.path.join(KERNEL_DIR, kernel + ".wasm")
-        rec = raw[kernel] = {"n": n, "expected": expected}
+        rec = raw[kernel] = {"n": n, "expected": expected, "mismatches": 0}
         for mode in modes:
             rec[mode] = {"wrun": [], "wasmtime": []}
         if not args.no_cli:
@@ -197,33 +199,42 @@ def main():
                         result, t = wt.once(path, n, warm)
                     if result != expected:
                         ok = False
+                        rec["mismatches"] += 1
                         log(f"CHECKSUM MISMATCH: {engine} {kernel}({n}) = {result}, expected {expected}")
                     rec[mode][engine].append(t)
             if not args.no_cli:
                 result, wall, run_phase = cli_once(wrun, path, n)
                 if result != expected:
                     ok = False
+                    rec["mismatches"] += 1
                     log(f"CHECKSUM MISMATCH: wrun CLI {kernel}({n}) = {result}, expected {expected}")
                 rec["cli_wall"].append(wall)
                 rec["cli_run"].append(run_phase)
         log(f"  {kernel}: done")
 
     print()
-    print(f"median of {args.reps} rounds, execution of run(n) only (ms); ratio = wrun / wasmtime")
+    print(f"median of {args.reps} rounds, execution of run(n) only (ms)")
+    print("ratio = median(wrun) / median(wasmtime); paired = median over rounds of wrun/wasmtime")
+    print("within the same round (less sensitive to slow drifts of background load);")
+    print("min = min(wrun) / min(wasmtime), the least noise-sensitive estimate on a busy machine")
     for mode in modes:
         print()
         print(f"mode: {mode}")
-        head = f"{'kernel':8} {'n':>10} {'wrun':>8} {'wasmtime':>8} {'ratio':>6}  {'wrun min-max':>15}  {'wasmtime min-max':>17}  checksum"
+        head = (
+            f"{'kernel':8} {'n':>10} {'wrun':>8} {'wasmtime':>8} {'ratio':>6} {'paired':>6} {'min':>6}"
+            f"  {'wrun min-max':>15}  {'wasmtime min-max':>17}  checksum"
+        )
         if not args.no_cli and mode == modes[0]:
             head += f"  {'CLI wall':>8} {'CLI run':>8}"
         print(head)
         for kernel, rec in raw.items():
             w, m = rec[mode]["wrun"], rec[mode]["wasmtime"]
             mw, mm = statistics.median(w), statistics.median(m)
+            paired = statistics.median(a / b for a, b in zip(w, m))
             line = (
-                f"{kernel:8} {rec['n']:>10} {fmt_ms(mw)} {fmt_ms(mm)} {mw / mm:6.2f}"
+                f"{kernel:8} {rec['n']:>10} {fmt_ms(mw)} {fmt_ms(mm)} {mw / mm:6.2f} {paired:6.2f} {min(w) / min(m):6.2f}"
                 f"  {min(w) * 1000:7.1f}-{max(w) * 1000:<7.1f}  {min(m) * 1000:8.1f}-{max(m) * 1000:<8.1f}"
-                f"  {'ok' if ok else 'see log'}"
+                f"  {'ok' if rec['mismatches'] == 0 else 'MISMATCH'}"
             )
             if not args.no_cli and mode == modes[0]:
                 line += f"  {fmt_ms(statistics.median(rec['cli_wall']))} {fmt_ms(statistics.median(rec['cli_run']))}"

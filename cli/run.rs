@@ -1,10 +1,9 @@
 //! Loads and runs the program described by the command line.
 
 use crate::options::Options;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use wrun::wasi::{WasiCtx, WasiCtxBuilder};
-use wrun::{Engine, Error, Func, Linker, Module, Result, Store, Val, ValType};
+use wrun::{Engine, Error, Func, Process, ProcessConfig, Result, Store, Val, ValType};
 
 /// Time spent in each phase, for `--stats`.
 #[derive(Debug, Default)]
@@ -90,55 +89,52 @@ pub fn invoke(store: &mut Store, func: Func, name: &str, args: &[String]) -> Res
     Ok(())
 }
 
+/// The process configuration the command line describes.
+pub fn process_config(options: &Options) -> Result<ProcessConfig> {
+    Ok(ProcessConfig {
+        lib_paths: options.lib_paths.clone(),
+        env_lib_paths: wrun::link::library_path_from_env(),
+        preload: options.libs.clone(),
+        stack_size: options.stack_size.unwrap_or(wrun::link::DEFAULT_STACK_SIZE),
+        wasi: Some(wasi_context(options)?),
+    })
+}
+
 /// Runs the program; returns the guest's exit status.
+///
+/// Every program goes through the process loader, dynamically linked or
+/// not: a plain module is a main without libraries.
 pub fn run(options: &Options) -> Result<i32> {
-    let mut stats = Stats::default();
-    let start = Instant::now();
-    let bytes = std::fs::read(&options.main).map_err(|source| {
-        Error::new(wrun::ErrorKind::Io {
-            path: options.main.clone(),
-            source,
-        })
-    })?;
-    stats.read = start.elapsed();
-
     let engine = Engine::default();
-    let t = Instant::now();
-    let name = options
-        .main
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let module = Module::with_name(&engine, &bytes, &name)?;
-    stats.compile = t.elapsed();
-
-    let t = Instant::now();
-    let mut store = Store::new(&engine);
-    let mut linker = Linker::new();
-    let wasi = Arc::new(Mutex::new(wasi_context(options)?));
-    wrun::wasi::add_to_linker(&mut linker, &mut store, wasi)?;
-    let instance = linker.instantiate(&mut store, &module)?;
-    stats.link = t.elapsed();
+    let mut process = Process::new(&engine, process_config(options)?)?;
+    process.load_main(&options.main)?;
 
     let t = Instant::now();
     let outcome = match &options.invoke {
         Some(export) => {
-            let func = instance
-                .get_func(&store, export)
+            let name = process
+                .main()
+                .map_or(String::new(), |m| m.name().to_string());
+            let func = process
+                .get_func(export)
                 .ok_or_else(|| Error::msg(format!("{name} has no exported function `{export}`")))?;
-            invoke(&mut store, func, export, &options.args)
+            invoke(process.store_mut(), func, export, &options.args).map(|()| 0)
         }
-        None => match instance.get_func(&store, "_start") {
-            Some(start) => start.call(&mut store, &[], &mut []),
-            None => Ok(()),
-        },
+        None => process.run_start(),
     };
-    stats.run = t.elapsed();
     if options.stats {
-        stats.print();
+        let load = process.stats();
+        Stats {
+            read: load.read,
+            compile: load.compile,
+            link: load.link,
+            init: load.init,
+            run: t.elapsed(),
+        }
+        .print();
     }
     match outcome {
-        Ok(()) => Ok(0),
+        Ok(code) => Ok(code),
         Err(e) => match e.exit_code() {
             Some(code) => Ok(code),
             None => Err(e),

@@ -1,4 +1,5 @@
 //! Integration tests, one binary (so linking happens once).
 
 mod cli;
+mod dylink;
 mod engine;

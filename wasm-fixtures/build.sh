@@ -242,7 +242,24 @@ build_lib_recursion() {
     link_pie "$d/main.wasm" "$(case_obj $d main)" "$d/libdeep.wasm"
 }
 
+build_needed_cycle() {
+    local d=$D/needed-cycle
+    mkdir -p "$OBJ/cycle-stage1"
+    cc_pic "$(case_obj $d liba)" "$d/liba.c"
+    cc_pic "$(case_obj $d libb)" "$d/libb.c"
+    cc_pic "$(case_obj $d main)" "$d/main.c"
+    # A cycle needs two steps: a first liba without NEEDED (only its name
+    # matters), libb linked against it (NEEDED liba.wasm), then the real
+    # liba linked against libb (NEEDED libb.wasm).
+    link_lib "$OBJ/cycle-stage1/liba.wasm" "$(case_obj $d liba)"
+    link_lib "$d/libb.wasm" "$(case_obj $d libb)" "$OBJ/cycle-stage1/liba.wasm"
+    link_lib "$d/liba.wasm" "$(case_obj $d liba)" "$d/libb.wasm"
+    # main names only liba; b_calls_a stays an env import found in libb.
+    link_pie "$d/main.wasm" "$(case_obj $d main)" "$d/liba.wasm" --unresolved-symbols=import-dynamic
+}
+
 build_ctors
+build_needed_cycle
 build_data_relocs
 build_fnptr_eq
 build_callbacks

@@ -181,7 +181,9 @@ impl Instance {
         Ok(())
     }
 
-    fn func(&self, store: &Store, index: u32) -> Func {
+    /// Function `index` of the instance: a pointer to its `VMFuncRef` slot in the
+    /// vmctx (for an imported function, the slot holding the import).
+    pub(crate) fn func(&self, store: &Store, index: u32) -> Func {
         let funcref: *mut VMFuncRef = self.data(store).funcref(index);
         Func::from_raw(self.store_id, funcref).expect("funcref slots are never null")
     }

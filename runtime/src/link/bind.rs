@@ -1,0 +1,213 @@
+//! Turning bindings into imports and instantiating objects.
+//!
+//! Objects import from each other in cycles (a PIE main calls a library that
+//! calls the main's `print_str`), while `Instance::new` wants every import to
+//! exist. A function export of an object that is not instantiated yet is
+//! therefore passed as a placeholder of the right type; once every object
+//! exists, the importer's vmctx slot is overwritten with the real function
+//! ([`Patches::apply`]). Every binding was type-checked while planning, and
+//! the placeholder only fails loudly if a start function calls it early.
+
+use super::got::func_identity;
+use super::object::Object;
+use super::process::Process;
+use super::symbols::Binding;
+use crate::environ::EntityIndex;
+use crate::error::{Error, Result};
+use crate::externals::{Extern, Global};
+use crate::func::Func;
+use crate::instance::Instance;
+use crate::types::{ExternType, GlobalType, ValType};
+use crate::values::Val;
+use hashbrown::HashSet;
+
+/// An import slot to overwrite once its definition is instantiated.
+#[derive(Debug)]
+struct Patch {
+    importer: usize,
+    func_index: u32,
+    definer: usize,
+    name: String,
+}
+
+/// Function imports bound to placeholders, waiting for their definitions.
+#[derive(Debug, Default)]
+pub(crate) struct Patches {
+    pending: Vec<Patch>,
+    placeholders: HashSet<(usize, usize)>,
+}
+
+impl Process {
+    fn i32_global(&mut self, ty: &ExternType, value: u32) -> Result<Extern> {
+        let mutable = matches!(ty, ExternType::Global(GlobalType { mutable: true, .. }));
+        let global = Global::new(
+            &mut self.store,
+            GlobalType {
+                content: ValType::I32,
+                mutable,
+            },
+            Val::I32(value as i32),
+        )?;
+        Ok(global.into())
+    }
+
+    fn placeholder(&mut self, ty: &ExternType, name: &str, importer: &str) -> Result<Func> {
+        let ExternType::Func(ty) = ty else {
+            return Err(Error::link(
+                importer,
+                name,
+                "cannot bind a non-function across an import cycle",
+            ));
+        };
+        let message = format!(
+            "{importer}: {name} was called before dynamic linking completed (from a start function)"
+        );
+        let func = Func::new(&mut self.store, ty.clone(), move |_, _, _| {
+            Err(Error::msg(message.clone()))
+        })?;
+        self.patches.placeholders.insert(func_identity(&func));
+        Ok(func)
+    }
+
+    fn weak_stub(&mut self, ty: &ExternType, name: &str, importer: &str) -> Result<Func> {
+        let ExternType::Func(ty) = ty else {
+            return Err(Error::msg("weak stubs are functions"));
+        };
+        let (importer, name) = (importer.to_string(), name.to_string());
+        Func::new(&mut self.store, ty.clone(), move |_, _, _| {
+            Err(Error::link(
+                &importer,
+                &name,
+                "called an undefined weak function (no loaded module defines it)",
+            ))
+        })
+    }
+
+    /// Instantiates `objects[index]` with its planned `bindings` (this runs
+    /// its start function, if any).
+    pub(crate) fn instantiate(&mut self, index: usize, bindings: &[Binding]) -> Result<()> {
+        let module = self.set.objects[index].module.clone();
+        let importer = self.set.objects[index].name.clone();
+        let mut externs = Vec::with_capacity(bindings.len());
+        for (import, binding) in module.imports().iter().zip(bindings) {
+            let symbol = format!("{}.{}", import.module, import.name);
+            let missing =
+                |what: &str| Error::link(&importer, &symbol, format!("the process has no {what}"));
+            let object = &self.set.objects[index];
+            let (memory_base, table_base) = (object.memory_base, object.table_base);
+            let item: Extern = match binding {
+                Binding::Memory => self
+                    .memory
+                    .ok_or_else(|| missing("shared memory (the main module does not export one)"))?
+                    .into(),
+                Binding::Table => self.ensure_table()?.into(),
+                Binding::StackPointer => self.ensure_stack()?.into(),
+                Binding::MemoryBase => self.i32_global(&import.ty, memory_base)?,
+                Binding::TableBase => self.i32_global(&import.ty, table_base)?,
+                Binding::HeapBase => self.i32_global(&import.ty, self.heap_base)?,
+                Binding::HeapEnd => {
+                    let end = self
+                        .memory
+                        .map_or(0, |m| super::regions::memory_end(&self.store, &m));
+                    self.i32_global(&import.ty, end.min(u64::from(u32::MAX)) as u32)?
+                }
+                Binding::Host(item) => *item,
+                Binding::Got(i) => self.got.global(*i).into(),
+                Binding::WeakFunc => self.weak_stub(&import.ty, &symbol, &importer)?.into(),
+                Binding::Export { object } => {
+                    let definer = *object;
+                    match self.set.objects[definer].instance {
+                        Some(instance) => instance
+                            .get_export(&self.store, &import.name)
+                            .ok_or_else(|| Error::link(&importer, &symbol, "export vanished"))?,
+                        None => {
+                            let EntityIndex::Func(func_index) = import.index else {
+                                return Err(Error::link(
+                                    &importer,
+                                    &symbol,
+                                    format!(
+                                        "imports a global from {}, which is instantiated after it",
+                                        self.set.objects[definer].name
+                                    ),
+                                ));
+                            };
+                            let func = self.placeholder(&import.ty, &symbol, &importer)?;
+                            self.patches.pending.push(Patch {
+                                importer: index,
+                                func_index,
+                                definer,
+                                name: import.name.clone(),
+                            });
+                            func.into()
+                        }
+                    }
+                }
+            };
+            externs.push(item);
+        }
+        let instance = Instance::new(&mut self.store, &module, &externs)?;
+        self.set.objects[index].instance = Some(instance);
+        Ok(())
+    }
+
+    /// Points every placeholder-bound import at its real definition. A
+    /// definition that is itself a re-exported import is resolved once
+    /// that import is patched; a cycle of re-exports is a link error.
+    pub(crate) fn apply_patches(&mut self) -> Result<()> {
+        let mut pending = std::mem::take(&mut self.patches.pending);
+        while !pending.is_empty() {
+            let before = pending.len();
+            let mut rest = Vec::new();
+            for patch in pending {
+                let real = self.definition(&patch)?;
+                if self.patches.placeholders.contains(&func_identity(&real)) {
+                    rest.push(patch);
+                    continue;
+                }
+                let objects: &[Object] = &self.set.objects;
+                let importer = objects[patch.importer]
+                    .instance
+                    .ok_or_else(|| Error::msg("importer not instantiated"))?;
+                let slot = importer.func(&self.store, patch.func_index).raw();
+                // SAFETY: both point to live VMFuncRefs of this store; the
+                // planner checked that the signatures are equal, and nothing
+                // runs concurrently with the loader.
+                unsafe {
+                    if (*slot).type_id != (*real.raw()).type_id {
+                        return Err(Error::link(
+                            &objects[patch.importer].name,
+                            &patch.name,
+                            "signature changed while linking",
+                        ));
+                    }
+                    *slot = *real.raw();
+                }
+            }
+            if rest.len() == before {
+                let p = &rest[0];
+                return Err(Error::link(
+                    &self.set.objects[p.importer].name,
+                    format!("env.{}", p.name),
+                    "only defined through a cycle of re-exported imports",
+                ));
+            }
+            pending = rest;
+        }
+        self.patches.placeholders.clear();
+        Ok(())
+    }
+
+    fn definition(&self, patch: &Patch) -> Result<Func> {
+        let definer = &self.set.objects[patch.definer];
+        definer
+            .instance
+            .and_then(|i| i.get_func(&self.store, &patch.name))
+            .ok_or_else(|| {
+                Error::link(
+                    &self.set.objects[patch.importer].name,
+                    format!("env.{}", patch.name),
+                    format!("{} does not export it as a function", definer.name),
+                )
+            })
+    }
+}

@@ -1,0 +1,187 @@
+//! The global offset table: one `GOT.mem.X` / `GOT.func.X` cell per symbol
+//! and process, shared by every object that imports it, and the table slots
+//! that give each function one address.
+
+use super::object::Object;
+use super::regions::grow_table_to;
+use crate::error::{Error, Result};
+use crate::externals::{Global, Table};
+use crate::func::Func;
+use crate::store::Store;
+use crate::types::{GlobalType, ValType};
+use crate::values::Val;
+use hashbrown::HashMap;
+
+/// Which GOT.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum GotKind {
+    /// `GOT.mem.X`: the address of data symbol X.
+    Mem,
+    /// `GOT.func.X`: the table index of function X.
+    Func,
+}
+
+impl GotKind {
+    pub fn from_module(module: &str) -> Option<GotKind> {
+        match module {
+            "GOT.mem" => Some(GotKind::Mem),
+            "GOT.func" => Some(GotKind::Func),
+            _ => None,
+        }
+    }
+}
+
+/// One GOT cell.
+#[derive(Debug)]
+pub(crate) struct GotEntry {
+    pub kind: GotKind,
+    pub name: String,
+    pub global: Global,
+    /// The defining object; `None` for a weak undefined symbol (value 0).
+    pub definition: Option<usize>,
+    pub filled: bool,
+}
+
+/// All GOT cells of a process.
+#[derive(Debug, Default)]
+pub(crate) struct Got {
+    entries: Vec<GotEntry>,
+    index: HashMap<(GotKind, String), usize>,
+}
+
+impl Got {
+    /// The cell for `kind.name` (a mutable i32), created holding 0 on first use.
+    pub fn entry(
+        &mut self,
+        store: &mut Store,
+        kind: GotKind,
+        name: &str,
+        definition: Option<usize>,
+    ) -> Result<usize> {
+        let key = (kind, name.to_string());
+        if let Some(&i) = self.index.get(&key) {
+            return Ok(i);
+        }
+        let ty = GlobalType {
+            content: ValType::I32,
+            mutable: true,
+        };
+        let global = Global::new(store, ty, Val::I32(0))?;
+        let i = self.entries.len();
+        self.entries.push(GotEntry {
+            kind,
+            name: name.to_string(),
+            global,
+            definition,
+            filled: false,
+        });
+        self.index.insert(key, i);
+        Ok(i)
+    }
+
+    /// The global of cell `i`.
+    pub fn global(&self, i: usize) -> Global {
+        self.entries[i].global
+    }
+
+    /// Sets every cell not yet filled: data addresses, and table slots for
+    /// functions (reusing a slot the function already occupies).
+    pub fn fill(
+        &mut self,
+        store: &mut Store,
+        objects: &[Object],
+        table: Option<&Table>,
+        slots: &mut FuncSlots,
+    ) -> Result<()> {
+        for entry in self.entries.iter_mut().filter(|e| !e.filled) {
+            let value = match entry.definition {
+                None => 0,
+                Some(def) => {
+                    let object = &objects[def];
+                    let instance = object
+                        .instance
+                        .ok_or_else(|| Error::msg(format!("{}: not instantiated", object.name)))?;
+                    match entry.kind {
+                        GotKind::Mem => {
+                            let offset = instance
+                                .get_global(store, &entry.name)
+                                .and_then(|g| g.get(store).i32())
+                                .ok_or_else(|| {
+                                    Error::link(
+                                        &object.name,
+                                        &entry.name,
+                                        "exported data symbol is not an i32 global",
+                                    )
+                                })?;
+                            let base = if object.is_relocatable() {
+                                object.memory_base
+                            } else {
+                                0
+                            };
+                            base.wrapping_add(offset as u32)
+                        }
+                        GotKind::Func => {
+                            let func = instance.get_func(store, &entry.name).ok_or_else(|| {
+                                Error::link(&object.name, &entry.name, "export is not a function")
+                            })?;
+                            let table = table.ok_or_else(|| {
+                                Error::msg("GOT.func entries need a function table")
+                            })?;
+                            slots.slot_for(store, table, func)?
+                        }
+                    }
+                }
+            };
+            // GOT cells are always mutable i32 globals (checked when planning).
+            entry.global.set(store, Val::I32(value as i32))?;
+            entry.filled = true;
+        }
+        Ok(())
+    }
+}
+
+/// Identity of a function: its code and the vmctx it runs with. An imported
+/// function's slot in the importer's vmctx is a copy with the same identity.
+pub(crate) fn func_identity(func: &Func) -> (usize, usize) {
+    // SAFETY: a Func points to a VMFuncRef that lives as long as its store.
+    let raw = unsafe { *func.raw() };
+    (raw.code as usize, raw.vmctx as usize)
+}
+
+/// The table slot of each function that has one.
+#[derive(Debug, Default)]
+pub(crate) struct FuncSlots {
+    slots: HashMap<(usize, usize), u32>,
+    scanned: u64,
+}
+
+impl FuncSlots {
+    /// Records the functions in table slots not scanned yet (the first slot
+    /// of a function wins).
+    pub fn scan(&mut self, store: &Store, table: &Table) {
+        let size = table.size(store);
+        for index in self.scanned..size {
+            if let Some(Val::FuncRef(Some(f))) = table.get(store, index) {
+                self.slots.entry(func_identity(&f)).or_insert(index as u32);
+            }
+        }
+        self.scanned = size;
+    }
+
+    /// The slot of `func`: the one it occupies already, else a new one
+    /// appended to the table.
+    pub fn slot_for(&mut self, store: &mut Store, table: &Table, func: Func) -> Result<u32> {
+        self.scan(store, table);
+        let key = func_identity(&func);
+        if let Some(&slot) = self.slots.get(&key) {
+            return Ok(slot);
+        }
+        let index = table.size(store);
+        grow_table_to(store, table, index + 1)?;
+        table.set(store, index, Val::FuncRef(Some(func)))?;
+        let slot = u32::try_from(index).map_err(|_| Error::msg("function table too large"))?;
+        self.slots.insert(key, slot);
+        self.scanned = index + 1;
+        Ok(slot)
+    }
+}

@@ -1,0 +1,275 @@
+//! Where each object's memory and table regions go, and the shared memory,
+//! table and stack a process provides.
+
+use super::object::Object;
+use super::process::Process;
+use super::regions::{self, align_up, allocate_memory, allocate_table, Request};
+use super::symbols::Binding;
+use crate::error::{Error, Result};
+use crate::externals::{Global, Memory, Table};
+use crate::types::{ExternType, GlobalType, MemoryType, TableType, ValType};
+use crate::values::Val;
+
+impl Process {
+    /// Minimum and maximum that every importer of `env.NAME` accepts.
+    fn import_limits(&self, name: &str) -> (u64, Option<u64>) {
+        let mut min = 0;
+        let mut max: Option<u64> = None;
+        for object in &self.set.objects {
+            for import in object.module.imports() {
+                if import.module != "env" || import.name != name {
+                    continue;
+                }
+                let (lo, hi) = match import.ty {
+                    ExternType::Memory(t) => (t.minimum, t.maximum),
+                    ExternType::Table(t) => (t.minimum, t.maximum),
+                    _ => continue,
+                };
+                min = min.max(lo);
+                max = match (max, hi) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+            }
+        }
+        (min, max)
+    }
+
+    fn memory_request(object: &Object) -> Request {
+        Request {
+            owner: object.name.clone(),
+            size: u64::from(object.memory_size()),
+            align_log2: object.module.dylink().map_or(0, |d| d.memory_alignment),
+        }
+    }
+
+    fn table_request(object: &Object) -> Request {
+        Request {
+            owner: object.name.clone(),
+            size: u64::from(object.table_size()),
+            align_log2: object.module.dylink().map_or(0, |d| d.table_alignment),
+        }
+    }
+
+    /// PIE: the loader owns the memory. Stack first (so an overflow runs
+    /// below address 0 and traps), then the main's data, then each
+    /// library's, then the heap. Table: slot 0 null, then main, then libraries.
+    pub(crate) fn layout_pie(&mut self, main: usize, libs: &[usize]) -> Result<()> {
+        let (min_pages, max_pages) = self.import_limits("memory");
+        let memory = Memory::new(
+            &mut self.store,
+            MemoryType {
+                minimum: 0,
+                maximum: max_pages,
+            },
+        )?;
+        let stack_size = align_up(u64::from(self.config.stack_size), 4)
+            .ok_or_else(|| Error::msg("stack size too large"))?;
+        let mut requests = vec![Request {
+            owner: "the stack".into(),
+            size: stack_size,
+            align_log2: 4,
+        }];
+        let objects: Vec<usize> = std::iter::once(main).chain(libs.iter().copied()).collect();
+        requests.extend(
+            objects
+                .iter()
+                .map(|&i| Self::memory_request(&self.set.objects[i])),
+        );
+        let bases = allocate_memory(&mut self.store, &memory, &requests)?;
+        for (&i, &base) in objects.iter().zip(&bases[1..]) {
+            self.set.objects[i].memory_base = base;
+        }
+        let end = requests
+            .iter()
+            .zip(&bases)
+            .map(|(r, &b)| u64::from(b) + r.size)
+            .max()
+            .unwrap_or(0);
+        self.heap_base = align_up(end, 4)
+            .filter(|&e| e <= u64::from(u32::MAX))
+            .ok_or_else(|| Error::msg("no room for a heap in the 4 GiB memory"))?
+            as u32;
+        regions::grow_memory_to(
+            &mut self.store,
+            &memory,
+            min_pages.saturating_mul(regions::PAGE),
+        )?;
+        let sp = Global::new(
+            &mut self.store,
+            GlobalType {
+                content: ValType::I32,
+                mutable: true,
+            },
+            Val::I32(stack_size as u32 as i32),
+        )?;
+
+        let (min_slots, max_slots) = self.import_limits("__indirect_function_table");
+        let table = Table::new(
+            &mut self.store,
+            TableType {
+                element: ValType::FuncRef,
+                minimum: 1,
+                maximum: max_slots,
+            },
+            Val::FuncRef(None),
+        )?;
+        let requests: Vec<Request> = objects
+            .iter()
+            .map(|&i| Self::table_request(&self.set.objects[i]))
+            .collect();
+        let bases = allocate_table(&mut self.store, &table, &requests)?;
+        for (&i, &base) in objects.iter().zip(&bases) {
+            self.set.objects[i].table_base = base;
+        }
+        regions::grow_table_to(&mut self.store, &table, min_slots)?;
+        self.memory = Some(memory);
+        self.table = Some(table);
+        self.stack_pointer = Some(sp);
+        Ok(())
+    }
+
+    /// A main with absolute addresses that *imports* its memory or table
+    /// gets them created with its own limits.
+    pub(crate) fn prepare_fixed_main(&mut self, main: usize, bindings: &[Binding]) -> Result<()> {
+        let object = &self.set.objects[main];
+        for (import, binding) in object.module.imports().iter().zip(bindings) {
+            if let Binding::MemoryBase | Binding::TableBase = binding {
+                if object.is_relocatable() {
+                    return Err(Error::link(
+                        &object.name,
+                        format!("env.{}", import.name),
+                        "a position-independent main must import its memory (link it with --import-memory)",
+                    ));
+                }
+            }
+        }
+        let object = &self.set.objects[main];
+        for import in object.module.imports() {
+            match (&import.ty, import.module.as_str(), import.name.as_str()) {
+                (ExternType::Memory(ty), "env", "memory") if self.memory.is_none() => {
+                    self.memory = Some(Memory::new(&mut self.store, *ty)?);
+                }
+                (ExternType::Table(ty), "env", "__indirect_function_table")
+                    if self.table.is_none() =>
+                {
+                    let ty = TableType {
+                        maximum: None,
+                        ..*ty
+                    };
+                    self.table = Some(Table::new(&mut self.store, ty, Val::FuncRef(None))?);
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// A non-PIE main defines the memory, table and stack pointer its
+    /// libraries share, and exports them.
+    pub(crate) fn adopt_main_exports(&mut self, main: usize) -> Result<()> {
+        let instance = self.set.objects[main]
+            .instance
+            .ok_or_else(|| Error::msg("main not instantiated"))?;
+        let store = &self.store;
+        if self.memory.is_none() {
+            self.memory = instance.get_memory(store, "memory");
+        }
+        if self.table.is_none() {
+            self.table = instance.get_table(store, "__indirect_function_table");
+        }
+        if self.stack_pointer.is_none() {
+            self.stack_pointer = instance
+                .get_global(store, "__stack_pointer")
+                .filter(|g| g.ty().content == ValType::I32 && g.ty().mutable);
+        }
+        let heap_base = instance
+            .get_global(store, "__heap_base")
+            .and_then(|g| g.get(store).i32());
+        self.heap_base = match (heap_base, self.memory) {
+            (Some(b), _) => b as u32,
+            (None, Some(m)) => regions::memory_end(store, &m).min(u64::from(u32::MAX)) as u32,
+            (None, None) => 0,
+        };
+        Ok(())
+    }
+
+    /// Gives each library a region at the end of the (already used) memory
+    /// and table.
+    pub(crate) fn place_libraries(&mut self, libs: &[usize]) -> Result<()> {
+        let requests: Vec<Request> = libs
+            .iter()
+            .map(|&i| Self::memory_request(&self.set.objects[i]))
+            .collect();
+        if requests.iter().any(|r| r.size > 0) {
+            let memory = self.memory.ok_or_else(|| {
+                let main = self.main.map_or("", |m| self.set.objects[m].name.as_str());
+                Error::msg(format!(
+                    "{main} does not export its memory, so shared libraries cannot be loaded into it"
+                ))
+            })?;
+            let bases = allocate_memory(&mut self.store, &memory, &requests)?;
+            for (&i, base) in libs.iter().zip(bases) {
+                self.set.objects[i].memory_base = base;
+            }
+        } else if let Some(memory) = self.memory {
+            let end = regions::memory_end(&self.store, &memory).min(u64::from(u32::MAX)) as u32;
+            for &i in libs {
+                self.set.objects[i].memory_base = end;
+            }
+        }
+        let requests: Vec<Request> = libs
+            .iter()
+            .map(|&i| Self::table_request(&self.set.objects[i]))
+            .collect();
+        if !requests.is_empty() {
+            let table = self.ensure_table()?;
+            let bases = allocate_table(&mut self.store, &table, &requests)?;
+            for (&i, base) in libs.iter().zip(bases) {
+                self.set.objects[i].table_base = base;
+            }
+        }
+        Ok(())
+    }
+
+    /// The process table, created (slot 0 null) if no module provided one.
+    pub(crate) fn ensure_table(&mut self) -> Result<Table> {
+        if let Some(t) = self.table {
+            return Ok(t);
+        }
+        let ty = TableType {
+            element: ValType::FuncRef,
+            minimum: 1,
+            maximum: None,
+        };
+        let table = Table::new(&mut self.store, ty, Val::FuncRef(None))?;
+        self.table = Some(table);
+        Ok(table)
+    }
+
+    /// The stack pointer, with a stack taken from the end of memory if no
+    /// module provided one.
+    pub(crate) fn ensure_stack(&mut self) -> Result<Global> {
+        if let Some(sp) = self.stack_pointer {
+            return Ok(sp);
+        }
+        let memory = self
+            .memory
+            .ok_or_else(|| Error::msg("a stack needs the process memory"))?;
+        let size = u64::from(self.config.stack_size);
+        let request = Request {
+            owner: "the stack".into(),
+            size,
+            align_log2: 4,
+        };
+        let base = allocate_memory(&mut self.store, &memory, &[request])?[0];
+        let top = (u64::from(base) + size).min(u64::from(u32::MAX)) as u32;
+        let ty = GlobalType {
+            content: ValType::I32,
+            mutable: true,
+        };
+        let sp = Global::new(&mut self.store, ty, Val::I32(top as i32))?;
+        self.stack_pointer = Some(sp);
+        Ok(sp)
+    }
+}

@@ -1,0 +1,104 @@
+//! Load-time dynamic linking (`dylink.0`): a [`Process`] loads a main
+//! module and the shared libraries it needs into one memory and one table,
+//! binds their imports through a global symbol scope, and runs them.
+//!
+//! The protocol (WebAssembly tool-conventions `DynamicLinking.md`):
+//!
+//! 1. Load the main, then the `preload` libraries in order, then NEEDED
+//!    libraries breadth-first (searched as described in [`search`]); each
+//!    file (by canonical path) is loaded once, so NEEDED cycles terminate.
+//! 2. Regions: a PIE main (dylink.0 and an `env.memory` import) gets a
+//!    memory made by the loader: the stack at the bottom, then the main's
+//!    data, each library's data, then the heap. A non-PIE main defines and
+//!    exports memory, table and `__stack_pointer`; each library's data
+//!    region is then taken from the end of memory with `memory.grow`, and
+//!    its table region by growing the table.
+//! 3. Symbols: the first definition in load order wins; `GOT.mem.X` is the
+//!    exported address plus the definer's `__memory_base`; `GOT.func.X` is
+//!    one table slot per function (the slot it already occupies, if any).
+//!    Weak undefined symbols are 0 (function imports get a failing stub).
+//!    Everything is checked before any guest code runs.
+//! 4. Init: `__wasm_apply_data_relocs` of every object, then
+//!    `__wasm_call_ctors` of every library, dependencies first; the main's
+//!    own constructors run from its `_start`.
+
+mod bind;
+mod got;
+mod graph;
+mod layout;
+mod object;
+mod process;
+mod regions;
+pub mod search;
+mod symbols;
+
+pub use object::Object;
+pub use process::Process;
+pub use search::{library_path_from_env, LIBRARY_PATH_VAR};
+
+use crate::wasi::WasiCtx;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Default size of the stack a PIE main gets: 1 MiB.
+pub const DEFAULT_STACK_SIZE: u32 = 1 << 20;
+
+/// How a [`Process`] finds and lays out its objects.
+pub struct ProcessConfig {
+    /// Directories searched first for NEEDED libraries (`-L`), in order.
+    pub lib_paths: Vec<PathBuf>,
+    /// Directories searched next (`WRUN_LIBRARY_PATH`), in order.
+    pub env_lib_paths: Vec<PathBuf>,
+    /// Libraries loaded right after the main, before its NEEDED ones (`--lib`).
+    pub preload: Vec<PathBuf>,
+    /// Bytes of stack for a PIE main (or for libraries of a main without one).
+    pub stack_size: u32,
+    /// The WASI context (arguments, environment, preopens); `None` for a
+    /// default one with inherited stdio.
+    pub wasi: Option<WasiCtx>,
+}
+
+impl Default for ProcessConfig {
+    fn default() -> Self {
+        ProcessConfig {
+            lib_paths: Vec::new(),
+            env_lib_paths: Vec::new(),
+            preload: Vec::new(),
+            stack_size: DEFAULT_STACK_SIZE,
+            wasi: None,
+        }
+    }
+}
+
+impl ProcessConfig {
+    /// Sets `env_lib_paths` from `$WRUN_LIBRARY_PATH`.
+    pub fn with_env_library_path(mut self) -> Self {
+        self.env_lib_paths = library_path_from_env();
+        self
+    }
+}
+
+impl std::fmt::Debug for ProcessConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProcessConfig")
+            .field("lib_paths", &self.lib_paths)
+            .field("env_lib_paths", &self.env_lib_paths)
+            .field("preload", &self.preload)
+            .field("stack_size", &self.stack_size)
+            .field("wasi", &self.wasi.is_some())
+            .finish()
+    }
+}
+
+/// Time spent in each loading phase.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct LoadStats {
+    /// Reading files.
+    pub read: Duration,
+    /// Validating and compiling (near zero for cached modules).
+    pub compile: Duration,
+    /// Layout, symbol binding and instantiation.
+    pub link: Duration,
+    /// Data relocations and constructors.
+    pub init: Duration,
+}

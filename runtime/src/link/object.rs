@@ -1,0 +1,102 @@
+//! An object: one module loaded into a process.
+
+use crate::instance::Instance;
+use crate::module::Module;
+use std::path::{Path, PathBuf};
+
+/// A module loaded into a [`Process`](super::Process): its instance and the
+/// memory and table regions it was given.
+#[derive(Debug, Clone)]
+pub struct Object {
+    pub(crate) name: String,
+    pub(crate) path: PathBuf,
+    pub(crate) canonical: PathBuf,
+    pub(crate) module: Module,
+    pub(crate) instance: Option<Instance>,
+    pub(crate) memory_base: u32,
+    pub(crate) table_base: u32,
+    pub(crate) needed: Vec<usize>,
+    pub(crate) is_main: bool,
+}
+
+impl Object {
+    pub(crate) fn new(path: PathBuf, canonical: PathBuf, module: Module, is_main: bool) -> Object {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| path.display().to_string());
+        Object {
+            name,
+            path,
+            canonical,
+            module,
+            instance: None,
+            memory_base: 0,
+            table_base: 0,
+            needed: Vec::new(),
+            is_main,
+        }
+    }
+
+    /// The file name, as used in error messages.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The path it was loaded from (as given or as found on the search path).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The canonical path: the identity of a library within a process.
+    pub fn canonical_path(&self) -> &Path {
+        &self.canonical
+    }
+
+    /// The compiled module (shared with every other process that loads the same bytes).
+    pub fn module(&self) -> &Module {
+        &self.module
+    }
+
+    /// The instance, once the object is linked.
+    pub fn instance(&self) -> Option<Instance> {
+        self.instance
+    }
+
+    /// Start of its data region in the process memory (`__memory_base`); 0 for a non-PIE main.
+    pub fn memory_base(&self) -> u32 {
+        self.memory_base
+    }
+
+    /// Start of its table region (`__table_base`); 0 for a non-PIE main.
+    pub fn table_base(&self) -> u32 {
+        self.table_base
+    }
+
+    /// Bytes of its data region (dylink.0 `memorysize`; 0 without dylink.0).
+    pub fn memory_size(&self) -> u32 {
+        self.module.dylink().map_or(0, |d| d.memory_size)
+    }
+
+    /// Slots of its table region (dylink.0 `tablesize`; 0 without dylink.0).
+    pub fn table_size(&self) -> u32 {
+        self.module.dylink().map_or(0, |d| d.table_size)
+    }
+
+    /// Indices (into [`Process::objects`](super::Process::objects)) of the
+    /// libraries it NEEDS, in NEEDED order.
+    pub fn needed(&self) -> &[usize] {
+        &self.needed
+    }
+
+    /// Whether this is the main module.
+    pub fn is_main(&self) -> bool {
+        self.is_main
+    }
+
+    /// Whether its exported data addresses are relative to `__memory_base`
+    /// (it has dylink.0) rather than absolute.
+    pub(crate) fn is_relocatable(&self) -> bool {
+        self.module.dylink().is_some()
+    }
+}

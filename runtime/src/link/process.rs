@@ -1,0 +1,294 @@
+//! A process: one store, one memory, one table, one stack pointer, a global
+//! symbol scope and the objects loaded into it.
+
+use super::bind::Patches;
+use super::got::{FuncSlots, Got};
+use super::graph::{init_order, ObjectSet};
+use super::object::Object;
+use super::search::{directory_of, SearchPath};
+use super::symbols::{Planner, Scope};
+use super::{LoadStats, ProcessConfig};
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::externals::{Extern, Global, Memory, Table};
+use crate::func::Func;
+use crate::linker::Linker;
+use crate::store::Store;
+use crate::values::Val;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+/// One running program: a main module and its shared libraries, sharing one
+/// linear memory, one function table and one stack.
+///
+/// ```no_run
+/// # fn main() -> wrun::Result<()> {
+/// let engine = wrun::Engine::default();
+/// let mut process = wrun::link::Process::new(&engine, wrun::link::ProcessConfig::default())?;
+/// process.load_main("main.wasm")?;
+/// let _status = process.run_start()?;
+/// # Ok(()) }
+/// ```
+pub struct Process {
+    pub(crate) store: Store,
+    pub(crate) linker: Linker,
+    pub(crate) engine: Engine,
+    pub(crate) config: ProcessConfig,
+    pub(crate) set: ObjectSet,
+    scope: Scope,
+    pub(crate) got: Got,
+    slots: FuncSlots,
+    pub(crate) patches: Patches,
+    pub(crate) memory: Option<Memory>,
+    pub(crate) table: Option<Table>,
+    pub(crate) stack_pointer: Option<Global>,
+    pub(crate) heap_base: u32,
+    pub(crate) main: Option<usize>,
+    stats: LoadStats,
+}
+
+impl Process {
+    /// A process with no objects yet. WASI is defined from `config.wasi`
+    /// (a context with inherited stdio and no arguments if `None`).
+    pub fn new(engine: &Engine, mut config: ProcessConfig) -> Result<Process> {
+        let mut store = Store::new(engine);
+        let mut linker = Linker::new();
+        let wasi = config
+            .wasi
+            .take()
+            .unwrap_or_else(|| crate::wasi::WasiCtxBuilder::new().build());
+        crate::wasi::add_to_linker(&mut linker, &mut store, Arc::new(Mutex::new(wasi)))?;
+        Ok(Process {
+            store,
+            linker,
+            engine: engine.clone(),
+            config,
+            set: ObjectSet::default(),
+            scope: Scope::default(),
+            got: Got::default(),
+            slots: FuncSlots::default(),
+            patches: Patches::default(),
+            memory: None,
+            table: None,
+            stack_pointer: None,
+            heap_base: 0,
+            main: None,
+            stats: LoadStats::default(),
+        })
+    }
+
+    /// Defines a host item that imports of `module.name` bind to (after the
+    /// objects' own exports, for `env`). Call before [`Process::load_main`].
+    pub fn define(&mut self, module: &str, name: &str, item: impl Into<Extern>) -> &mut Self {
+        self.linker.define(module, name, item);
+        self
+    }
+
+    /// Loads the main module, the `preload` libraries and every NEEDED
+    /// library; lays out memory and table; binds every import (a missing
+    /// symbol or a type mismatch fails here, before any guest code runs);
+    /// instantiates; fills the GOT; then runs `__wasm_apply_data_relocs` of
+    /// every object and `__wasm_call_ctors` of every library, dependencies
+    /// first (the main's own constructors run from its `_start`).
+    pub fn load_main(&mut self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        if self.main.is_some() {
+            return Err(Error::msg("this process already has a main module"));
+        }
+        let engine = self.engine.clone();
+        let (main, _) = self.set.add(&engine, path, None, true, &mut self.stats)?;
+        self.main = Some(main);
+        for lib in self.config.preload.clone() {
+            self.set.add(
+                &engine,
+                &lib,
+                Some("given with --lib"),
+                false,
+                &mut self.stats,
+            )?;
+        }
+        let search = SearchPath {
+            lib_paths: self.config.lib_paths.clone(),
+            env_paths: self.config.env_lib_paths.clone(),
+            main_dir: directory_of(path),
+        };
+        self.set.load_needed(&engine, &search, 0, &mut self.stats)?;
+
+        let t = Instant::now();
+        let count = self.set.objects.len();
+        for i in 0..count {
+            self.scope.add(&self.set.objects, i);
+        }
+        let mut planner = Planner {
+            objects: &self.set.objects,
+            scope: &self.scope,
+            linker: &self.linker,
+            got: &mut self.got,
+        };
+        let bindings = (0..count)
+            .map(|i| planner.plan(&mut self.store, i))
+            .collect::<Result<Vec<_>>>()?;
+        let libs: Vec<usize> = (0..count).filter(|&i| i != main).collect();
+        let order = init_order(&self.set.objects, &libs, &[main]);
+        if self.is_pie(main) {
+            self.layout_pie(main, &libs)?;
+            for &i in &order {
+                self.instantiate(i, &bindings[i])?;
+            }
+            self.instantiate(main, &bindings[main])?;
+        } else {
+            self.prepare_fixed_main(main, &bindings[main])?;
+            self.instantiate(main, &bindings[main])?;
+            self.adopt_main_exports(main)?;
+            self.place_libraries(&libs)?;
+            for &i in &order {
+                self.instantiate(i, &bindings[i])?;
+            }
+        }
+        self.apply_patches()?;
+        if let Some(table) = self.table {
+            self.slots.scan(&self.store, &table);
+        }
+        self.got.fill(
+            &mut self.store,
+            &self.set.objects,
+            self.table.as_ref(),
+            &mut self.slots,
+        )?;
+        self.stats.link += t.elapsed();
+
+        let t = Instant::now();
+        let mut all = order.clone();
+        all.push(main);
+        for &i in &all {
+            self.call_hook(i, "__wasm_apply_data_relocs")?;
+        }
+        for &i in &order {
+            self.call_hook(i, "__wasm_call_ctors")?;
+        }
+        // A WASI reactor initialises itself through `_initialize`.
+        self.call_hook(main, "_initialize")?;
+        self.stats.init += t.elapsed();
+        Ok(())
+    }
+
+    /// A PIE main has dylink.0 and imports its memory.
+    fn is_pie(&self, main: usize) -> bool {
+        let module = &self.set.objects[main].module;
+        module.dylink().is_some()
+            && module
+                .imports()
+                .iter()
+                .any(|i| i.module == "env" && i.name == "memory")
+    }
+
+    /// Calls `name() -> ()` of `objects[index]` if it exports it.
+    fn call_hook(&mut self, index: usize, name: &str) -> Result<()> {
+        let Some(instance) = self.set.objects[index].instance else {
+            return Ok(());
+        };
+        let Some(func) = instance.get_func(&self.store, name) else {
+            return Ok(());
+        };
+        let ty = func.ty(&self.store);
+        if !ty.params().is_empty() || !ty.results().is_empty() {
+            return Err(Error::msg(format!(
+                "{}: {name} has type {ty}, expected () -> ()",
+                self.set.objects[index].name
+            )));
+        }
+        func.call(&mut self.store, &[], &mut [])
+    }
+
+    /// Runs the main's `_start` (if it has one). Returns the exit status:
+    /// the `proc_exit` code, or 0 when `_start` returns.
+    pub fn run_start(&mut self) -> Result<i32> {
+        let Some(start) = self.get_func("_start") else {
+            return Ok(0);
+        };
+        match start.call(&mut self.store, &[], &mut []) {
+            Ok(()) => Ok(0),
+            Err(e) => match e.exit_code() {
+                Some(code) => Ok(code),
+                None => Err(e),
+            },
+        }
+    }
+
+    /// Calls the main's export `name` with `args`; returns its results.
+    pub fn invoke(&mut self, name: &str, args: &[Val]) -> Result<Vec<Val>> {
+        let func = self.get_func(name).ok_or_else(|| {
+            let main = self.main().map_or("the main module", |m| m.name());
+            Error::msg(format!("{main} has no exported function `{name}`"))
+        })?;
+        let ty = func.ty(&self.store);
+        let mut results: Vec<Val> = ty.results().iter().map(|t| Val::default_for(*t)).collect();
+        func.call(&mut self.store, args, &mut results)?;
+        Ok(results)
+    }
+
+    /// An exported function of the main module.
+    pub fn get_func(&self, name: &str) -> Option<Func> {
+        self.main()?.instance?.get_func(&self.store, name)
+    }
+
+    /// Looks `name` up in the global scope (main first, then libraries in
+    /// load order), like `dlsym(RTLD_DEFAULT, name)`.
+    pub fn lookup(&self, name: &str) -> Option<Extern> {
+        let (index, _) = self.scope.lookup(name)?;
+        self.set.objects[index]
+            .instance?
+            .get_export(&self.store, name)
+    }
+
+    /// Every loaded object, in load order (main first).
+    pub fn objects(&self) -> &[Object] {
+        &self.set.objects
+    }
+
+    /// The main module's object.
+    pub fn main(&self) -> Option<&Object> {
+        self.set.objects.get(self.main?)
+    }
+
+    /// The shared memory (once loaded; `None` for a main without one).
+    pub fn memory(&self) -> Option<Memory> {
+        self.memory
+    }
+
+    /// The shared function table.
+    pub fn table(&self) -> Option<Table> {
+        self.table
+    }
+
+    /// The stack pointer shared by every object.
+    pub fn stack_pointer(&self) -> Option<Global> {
+        self.stack_pointer
+    }
+
+    /// Where the heap starts (`__heap_base`).
+    pub fn heap_base(&self) -> u32 {
+        self.heap_base
+    }
+
+    /// Time spent reading, compiling, linking and initialising.
+    pub fn stats(&self) -> LoadStats {
+        self.stats
+    }
+
+    /// The store holding every object's state.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The store, mutably (to call functions or touch memory).
+    pub fn store_mut(&mut self) -> &mut Store {
+        &mut self.store
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+}

@@ -1,0 +1,212 @@
+//! Symbol resolution, like ELF's global scope: the exports of every object
+//! in load order (main, `--lib` preloads, NEEDED breadth-first); the first
+//! definition of a name wins. Each import of an object becomes a
+//! [`Binding`], decided (and type-checked) before any guest code runs.
+
+use super::got::{Got, GotKind};
+use super::object::Object;
+use crate::environ::Import;
+use crate::error::{Error, Result};
+use crate::externals::Extern;
+use crate::linker::Linker;
+use crate::store::Store;
+use crate::types::{limits_match, ExternType, GlobalType, ValType};
+use hashbrown::HashMap;
+
+/// What satisfies one import.
+#[derive(Debug, Clone)]
+pub(crate) enum Binding {
+    /// `env.memory`: the process memory.
+    Memory,
+    /// `env.__indirect_function_table`: the process table.
+    Table,
+    /// `env.__stack_pointer`: the process stack pointer.
+    StackPointer,
+    /// `env.__memory_base`: the object's data region.
+    MemoryBase,
+    /// `env.__table_base`: the object's table region.
+    TableBase,
+    /// `env.__heap_base`: where the heap starts.
+    HeapBase,
+    /// `env.__heap_end`: the end of memory at load time.
+    HeapEnd,
+    /// An item defined by the embedder (WASI, or host functions).
+    Host(Extern),
+    /// An export (same name as the import) of another object (or this one).
+    Export { object: usize },
+    /// A weak undefined function: a stub that fails if called.
+    WeakFunc,
+    /// A GOT cell.
+    Got(usize),
+}
+
+/// The global scope: for each exported name, the first object defining it.
+#[derive(Debug, Default)]
+pub(crate) struct Scope {
+    definitions: HashMap<String, (usize, ExternType)>,
+}
+
+impl Scope {
+    /// Adds the exports of `objects[index]` (names already defined keep
+    /// their earlier definition).
+    pub fn add(&mut self, objects: &[Object], index: usize) {
+        for (name, ty) in objects[index].module.exports() {
+            self.definitions
+                .entry(name.to_string())
+                .or_insert((index, ty));
+        }
+    }
+
+    /// The object defining `name`, and the type of the definition.
+    pub fn lookup(&self, name: &str) -> Option<(usize, &ExternType)> {
+        self.definitions.get(name).map(|(i, ty)| (*i, ty))
+    }
+}
+
+fn is_i32_global(ty: &ExternType) -> bool {
+    matches!(
+        ty,
+        ExternType::Global(GlobalType {
+            content: ValType::I32,
+            ..
+        })
+    )
+}
+
+/// Whether `found` satisfies an import of type `wanted`.
+fn type_matches(wanted: &ExternType, found: &ExternType) -> bool {
+    match (wanted, found) {
+        (ExternType::Func(a), ExternType::Func(b)) => a == b,
+        (ExternType::Global(a), ExternType::Global(b)) => a == b,
+        (ExternType::Memory(w), ExternType::Memory(h)) => {
+            limits_match(h.minimum, h.maximum, w.minimum, w.maximum)
+        }
+        (ExternType::Table(w), ExternType::Table(h)) => {
+            w.element == h.element && limits_match(h.minimum, h.maximum, w.minimum, w.maximum)
+        }
+        _ => false,
+    }
+}
+
+/// Plans the bindings of every import of `objects[index]`.
+pub(crate) struct Planner<'a> {
+    pub objects: &'a [Object],
+    pub scope: &'a Scope,
+    pub linker: &'a Linker,
+    pub got: &'a mut Got,
+}
+
+impl Planner<'_> {
+    pub fn plan(&mut self, store: &mut Store, index: usize) -> Result<Vec<Binding>> {
+        let object = &self.objects[index];
+        object
+            .module
+            .imports()
+            .iter()
+            .map(|import| self.bind(store, object, import))
+            .collect()
+    }
+
+    fn bind(&mut self, store: &mut Store, object: &Object, import: &Import) -> Result<Binding> {
+        let symbol = || format!("{}.{}", import.module, import.name);
+        let link_err = |reason: String| Error::link(&object.name, symbol(), reason);
+        let weak = || {
+            object.module.dylink().is_some_and(|d| {
+                d.is_weak_import(&import.module, &import.name)
+                    || d.is_weak_import("env", &import.name)
+            })
+        };
+        if let Some(kind) = GotKind::from_module(&import.module) {
+            if !matches!(
+                import.ty,
+                ExternType::Global(GlobalType {
+                    content: ValType::I32,
+                    mutable: true
+                })
+            ) {
+                return Err(link_err(format!(
+                    "a GOT import must be a mutable i32 global, not {}",
+                    import.ty
+                )));
+            }
+            let definition = match self.scope.lookup(&import.name) {
+                Some((def, ty)) => {
+                    let ok = match kind {
+                        GotKind::Mem => is_i32_global(ty),
+                        GotKind::Func => matches!(ty, ExternType::Func(_)),
+                    };
+                    if !ok {
+                        let wanted = match kind {
+                            GotKind::Mem => "a data symbol (an i32 global export)",
+                            GotKind::Func => "a function",
+                        };
+                        return Err(link_err(format!(
+                            "expected {wanted}, found {ty} (defined in {})",
+                            self.objects[def].name
+                        )));
+                    }
+                    Some(def)
+                }
+                None if weak() => None,
+                None => return Err(link_err(self.undefined())),
+            };
+            return Ok(Binding::Got(self.got.entry(
+                store,
+                kind,
+                &import.name,
+                definition,
+            )?));
+        }
+        if import.module == "env" {
+            let special = match (import.name.as_str(), &import.ty) {
+                ("memory", ExternType::Memory(_)) => Some(Binding::Memory),
+                ("__indirect_function_table", ExternType::Table(_)) => Some(Binding::Table),
+                ("__stack_pointer", ty) if is_i32_global(ty) => Some(Binding::StackPointer),
+                ("__memory_base", ty) if is_i32_global(ty) => Some(Binding::MemoryBase),
+                ("__table_base", ty) if is_i32_global(ty) => Some(Binding::TableBase),
+                ("__heap_base", ty) if is_i32_global(ty) => Some(Binding::HeapBase),
+                ("__heap_end", ty) if is_i32_global(ty) => Some(Binding::HeapEnd),
+                _ => None,
+            };
+            if let Some(binding) = special {
+                return Ok(binding);
+            }
+            if let Some((def, ty)) = self.scope.lookup(&import.name) {
+                if matches!(ty, ExternType::Memory(_) | ExternType::Table(_))
+                    || !type_matches(&import.ty, ty)
+                {
+                    return Err(link_err(format!(
+                        "incompatible import type: expected {}, found {ty} (defined in {})",
+                        import.ty, self.objects[def].name
+                    )));
+                }
+                return Ok(Binding::Export { object: def });
+            }
+        }
+        if let Some(item) = self.linker.get(&import.module, &import.name) {
+            let found = item.ty(store);
+            if !type_matches(&import.ty, &found) {
+                return Err(link_err(format!(
+                    "incompatible import type: expected {}, found {found} (provided by the host)",
+                    import.ty
+                )));
+            }
+            return Ok(Binding::Host(item));
+        }
+        if import.module == "env" {
+            if weak() && matches!(import.ty, ExternType::Func(_)) {
+                return Ok(Binding::WeakFunc);
+            }
+            return Err(link_err(self.undefined()));
+        }
+        Err(link_err(format!(
+            "unknown import module `{}` (expected env, GOT.mem, GOT.func or a host module)",
+            import.module
+        )))
+    }
+
+    fn undefined(&self) -> String {
+        let names: Vec<&str> = self.objects.iter().map(|o| o.name.as_str()).collect();
+        format!("undefined symbol (not exported by {})", names.join(", "))
+    }
+}
