@@ -21,6 +21,26 @@
 //! 4. Init: `__wasm_apply_data_relocs` of every object, then
 //!    `__wasm_call_ctors` of every library, dependencies first; the main's
 //!    own constructors run from its `_start`.
+//!    This is ld.so's order: every object is relocated before any
+//!    initialiser runs.
+//!
+//! ```
+//! use wrun::link::{Process, ProcessConfig};
+//! use wrun::Engine;
+//!
+//! let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../wasm-fixtures/example");
+//! let engine = Engine::default();
+//! let config = ProcessConfig {
+//!     lib_paths: vec![example.into()], // like `-L`
+//!     ..ProcessConfig::default()
+//! };
+//! let mut process = Process::new(&engine, config)?;
+//! process.load_main(format!("{example}/main.wasm"))?; // loads libgreet, libart
+//! let names: Vec<&str> = process.objects().iter().map(|o| o.name()).collect();
+//! assert_eq!(names, ["main.wasm", "libgreet.wasm", "libart.wasm"]);
+//! assert_eq!(process.run_start()?, 0); // runs main's _start
+//! # Ok::<(), wrun::Error>(())
+//! ```
 
 mod bind;
 mod got;
