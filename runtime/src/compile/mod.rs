@@ -20,7 +20,7 @@ use crate::vmoffsets::VmOffsets;
 use cranelift_codegen::ir::{self, AbiParam, TrapCode, UserFuncName};
 use cranelift_codegen::isa::{CallConv, OwnedTargetIsa};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
-use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_jit::{ArenaMemoryProvider, JITBuilder, JITModule};
 use cranelift_module::{FuncId, Linkage, Module as _};
 use std::sync::Arc;
 use translator::{ir_type, wasm_signature, FuncTranslator};
@@ -86,11 +86,34 @@ impl Drop for CompiledCode {
 
 /// A JIT module that resolves wrun's libcalls.
 pub(crate) fn new_jit(isa: OwnedTargetIsa) -> JITModule {
+    JITModule::new(jit_builder(isa))
+}
+
+fn jit_builder(isa: OwnedTargetIsa) -> JITBuilder {
     let mut builder = JITBuilder::with_isa(isa, cranelift_module::default_libcall_names());
     for libcall in Libcall::ALL {
         builder.symbol(libcall.name(), libcall.address());
     }
-    JITModule::new(builder)
+    builder
+}
+
+/// Address space reserved for one module's machine code, from the size of
+/// its code section. Calls between a module's functions are PC-relative
+/// (±2 GiB), so its code must be contiguous: with separate allocations, a
+/// linear memory's 8 GiB reservation could land between two of them.
+fn code_arena_size(code_section_bytes: usize) -> usize {
+    const MIN: usize = 64 << 20;
+    const MAX: usize = 1 << 30;
+    code_section_bytes.saturating_mul(32).clamp(MIN, MAX)
+}
+
+/// A JIT module whose code lives in one contiguous reservation.
+fn new_module_jit(isa: OwnedTargetIsa, code_section_bytes: usize) -> Result<JITModule> {
+    let arena = ArenaMemoryProvider::new_with_size(code_arena_size(code_section_bytes))
+        .map_err(|e| compile_error(0, format!("cannot reserve code memory: {e}")))?;
+    let mut builder = jit_builder(isa);
+    builder.memory_provider(Box::new(arena));
+    Ok(JITModule::new(builder))
 }
 
 fn compile_error(func_index: u32, message: impl std::fmt::Display) -> Error {
@@ -129,7 +152,12 @@ pub(crate) fn compile_module(
 ) -> Result<CompiledCode> {
     let call_conv = isa.default_call_conv();
     let frontend_config = isa.frontend_config();
-    let mut jit = new_jit(isa);
+    let code_bytes: u64 = bodies
+        .iter()
+        .map(|b| b.range())
+        .map(|r| r.end - r.start)
+        .sum();
+    let mut jit = new_module_jit(isa, usize::try_from(code_bytes).unwrap_or(usize::MAX))?;
     let mut env = ModuleEnv {
         info,
         offsets,
