@@ -8,12 +8,15 @@
 //! instance pointer           *mut InstanceData     (for libcalls)
 //! memories                   *mut VMMemoryDefinition   per memory (imported or defined)
 //! tables                     *mut VMTableDefinition    per table  (imported or defined)
+//! memory bases               *mut u8                   per memory (its base, which never moves)
 //! imported globals           *mut VMGlobalDefinition   per imported global
 //! defined globals            VMGlobalDefinition (16 bytes, 16-aligned) per defined global
 //! function references        VMFuncRef (24 bytes) per function, imported first
 //! ```
 //! Memories and tables are always reached through a pointer so that a defined
 //! and an imported one cost the same and an exported one is shared, not copied.
+//! A memory's base is also copied into the vmctx: it never moves, and loads
+//! and stores then need one load for it instead of two dependent ones.
 
 use crate::vm::{VMFuncRef, VMGlobalDefinition};
 
@@ -27,6 +30,7 @@ pub struct VmOffsets {
     num_funcs: u32,
     memories: u32,
     tables: u32,
+    memory_bases: u32,
     imported_globals: u32,
     defined_globals: u32,
     funcrefs: u32,
@@ -52,7 +56,8 @@ impl VmOffsets {
     ) -> Self {
         let memories = 2 * PTR;
         let tables = memories + num_memories * PTR;
-        let imported_globals = tables + num_tables * PTR;
+        let memory_bases = tables + num_tables * PTR;
+        let imported_globals = memory_bases + num_memories * PTR;
         let defined_globals = align(imported_globals + num_imported_globals * PTR, 16);
         let funcrefs = defined_globals + num_defined_globals * GLOBAL_SIZE;
         let size = funcrefs + num_funcs * FUNCREF_SIZE;
@@ -64,6 +69,7 @@ impl VmOffsets {
             num_funcs,
             memories,
             tables,
+            memory_bases,
             imported_globals,
             defined_globals,
             funcrefs,
@@ -85,6 +91,12 @@ impl VmOffsets {
     pub fn memory(&self, index: u32) -> u32 {
         debug_assert!(index < self.num_memories);
         self.memories + index * PTR
+    }
+
+    /// Offset of memory `index`'s base address (copied at instantiation).
+    pub fn memory_base(&self, index: u32) -> u32 {
+        debug_assert!(index < self.num_memories);
+        self.memory_bases + index * PTR
     }
 
     /// Offset of the pointer to table `index`'s definition.
@@ -129,13 +141,14 @@ mod tests {
         assert_eq!(o.memory(0), 16);
         assert_eq!(o.table(0), 24);
         assert_eq!(o.table(1), 32);
-        assert_eq!(o.imported_global(0), 40);
-        assert_eq!(o.imported_global(2), 56);
-        assert_eq!(o.defined_global(0), 64, "globals are 16-aligned");
-        assert_eq!(o.defined_global(1), 80);
-        assert_eq!(o.funcref(0), 96);
-        assert_eq!(o.funcref(3), 96 + 3 * 24);
-        assert_eq!(o.size(), 96 + 4 * 24);
+        assert_eq!(o.memory_base(0), 40);
+        assert_eq!(o.imported_global(0), 48);
+        assert_eq!(o.imported_global(2), 64);
+        assert_eq!(o.defined_global(0), 80, "globals are 16-aligned");
+        assert_eq!(o.defined_global(1), 96);
+        assert_eq!(o.funcref(0), 112);
+        assert_eq!(o.funcref(3), 112 + 3 * 24);
+        assert_eq!(o.size(), 112 + 4 * 24);
     }
 
     #[test]

@@ -98,10 +98,11 @@ impl FuncTranslator<'_, '_> {
         self.load_vmctx_ptr(offset, readonly())
     }
 
-    /// Base address of memory `index`; it never moves (see vm::memory).
+    /// Base address of memory `index`, copied into the vmctx at
+    /// instantiation: it never moves (see vm::memory).
     fn memory_base(&mut self, index: u32) -> Value {
-        let def = self.memory_definition(index);
-        self.b.ins().load(I64, readonly(), def, 0)
+        let offset = self.env.offsets.memory_base(index);
+        self.load_vmctx_ptr(offset, readonly())
     }
 
     /// Native address and immediate offset for an access at `memarg`.

@@ -97,14 +97,24 @@ impl FuncTranslator<'_, '_> {
         oob: TrapCode,
     ) -> Value {
         let def = self.table_definition(table);
-        let len = self.b.ins().load(I64, trusted(), def, 8);
+        // A table whose maximum is its minimum never grows (for an import,
+        // subtyping guarantees the same of the actual table), so its length
+        // is a constant and its elements never move: both can be hoisted.
+        let ty = self.env.info.tables[table as usize];
+        let fixed_size = ty.maximum == Some(ty.minimum);
+        let len = if fixed_size {
+            self.b.ins().iconst(I64, ty.minimum as i64)
+        } else {
+            self.b.ins().load(I64, trusted(), def, 8)
+        };
         let index = self.b.ins().uextend(I64, index);
         let out_of_bounds = self
             .b
             .ins()
             .icmp(IntCC::UnsignedGreaterThanOrEqual, index, len);
         self.b.ins().trapnz(out_of_bounds, oob);
-        let base = self.b.ins().load(I64, trusted(), def, 0);
+        let base_flags = if fixed_size { readonly() } else { trusted() };
+        let base = self.b.ins().load(I64, base_flags, def, 0);
         let byte_offset = self.b.ins().ishl_imm_u(index, 3);
         self.b.ins().iadd(base, byte_offset)
     }

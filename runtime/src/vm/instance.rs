@@ -63,7 +63,9 @@ impl InstanceData {
             data.write(offsets.store_context(), store_ctx);
             data.write(offsets.instance(), data_ptr);
             for (i, m) in data.memories.iter().enumerate() {
-                data.write(offsets.memory(i as u32), (**m).definition_ptr());
+                let definition = (**m).definition_ptr();
+                data.write(offsets.memory(i as u32), definition);
+                data.write(offsets.memory_base(i as u32), (*definition).base);
             }
             for (i, t) in data.tables.iter().enumerate() {
                 data.write(offsets.table(i as u32), (**t).definition_ptr());
