@@ -10,6 +10,7 @@ Usage (from anywhere; paths are relative to this file):
     python3 benches/compare_kernels.py                # all kernels, 5 rounds, fresh instances
     python3 benches/compare_kernels.py --reps 7 --mode both
     python3 benches/compare_kernels.py --kernels sieve qsort --no-build
+    python3 benches/compare_kernels.py --runner target/release/deps/run_kernel-HASH --no-cli
 
 What is measured (execution only, compilation excluded on both sides):
 
@@ -69,9 +70,11 @@ def log(msg):
     print(msg, file=sys.stderr, flush=True)
 
 
-def build(skip):
+def build(skip, runner=None):
     """Builds the wrun CLI and the run_kernel bench target (sequentially)."""
     wrun = os.path.join(ROOT, "target", "release", "wrun")
+    if runner:
+        return wrun, runner
     if not skip:
         log("building: cargo build --release --bin wrun")
         subprocess.run(["cargo", "build", "--release", "--bin", "wrun"], cwd=ROOT, check=True)
@@ -167,13 +170,19 @@ def main():
     ap.add_argument("--reps", type=int, default=5, help="rounds per kernel (default 5)")
     ap.add_argument("--kernels", nargs="+", choices=sorted(KERNELS), default=list(KERNELS))
     ap.add_argument("--mode", choices=["fresh", "warm", "both"], default="fresh")
-    ap.add_argument("--no-build", action="store_true", help="do not run cargo build first")
+    ap.add_argument(
+        "--no-build",
+        action="store_true",
+        help="skip `cargo build --release --bin wrun` (cargo is still asked, without building "
+        "if up to date, where the run_kernel executable is)",
+    )
+    ap.add_argument("--runner", metavar="PATH", help="the run_kernel executable; cargo is not run at all")
     ap.add_argument("--no-cli", action="store_true", help="skip the wrun CLI end-to-end runs")
     ap.add_argument("--json", metavar="FILE", help="also write all raw times to FILE")
     args = ap.parse_args()
 
-    wrun, runner = build(args.no_build)
     wt = Wasmtime()
+    wrun, runner = build(args.no_build, args.runner)
     log(f"wasmtime-py {wt.version()}; wrun runner {os.path.relpath(runner, ROOT)}; {args.reps} rounds")
     modes = ["fresh", "warm"] if args.mode == "both" else [args.mode]
 

@@ -77,6 +77,9 @@ fn main() {
     for (name, addr) in &funcs {
         println!("export {name} at 0x{addr:x} (+0x{:x})", addr - start);
     }
+    if let Some(memory) = instance.get_memory(&store, "memory") {
+        println!("memory base 0x{:x}", memory.data(&store).as_ptr() as usize);
+    }
     if args.len() >= 4 {
         let func = instance.get_func(&store, &args[2]).expect("export exists");
         let arg: i32 = args[3].parse().expect("i32 argument");
