@@ -3,3 +3,4 @@
 mod cli;
 mod dylink;
 mod engine;
+mod signals;
