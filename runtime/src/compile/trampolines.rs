@@ -72,6 +72,15 @@ fn finish(jit: &mut JITModule, ctx: &mut cranelift_codegen::Context) -> Result<u
     Ok(jit.get_finalized_function(id) as usize)
 }
 
+/// Starts a function made of one block; returns the function's parameters.
+fn single_block(b: &mut FunctionBuilder<'_>) -> Vec<cranelift_codegen::ir::Value> {
+    let block = b.create_block();
+    b.append_block_params_for_function_params(block);
+    b.switch_to_block(block);
+    b.seal_block(block);
+    b.block_params(block).to_vec()
+}
+
 fn compile_entry(jit: &mut JITModule, ty: &FuncType) -> Result<usize> {
     let call_conv = jit.isa().default_call_conv();
     let mut ctx = jit.make_context();
@@ -81,11 +90,7 @@ fn compile_entry(jit: &mut JITModule, ty: &FuncType) -> Result<usize> {
     ctx.func.name = UserFuncName::user(1, 0);
     let mut fctx = FunctionBuilderContext::new();
     let mut b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
-    let block = b.create_block();
-    b.append_block_params_for_function_params(block);
-    b.switch_to_block(block);
-    b.seal_block(block);
-    let p = b.block_params(block).to_vec();
+    let p = single_block(&mut b);
     let (code, callee_vmctx, caller_vmctx, values) = (p[0], p[1], p[2], p[3]);
     let mut args = vec![callee_vmctx, caller_vmctx];
     for (i, t) in ty.params().iter().enumerate() {
@@ -112,11 +117,7 @@ fn compile_host_stub(jit: &mut JITModule, ty: &FuncType) -> Result<usize> {
     ctx.func.name = UserFuncName::user(1, 1);
     let mut fctx = FunctionBuilderContext::new();
     let mut b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
-    let block = b.create_block();
-    b.append_block_params_for_function_params(block);
-    b.switch_to_block(block);
-    b.seal_block(block);
-    let p = b.block_params(block).to_vec();
+    let p = single_block(&mut b);
     let (host_ctx, caller_vmctx) = (p[0], p[1]);
     let slots = ty.params().len().max(ty.results().len()).max(1) as u32;
     let slot = b.create_sized_stack_slot(StackSlotData::new(

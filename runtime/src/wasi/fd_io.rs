@@ -98,6 +98,26 @@ fn write_std(which: Stdio, mem: &[u8], iovs: &[IoVec]) -> WasiResult<usize> {
     }
 }
 
+/// Reads or writes each buffer at `offset` onwards (pread/pwrite): `op`
+/// returns (bytes moved, buffer length); a short transfer ends the loop.
+fn positioned_io(
+    mem: &mut [u8],
+    iovs: &[IoVec],
+    offset: u64,
+    mut op: impl FnMut(&mut [u8], &IoVec, u64) -> WasiResult<(usize, usize)>,
+) -> WasiResult<usize> {
+    let mut total = 0usize;
+    for iov in limit(iovs) {
+        let at = offset.checked_add(total as u64).ok_or(Errno::Inval)?;
+        let (n, len) = op(mem, iov, at)?;
+        total += n;
+        if n < len {
+            break;
+        }
+    }
+    Ok(total)
+}
+
 impl WasiCtx {
     /// `fd_write(fd, iovs, iovs_len, nwritten_ptr)`.
     pub(crate) fn fd_write(
@@ -185,16 +205,10 @@ impl WasiCtx {
         let iovs = read_iovecs(mem, iovs_ptr, iovs_len)?;
         check(mem, nread_ptr, 4)?;
         let file = self.file(fd)?;
-        let mut total = 0usize;
-        for iov in limit(&iovs) {
-            let at = offset.checked_add(total as u64).ok_or(Errno::Inval)?;
+        let total = positioned_io(mem, &iovs, offset, |mem, iov, at| {
             let buf = slice_mut(mem, iov.ptr, iov.len)?;
-            let n = file.read_at(buf, at)?;
-            total += n;
-            if n < buf.len() {
-                break;
-            }
-        }
+            Ok((file.read_at(buf, at)?, buf.len()))
+        })?;
         write_u32(mem, nread_ptr, guest_size(total)?)
     }
 
@@ -211,16 +225,10 @@ impl WasiCtx {
         let iovs = read_iovecs(mem, iovs_ptr, iovs_len)?;
         check(mem, nwritten_ptr, 4)?;
         let file = self.file(fd)?;
-        let mut total = 0usize;
-        for iov in limit(&iovs) {
-            let at = offset.checked_add(total as u64).ok_or(Errno::Inval)?;
+        let total = positioned_io(mem, &iovs, offset, |mem, iov, at| {
             let buf = slice(mem, iov.ptr, iov.len)?;
-            let n = file.write_at(buf, at)?;
-            total += n;
-            if n < buf.len() {
-                break;
-            }
-        }
+            Ok((file.write_at(buf, at)?, buf.len()))
+        })?;
         write_u32(mem, nwritten_ptr, guest_size(total)?)
     }
 
