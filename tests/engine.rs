@@ -283,6 +283,29 @@ fn truncated_and_corrupted_modules_are_errors_not_crashes() {
 }
 
 #[test]
+fn a_memory_declared_with_the_largest_maximum_can_be_imported_as_such() {
+    let engine = Engine::default();
+    let mut store = Store::new(&engine);
+    let ty = wrun::MemoryType {
+        minimum: 1,
+        maximum: Some(65536),
+    };
+    let memory = wrun::Memory::new(&mut store, ty).unwrap();
+    assert_eq!(memory.ty(&store), ty);
+    let wanting = |limits: &str| {
+        Module::new(
+            &engine,
+            &wat(&format!(r#"(module (import "env" "m" (memory {limits})))"#)),
+        )
+        .unwrap()
+    };
+    assert!(Instance::new(&mut store, &wanting("1 65536"), &[memory.into()]).is_ok());
+    assert!(Instance::new(&mut store, &wanting("1"), &[memory.into()]).is_ok());
+    let error = Instance::new(&mut store, &wanting("1 2"), &[memory.into()]).unwrap_err();
+    assert!(matches!(error.kind(), ErrorKind::Link { .. }), "{error}");
+}
+
+#[test]
 fn imports_are_type_checked() {
     let engine = Engine::default();
     let mut store = Store::new(&engine);

@@ -145,7 +145,7 @@ impl Memory {
         let m = self.get(store);
         MemoryType {
             minimum: m.size_pages(),
-            maximum: Some(m.maximum_pages()).filter(|&p| p < crate::vm::memory::MAX_PAGES),
+            maximum: m.declared_maximum(),
         }
     }
 

@@ -77,10 +77,7 @@ fn resolve_imports(
             }
             (ExternType::Memory(want), Extern::Memory(m), ExternType::Memory(have)) => {
                 memories.push(m.raw());
-                // SAFETY: owned by the store.
-                let max = unsafe { (*m.raw()).maximum_pages() };
-                let have_max = Some(max).filter(|_| have.maximum.is_some());
-                limits_match(have.minimum, have_max, want.minimum, want.maximum)
+                limits_match(have.minimum, have.maximum, want.minimum, want.maximum)
             }
             (ExternType::Table(want), Extern::Table(t), ExternType::Table(have)) => {
                 tables.push(t.raw());

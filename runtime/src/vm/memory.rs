@@ -19,6 +19,8 @@ pub struct LinearMemory {
     /// Shared with compiled code: vmctx slots point at this box.
     definition: Box<VMMemoryDefinition>,
     maximum_pages: u64,
+    /// The maximum as declared (`None`: unbounded, i.e. 4 GiB), for import matching.
+    declared_maximum: Option<u64>,
 }
 
 // SAFETY: the memory is a private anonymous mapping owned by this value; the
@@ -55,6 +57,7 @@ impl LinearMemory {
                 current_length: 0,
             }),
             maximum_pages,
+            declared_maximum: maximum,
         };
         if memory.grow(minimum).is_none() {
             return Err(Error::msg(
@@ -74,9 +77,9 @@ impl LinearMemory {
         self.definition.current_length / WASM_PAGE_SIZE
     }
 
-    /// Maximum size in pages.
-    pub fn maximum_pages(&self) -> u64 {
-        self.maximum_pages
+    /// The maximum as declared, if any.
+    pub fn declared_maximum(&self) -> Option<u64> {
+        self.declared_maximum
     }
 
     /// Grows by `delta` pages; returns the previous size in pages, or `None`
