@@ -184,6 +184,15 @@ fn quiet_config() -> ProcessConfig {
     }
 }
 
+/// A quiet process whose only search directory (`-L`) is `dir`.
+fn process_searching(engine: &Engine, dir: &Path) -> Process {
+    let config = ProcessConfig {
+        lib_paths: vec![dir.to_path_buf()],
+        ..quiet_config()
+    };
+    Process::new(engine, config).unwrap()
+}
+
 fn copy(from: &Path, to_dir: &Path) -> PathBuf {
     let to = to_dir.join(from.file_name().unwrap());
     std::fs::copy(from, &to).unwrap();
@@ -405,14 +414,7 @@ fn a_library_needed_twice_is_loaded_once() {
     // main NEEDS libgreet and libart; libart NEEDS libgreet.
     let dir = fixtures().join("example");
     let engine = Engine::default();
-    let mut p = Process::new(
-        &engine,
-        ProcessConfig {
-            lib_paths: vec![dir.clone()],
-            ..quiet_config()
-        },
-    )
-    .unwrap();
+    let mut p = process_searching(&engine, &dir);
     p.load_main(dir.join("main.wasm")).unwrap();
     assert_eq!(names(&p), vec!["main.wasm", "libgreet.wasm", "libart.wasm"]);
     assert_eq!(p.objects()[0].needed(), &[1, 2]);
@@ -457,14 +459,7 @@ fn same_file_name_in_two_directories_is_two_libraries() {
 fn needed_cycle_terminates_and_loads_each_library_once() {
     let dir = case_dir("needed-cycle");
     let engine = Engine::default();
-    let mut p = Process::new(
-        &engine,
-        ProcessConfig {
-            lib_paths: vec![dir.clone()],
-            ..quiet_config()
-        },
-    )
-    .unwrap();
+    let mut p = process_searching(&engine, &dir);
     p.load_main(dir.join("main.wasm")).unwrap();
     assert_eq!(names(&p), vec!["main.wasm", "liba.wasm", "libb.wasm"]);
     assert_eq!(p.objects()[1].needed(), &[2]);
@@ -677,14 +672,7 @@ fn truncated_and_missing_files_are_clean_errors() {
 fn link_errors_name_the_symbol_and_the_importer() {
     let dir = case_dir("sig-mismatch");
     let engine = Engine::default();
-    let mut p = Process::new(
-        &engine,
-        ProcessConfig {
-            lib_paths: vec![dir.clone()],
-            ..quiet_config()
-        },
-    )
-    .unwrap();
+    let mut p = process_searching(&engine, &dir);
     let err = p.load_main(dir.join("main.wasm")).unwrap_err();
     match err.kind() {
         ErrorKind::Link {
