@@ -93,7 +93,7 @@ impl FuncTranslator<'_, '_> {
     }
 
     /// Pointer to memory `index`'s definition (read-only, so Cranelift may hoist it).
-    pub(crate) fn memory_definition(&mut self, index: u32) -> Value {
+    fn memory_definition(&mut self, index: u32) -> Value {
         let offset = self.env.offsets.memory(index);
         self.load_vmctx_ptr(offset, readonly())
     }
