@@ -185,6 +185,18 @@ impl Instance {
         Func::from_raw(self.store_id, funcref).expect("funcref slots are never null")
     }
 
+    /// Function `index` of the instance's function index space (imports
+    /// first): the same `Func` that `ref.func index` evaluates to inside the
+    /// instance, so the two compare equal. `None` past the last function.
+    ///
+    /// Hidden from the docs: it exists so the spec-suite driver can check
+    /// which function a returned funcref is; embedders should use exports.
+    #[doc(hidden)]
+    pub fn func_at(&self, store: &Store, index: u32) -> Option<Func> {
+        let count = self.data(store).info().functions.len();
+        (usize::try_from(index).ok()? < count).then(|| self.func(store, index))
+    }
+
     fn entity(&self, store: &Store, index: EntityIndex) -> Extern {
         let data = self.data(store);
         match index {
