@@ -95,7 +95,7 @@ fn instantiate(c: &mut Criterion) {
         let module = Module::new(&engine, &read_fixture(path)).unwrap();
         group.bench_function(*name, |bench| {
             bench.iter_with_large_drop(|| {
-                let mut store = Store::new(&engine);
+                let mut store = Store::new(&engine, ());
                 let instance = Linker::new().instantiate(&mut store, &module).unwrap();
                 (store, instance)
             })
@@ -105,7 +105,7 @@ fn instantiate(c: &mut Criterion) {
     let module = Module::new(&engine, &read_fixture("compile-bench/compile-bench.wasm")).unwrap();
     group.bench_function("compile-bench-and-drop", |bench| {
         bench.iter(|| {
-            let mut store = Store::new(&engine);
+            let mut store = Store::new(&engine, ());
             let instance = Linker::new().instantiate(&mut store, &module).unwrap();
             black_box(instance);
         })
@@ -122,7 +122,7 @@ fn first_call(c: &mut Criterion) {
         group.bench_function(*name, |bench| {
             bench.iter_batched(
                 || {
-                    let mut store = Store::new(&engine);
+                    let mut store = Store::new(&engine, ());
                     let instance = Linker::new().instantiate(&mut store, &module).unwrap();
                     let func = instance.get_func(&store, export).unwrap();
                     (store, func, vec![Val::I32(0); *num_results])
@@ -136,7 +136,7 @@ fn first_call(c: &mut Criterion) {
             )
         });
         // The same call, again and again on one instance.
-        let mut store = Store::new(&engine);
+        let mut store = Store::new(&engine, ());
         let instance = Linker::new().instantiate(&mut store, &module).unwrap();
         let func = instance.get_func(&store, export).unwrap();
         let mut results = vec![Val::I32(0); *num_results];
@@ -154,7 +154,7 @@ fn first_call(c: &mut Criterion) {
             || {
                 let engine = Engine::default();
                 let module = Module::new(&engine, &bytes).unwrap();
-                let mut store = Store::new(&engine);
+                let mut store = Store::new(&engine, ());
                 let instance = Linker::new().instantiate(&mut store, &module).unwrap();
                 let func = instance.get_func(&store, "add").unwrap();
                 (engine, module, store, func)

@@ -51,7 +51,7 @@ fn main() {
     }
     let engine = Engine::default();
     let module = Module::from_file(&engine, &args[0]).expect("module compiles");
-    let mut store = Store::new(&engine);
+    let mut store = Store::new(&engine, ());
     let instance = Linker::new()
         .instantiate(&mut store, &module)
         .expect("module instantiates");

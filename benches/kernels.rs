@@ -19,7 +19,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
 use wrun::{Engine, Func, Linker, Module, Store, Val};
 
-fn call_run(store: &mut Store, run: Func, n: i32) -> i64 {
+fn call_run(store: &mut Store<()>, run: Func, n: i32) -> i64 {
     let mut results = [Val::I64(0)];
     run.call(store, &[Val::I32(n)], &mut results)
         .expect("run(n) does not trap");
@@ -33,7 +33,7 @@ fn kernels(c: &mut Criterion) {
     for (kernel, n) in KERNELS {
         let module = Module::new(&engine, &read_fixture(&format!("kernels/{kernel}.wasm")))
             .expect("kernel compiles");
-        let mut store = Store::new(&engine);
+        let mut store = Store::new(&engine, ());
         let instance = Linker::new()
             .instantiate(&mut store, &module)
             .expect("kernel instantiates");

@@ -27,7 +27,7 @@ use common::{fixture, small_check, KERNELS};
 use std::time::Instant;
 use wrun::{Engine, Func, Linker, Module, Store, Val};
 
-fn call_run(store: &mut Store, run: Func, n: i32) -> i64 {
+fn call_run(store: &mut Store<()>, run: Func, n: i32) -> i64 {
     let mut results = [Val::I64(0)];
     if let Err(e) = run.call(store, &[Val::I32(n)], &mut results) {
         eprintln!("run({n}) failed: {e}");
@@ -36,8 +36,8 @@ fn call_run(store: &mut Store, run: Func, n: i32) -> i64 {
     results[0].i64().expect("run returns an i64")
 }
 
-fn instantiate(engine: &Engine, module: &Module) -> (Store, Func) {
-    let mut store = Store::new(engine);
+fn instantiate(engine: &Engine, module: &Module) -> (Store<()>, Func) {
+    let mut store = Store::new(engine, ());
     let instance = Linker::new()
         .instantiate(&mut store, module)
         .unwrap_or_else(|e| panic!("instantiation failed: {e}"));

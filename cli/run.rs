@@ -3,7 +3,7 @@
 use crate::options::Options;
 use std::time::{Duration, Instant};
 use wrun::wasi::{WasiCtx, WasiCtxBuilder};
-use wrun::{Engine, Error, Func, Process, ProcessConfig, Result, Store, Val, ValType};
+use wrun::{AsContextMut, Engine, Error, Func, Process, ProcessConfig, Result, Val, ValType};
 
 /// Time spent in each phase, for `--stats`.
 #[derive(Debug, Default)]
@@ -67,8 +67,8 @@ pub fn parse_arg(text: &str, ty: ValType) -> Result<Val> {
 }
 
 /// Calls `func` with ARGS parsed by its signature and prints each result on its own line.
-pub fn invoke(store: &mut Store, func: Func, name: &str, args: &[String]) -> Result<()> {
-    let ty = func.ty(store);
+pub fn invoke(mut store: impl AsContextMut, func: Func, name: &str, args: &[String]) -> Result<()> {
+    let ty = func.ty(&store);
     if args.len() != ty.params().len() {
         return Err(Error::msg(format!(
             "export `{name}` takes {} arguments ({ty}), {} given",
@@ -82,7 +82,7 @@ pub fn invoke(store: &mut Store, func: Func, name: &str, args: &[String]) -> Res
         .map(|(a, t)| parse_arg(a, *t))
         .collect::<Result<Vec<_>>>()?;
     let mut results: Vec<Val> = ty.results().iter().map(|t| Val::default_for(*t)).collect();
-    func.call(store, &params, &mut results)?;
+    func.call(&mut store, &params, &mut results)?;
     for r in results {
         println!("{r}");
     }
@@ -91,13 +91,13 @@ pub fn invoke(store: &mut Store, func: Func, name: &str, args: &[String]) -> Res
 
 /// The process configuration the command line describes.
 pub fn process_config(options: &Options) -> Result<ProcessConfig> {
-    Ok(ProcessConfig {
-        lib_paths: options.lib_paths.clone(),
-        env_lib_paths: wrun::link::library_path_from_env(),
-        preload: options.libs.clone(),
-        stack_size: options.stack_size.unwrap_or(wrun::link::DEFAULT_STACK_SIZE),
-        wasi: Some(wasi_context(options)?),
-    })
+    let mut config = ProcessConfig::new()
+        .with_env_library_path()
+        .stack_size(options.stack_size.unwrap_or(wrun::link::DEFAULT_STACK_SIZE))
+        .wasi(wasi_context(options)?);
+    config.lib_paths = options.lib_paths.clone();
+    config.preload = options.libs.clone();
+    Ok(config)
 }
 
 /// Runs the program; returns the guest's exit status.

@@ -178,17 +178,19 @@ impl Drop for TempDir {
 }
 
 fn quiet_config() -> ProcessConfig {
-    ProcessConfig {
-        wasi: Some(WasiCtxBuilder::new().inherit_stdio(false).build()),
-        ..ProcessConfig::default()
+    {
+        let mut config = ProcessConfig::default();
+        config.wasi = Some(WasiCtxBuilder::new().inherit_stdio(false).build());
+        config
     }
 }
 
 /// A quiet process whose only search directory (`-L`) is `dir`.
 fn process_searching(engine: &Engine, dir: &Path) -> Process {
-    let config = ProcessConfig {
-        lib_paths: vec![dir.to_path_buf()],
-        ..quiet_config()
+    let config = {
+        let mut config = quiet_config();
+        config.lib_paths = vec![dir.to_path_buf()];
+        config
     };
     Process::new(engine, config).unwrap()
 }
@@ -332,10 +334,11 @@ fn search_order_is_lib_paths_then_env_then_runtime_path_then_main_dir() {
     let load = || {
         let mut p = Process::new(
             &engine,
-            ProcessConfig {
-                lib_paths: vec![l.clone()],
-                env_lib_paths: vec![e.clone()],
-                ..quiet_config()
+            {
+                let mut config = quiet_config();
+                config.lib_paths = vec![l.clone()];
+                config.env_lib_paths = vec![e.clone()];
+                config
             },
         )
         .unwrap();
@@ -360,10 +363,11 @@ fn search_order_is_lib_paths_then_env_then_runtime_path_then_main_dir() {
     // Nothing left: the error lists every searched directory, in order.
     let mut p = Process::new(
         &engine,
-        ProcessConfig {
-            lib_paths: vec![l.clone()],
-            env_lib_paths: vec![e.clone()],
-            ..quiet_config()
+        {
+            let mut config = quiet_config();
+            config.lib_paths = vec![l.clone()];
+            config.env_lib_paths = vec![e.clone()];
+            config
         },
     )
     .unwrap();
@@ -432,10 +436,11 @@ fn same_file_name_in_two_directories_is_two_libraries() {
     copy(&case.join("liba.wasm"), &b);
     copy(&case.join("libb.wasm"), &b);
     let engine = Engine::default();
-    let config = ProcessConfig {
-        lib_paths: vec![b.clone()],
-        preload: vec![preloaded],
-        ..quiet_config()
+    let config = {
+        let mut config = quiet_config();
+        config.lib_paths = vec![b.clone()];
+        config.preload = vec![preloaded];
+        config
     };
     let mut p = Process::new(&engine, config).unwrap();
     p.load_main(case.join("main.wasm")).unwrap();
@@ -474,10 +479,11 @@ fn needed_cycle_terminates_and_loads_each_library_once() {
 fn pie_layout_keeps_stack_regions_and_heap_apart() {
     let dir = fixtures().join("example");
     let engine = Engine::default();
-    let config = ProcessConfig {
-        lib_paths: vec![dir.clone()],
-        stack_size: 64 * 1024,
-        ..quiet_config()
+    let config = {
+        let mut config = quiet_config();
+        config.lib_paths = vec![dir.clone()];
+        config.stack_size = 64 * 1024;
+        config
     };
     let mut p = Process::new(&engine, config).unwrap();
     p.load_main(dir.join("main.wasm")).unwrap();
@@ -515,9 +521,10 @@ fn pie_layout_keeps_stack_regions_and_heap_apart() {
 fn non_pie_main_libraries_take_memory_from_the_end() {
     let dir = case_dir("nonpie-libc");
     let engine = Engine::default();
-    let config = ProcessConfig {
-        preload: vec![dir.join("libplugin.wasm")],
-        ..quiet_config()
+    let config = {
+        let mut config = quiet_config();
+        config.preload = vec![dir.join("libplugin.wasm")];
+        config
     };
     let mut p = Process::new(&engine, config).unwrap();
     p.load_main(dir.join("main.wasm")).unwrap();
@@ -604,9 +611,10 @@ fn absurd_mem_info_is_rejected_cleanly() {
             .collect();
         let mut p = Process::new(
             &engine,
-            ProcessConfig {
-                preload: preload.clone(),
-                ..quiet_config()
+            {
+                let mut config = quiet_config();
+                config.preload = preload.clone();
+                config
             },
         )
         .unwrap();
@@ -642,9 +650,10 @@ fn truncated_and_missing_files_are_clean_errors() {
     let engine = Engine::default();
     let mut p = Process::new(
         &engine,
-        ProcessConfig {
-            lib_paths: vec![tmp.0.clone()],
-            ..quiet_config()
+        {
+            let mut config = quiet_config();
+            config.lib_paths = vec![tmp.0.clone()];
+            config
         },
     )
     .unwrap();

@@ -20,15 +20,15 @@ fn wat(text: &str) -> Vec<u8> {
 }
 
 fn call(
-    store: &mut Store,
+    store: &mut Store<()>,
     instance: Instance,
     name: &str,
     params: &[Val],
 ) -> wrun::Result<Vec<Val>> {
-    let func = instance.get_func(store, name).expect("export exists");
-    let ty = func.ty(store);
+    let func = instance.get_func(&*store, name).expect("export exists");
+    let ty = func.ty(&*store);
     let mut results: Vec<Val> = ty.results().iter().map(|t| Val::default_for(*t)).collect();
-    func.call(store, params, &mut results)?;
+    func.call(&mut *store, params, &mut results)?;
     Ok(results)
 }
 
@@ -42,7 +42,7 @@ fn i32_of(results: wrun::Result<Vec<Val>>) -> i32 {
 fn two_instances_share_code_but_not_state() {
     let engine = Engine::default();
     let module = Module::from_file(&engine, fixture("wat/counter.wasm")).unwrap();
-    let mut store = Store::new(&engine);
+    let mut store = Store::new(&engine, ());
     let a = Instance::new(&mut store, &module, &[]).unwrap();
     let b = Instance::new(&mut store, &module, &[]).unwrap();
 
@@ -76,7 +76,7 @@ fn two_instances_share_code_but_not_state() {
         Module::same(&module, &again),
         "same bytes compile once per engine"
     );
-    let mut other = Store::new(&engine);
+    let mut other = Store::new(&engine, ());
     let c = Instance::new(&mut other, &again, &[]).unwrap();
     let fc = c.get_func(&other, "inc").unwrap();
     assert_eq!(fc.code_address(&other), fa.code_address(&store));
@@ -94,7 +94,7 @@ fn modules_are_shared_across_threads() {
         .map(|_| {
             let (engine, module) = (engine.clone(), module.clone());
             std::thread::spawn(move || {
-                let mut store = Store::new(&engine);
+                let mut store = Store::new(&engine, ());
                 let inst = Instance::new(&mut store, &module, &[]).unwrap();
                 (0..1000)
                     .map(|_| i32_of(call(&mut store, inst, "inc", &[])))
@@ -111,7 +111,7 @@ fn modules_are_shared_across_threads() {
 fn memory_grow_honours_the_maximum() {
     let engine = Engine::default();
     let module = Module::from_file(&engine, fixture("wat/counter.wasm")).unwrap();
-    let mut store = Store::new(&engine);
+    let mut store = Store::new(&engine, ());
     let inst = Instance::new(&mut store, &module, &[]).unwrap();
     // (memory 1 4): three more pages fit, the fourth does not.
     for expected in [1, 2, 3, -1, -1] {
@@ -124,7 +124,7 @@ fn memory_grow_honours_the_maximum() {
 fn every_trap_is_a_value_and_the_engine_keeps_working() {
     let engine = Engine::default();
     let module = Module::from_file(&engine, fixture("wat/trap.wasm")).unwrap();
-    let mut store = Store::new(&engine);
+    let mut store = Store::new(&engine, ());
     let inst = Instance::new(&mut store, &module, &[]).unwrap();
     let cases: &[(&str, &[Val], Trap)] = &[
         ("unreachable", &[], Trap::Unreachable),
@@ -152,7 +152,7 @@ fn unbounded_recursion_traps_on_a_small_thread_stack() {
     let outcome = std::thread::Builder::new()
         .stack_size(256 * 1024)
         .spawn(move || {
-            let mut store = Store::new(&engine);
+            let mut store = Store::new(&engine, ());
             let inst = Instance::new(&mut store, &module, &[]).unwrap();
             call(&mut store, inst, "recurse", &[Val::I32(0)])
                 .map(|_| ())
@@ -168,20 +168,20 @@ fn unbounded_recursion_traps_on_a_small_thread_stack() {
 #[test]
 fn host_functions_are_called_and_their_errors_come_back() {
     let engine = Engine::default();
-    let mut store = Store::new(&engine);
+    let mut store = Store::new(&engine, ());
     let mut linker = Linker::new();
     let ty = FuncType::new([ValType::I32, ValType::I32], [ValType::I32]);
     linker
-        .func_new(&mut store, "host", "mul", ty.clone(), |_, p, r| {
+        .func_new("host", "mul", ty.clone(), |_, p, r| {
             r[0] = Val::I32(p[0].i32().unwrap() * p[1].i32().unwrap());
             Ok(())
         })
         .unwrap()
-        .func_new(&mut store, "host", "fail", ty.clone(), |_, _, _| {
+        .func_new("host", "fail", ty.clone(), |_, _, _| {
             Err(wrun::Error::msg("no thanks"))
         })
         .unwrap()
-        .func_new(&mut store, "host", "panic", ty, |_, _, _| {
+        .func_new("host", "panic", ty, |_, _, _| {
             panic!("host bug")
         })
         .unwrap();
@@ -215,7 +215,7 @@ fn host_functions_are_called_and_their_errors_come_back() {
 #[test]
 fn a_funcref_from_one_module_is_callable_from_another() {
     let engine = Engine::default();
-    let mut store = Store::new(&engine);
+    let mut store = Store::new(&engine, ());
     let provider = Module::new(
         &engine,
         &wat(r#"(module
@@ -285,7 +285,7 @@ fn truncated_and_corrupted_modules_are_errors_not_crashes() {
 #[test]
 fn a_memory_declared_with_the_largest_maximum_can_be_imported_as_such() {
     let engine = Engine::default();
-    let mut store = Store::new(&engine);
+    let mut store = Store::new(&engine, ());
     let ty = wrun::MemoryType {
         minimum: 1,
         maximum: Some(65536),
@@ -308,7 +308,7 @@ fn a_memory_declared_with_the_largest_maximum_can_be_imported_as_such() {
 #[test]
 fn imports_are_type_checked() {
     let engine = Engine::default();
-    let mut store = Store::new(&engine);
+    let mut store = Store::new(&engine, ());
     let host = Func::new(&mut store, FuncType::new([], []), |_, _, _| Ok(())).unwrap();
     let module = Module::new(
         &engine,

@@ -15,7 +15,7 @@ fn run_wasm_once() {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("wasm-fixtures/wat/add.wasm");
     let engine = Engine::default();
     let module = Module::from_file(&engine, path).unwrap();
-    let mut store = Store::new(&engine);
+    let mut store = Store::new(&engine, ());
     let instance = Instance::new(&mut store, &module, &[]).unwrap();
     let add = instance.get_func(&store, "add").unwrap();
     let mut results = [Val::I32(0)];

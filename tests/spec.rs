@@ -39,14 +39,14 @@ struct Counts {
 /// State of one .wast file: its store, registered modules and named instances.
 struct Runner {
     engine: Engine,
-    store: Store,
-    linker: Linker,
+    store: Store<()>,
+    linker: Linker<()>,
     current: Option<Instance>,
     named: HashMap<String, Instance>,
     definitions: HashMap<String, Module>,
 }
 
-fn spectest(store: &mut Store, linker: &mut Linker) -> Result<(), Error> {
+fn spectest(store: &mut Store<()>, linker: &mut Linker<()>) -> Result<(), Error> {
     for (name, params) in [
         ("print", vec![]),
         ("print_i32", vec![ValType::I32]),
@@ -56,13 +56,9 @@ fn spectest(store: &mut Store, linker: &mut Linker) -> Result<(), Error> {
         ("print_i32_f32", vec![ValType::I32, ValType::F32]),
         ("print_f64_f64", vec![ValType::F64, ValType::F64]),
     ] {
-        linker.func_new(
-            store,
-            "spectest",
-            name,
-            FuncType::new(params, []),
-            |_, _, _| Ok(()),
-        )?;
+        linker.func_new("spectest", name, FuncType::new(params, []), |_, _, _| {
+            Ok(())
+        })?;
     }
     let globals = [
         ("global_i32", ValType::I32, Val::I32(666)),
@@ -72,7 +68,7 @@ fn spectest(store: &mut Store, linker: &mut Linker) -> Result<(), Error> {
     ];
     for (name, ty, value) in globals {
         let g = Global::new(
-            store,
+            &mut *store,
             GlobalType {
                 content: ty,
                 mutable: false,
@@ -86,7 +82,7 @@ fn spectest(store: &mut Store, linker: &mut Linker) -> Result<(), Error> {
         minimum: 10,
         maximum: Some(20),
     };
-    let table = Table::new(store, table_ty, Val::FuncRef(None))?;
+    let table = Table::new(&mut *store, table_ty, Val::FuncRef(None))?;
     linker.define("spectest", "table", table);
     let memory = Memory::new(
         store,
@@ -290,7 +286,7 @@ fn expect_unlinkable(outcome: Result<Instance, Error>, message: &str) -> Result<
 impl Runner {
     fn new() -> Runner {
         let engine = Engine::default();
-        let mut store = Store::new(&engine);
+        let mut store = Store::new(&engine, ());
         let mut linker = Linker::new();
         spectest(&mut store, &mut linker).expect("spectest module");
         Runner {

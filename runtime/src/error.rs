@@ -76,6 +76,9 @@ pub enum ErrorKind {
     Message(String),
 }
 
+/// Exit status after a trap, as for a native program killed by SIGABRT.
+pub const TRAP_EXIT_STATUS: i32 = 134;
+
 impl Error {
     /// Creates an error of the given kind.
     pub fn new(kind: ErrorKind) -> Self {
@@ -105,6 +108,17 @@ impl Error {
         match &*self.0 {
             ErrorKind::Exit(code) => Some(*code),
             _ => None,
+        }
+    }
+
+    /// The exit status a command-line runner reports when a program ends
+    /// with this error: the `proc_exit` code, [`TRAP_EXIT_STATUS`] after a
+    /// trap, and 1 for anything else (load, link or host errors).
+    pub fn exit_status(&self) -> i32 {
+        match &*self.0 {
+            ErrorKind::Exit(code) => *code,
+            ErrorKind::Trap { .. } => TRAP_EXIT_STATUS,
+            _ => 1,
         }
     }
 
@@ -201,7 +215,14 @@ impl fmt::Debug for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &*self.0 {
+            ErrorKind::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
 
 /// Why a guest stopped abnormally. Messages use the WebAssembly spec's wording.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

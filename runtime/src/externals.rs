@@ -2,7 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::func::Func;
-use crate::store::Store;
+use crate::store::{AsContext, AsContextMut, StoreContext, StoreContextMut, StoreOpaque};
 use crate::types::{ExternType, GlobalType, MemoryType, TableType};
 use crate::values::Val;
 use crate::vm::memory::LinearMemory;
@@ -42,7 +42,11 @@ unsafe impl Sync for Table {}
 
 impl Global {
     /// Creates a global owned by the store.
-    pub fn new(store: &mut Store, ty: GlobalType, value: Val) -> Result<Global> {
+    pub fn new(mut store: impl AsContextMut, ty: GlobalType, value: Val) -> Result<Global> {
+        Global::new_in(store.as_context_mut().opaque_mut(), ty, value)
+    }
+
+    pub(crate) fn new_in(store: &mut StoreOpaque, ty: GlobalType, value: Val) -> Result<Global> {
         if value.ty() != ty.content {
             return Err(Error::msg(format!(
                 "global of type {ty} initialised with {value:?}"
@@ -52,7 +56,7 @@ impl Global {
             bits: value.to_raw(),
         });
         let ptr = NonNull::from(&mut *def);
-        store.inner_mut().globals.push(def);
+        store.globals.push(def);
         Ok(Global {
             store_id: store.id(),
             def: ptr,
@@ -82,7 +86,11 @@ impl Global {
     }
 
     /// Current value.
-    pub fn get(&self, store: &Store) -> Val {
+    pub fn get(&self, store: impl AsContext) -> Val {
+        self.get_in(store.as_context().opaque())
+    }
+
+    pub(crate) fn get_in(&self, store: &StoreOpaque) -> Val {
         store.check(self.store_id);
         // SAFETY: storage lives as long as the store.
         let bits = unsafe { (*self.def.as_ptr()).bits };
@@ -90,7 +98,11 @@ impl Global {
     }
 
     /// Sets the value (the global must be mutable).
-    pub fn set(&self, store: &mut Store, value: Val) -> Result<()> {
+    pub fn set(&self, mut store: impl AsContextMut, value: Val) -> Result<()> {
+        self.set_in(store.as_context_mut().opaque_mut(), value)
+    }
+
+    pub(crate) fn set_in(&self, store: &mut StoreOpaque, value: Val) -> Result<()> {
         store.check(self.store_id);
         if !self.ty.mutable {
             return Err(Error::msg("cannot set an immutable global"));
@@ -109,10 +121,14 @@ impl Global {
 
 impl Memory {
     /// Creates a memory owned by the store.
-    pub fn new(store: &mut Store, ty: MemoryType) -> Result<Memory> {
+    pub fn new(mut store: impl AsContextMut, ty: MemoryType) -> Result<Memory> {
+        Memory::new_in(store.as_context_mut().opaque_mut(), ty)
+    }
+
+    pub(crate) fn new_in(store: &mut StoreOpaque, ty: MemoryType) -> Result<Memory> {
         let mut mem = Box::new(LinearMemory::new(ty.minimum, ty.maximum)?);
         let ptr = NonNull::from(&mut *mem);
-        store.inner_mut().memories.push(mem);
+        store.memories.push(mem);
         Ok(Memory {
             store_id: store.id(),
             mem: ptr,
@@ -134,14 +150,18 @@ impl Memory {
         self.store_id
     }
 
-    fn get<'a>(&self, store: &'a Store) -> &'a LinearMemory {
+    fn get<'a>(&self, store: &'a StoreOpaque) -> &'a LinearMemory {
         store.check(self.store_id);
         // SAFETY: owned by the store.
         unsafe { &*self.mem.as_ptr() }
     }
 
     /// Current type: current size as minimum, and the maximum.
-    pub fn ty(&self, store: &Store) -> MemoryType {
+    pub fn ty(&self, store: impl AsContext) -> MemoryType {
+        self.ty_in(store.as_context().opaque())
+    }
+
+    pub(crate) fn ty_in(&self, store: &StoreOpaque) -> MemoryType {
         let m = self.get(store);
         MemoryType {
             minimum: m.size_pages(),
@@ -150,24 +170,62 @@ impl Memory {
     }
 
     /// Current size in pages.
-    pub fn size(&self, store: &Store) -> u64 {
+    pub fn size(&self, store: impl AsContext) -> u64 {
+        self.size_in(store.as_context().opaque())
+    }
+
+    pub(crate) fn size_in(&self, store: &StoreOpaque) -> u64 {
         self.get(store).size_pages()
     }
 
+    /// Current size in bytes.
+    pub fn data_size(&self, store: impl AsContext) -> usize {
+        self.get(store.as_context().opaque()).data().len()
+    }
+
     /// The memory's bytes.
-    pub fn data<'a>(&self, store: &'a Store) -> &'a [u8] {
-        self.get(store).data()
+    pub fn data<'a, T: 'static>(&self, store: impl Into<StoreContext<'a, T>>) -> &'a [u8] {
+        self.get(store.into().opaque()).data()
     }
 
     /// The memory's bytes, mutable.
-    pub fn data_mut<'a>(&self, store: &'a mut Store) -> &'a mut [u8] {
+    pub fn data_mut<'a, T: 'static>(
+        &self,
+        store: impl Into<StoreContextMut<'a, T>>,
+    ) -> &'a mut [u8] {
+        let store = store.into().into_opaque_mut();
         store.check(self.store_id);
-        // SAFETY: owned by the store, which we borrow mutably.
+        // SAFETY: owned by the store, which we borrow mutably for 'a.
         unsafe { (*self.mem.as_ptr()).data_mut() }
     }
 
+    /// Copies `buffer.len()` bytes at `offset` into `buffer`; an error (and
+    /// nothing copied) if the range is out of bounds.
+    pub fn read(&self, store: impl AsContext, offset: usize, buffer: &mut [u8]) -> Result<()> {
+        let data = self.get(store.as_context().opaque()).data();
+        let range = offset..offset.checked_add(buffer.len()).unwrap_or(usize::MAX);
+        let bytes = data.get(range).ok_or_else(out_of_bounds)?;
+        buffer.copy_from_slice(bytes);
+        Ok(())
+    }
+
+    /// Copies `bytes` into memory at `offset`; an error (and nothing
+    /// written) if the range is out of bounds.
+    pub fn write(&self, mut store: impl AsContextMut, offset: usize, bytes: &[u8]) -> Result<()> {
+        let data = self.data_mut(store.as_context_mut());
+        let range = offset..offset.checked_add(bytes.len()).unwrap_or(usize::MAX);
+        data.get_mut(range)
+            .ok_or_else(out_of_bounds)?
+            .copy_from_slice(bytes);
+        Ok(())
+    }
+
     /// Grows by `delta` pages; returns the previous size.
-    pub fn grow(&self, store: &mut Store, delta: u64) -> Result<u64> {
+    pub fn grow(&self, mut store: impl AsContextMut, delta: u64) -> Result<u64> {
+        self.grow_in(store.as_context_mut().opaque_mut(), delta)
+    }
+
+    pub(crate) fn grow_in(&self, store: &mut StoreOpaque, delta: u64) -> Result<u64> {
         store.check(self.store_id);
         // SAFETY: owned by the store, which we borrow mutably.
         unsafe { (*self.mem.as_ptr()).grow(delta) }
@@ -177,7 +235,11 @@ impl Memory {
 
 impl Table {
     /// Creates a table owned by the store, every element `init`.
-    pub fn new(store: &mut Store, ty: TableType, init: Val) -> Result<Table> {
+    pub fn new(mut store: impl AsContextMut, ty: TableType, init: Val) -> Result<Table> {
+        Table::new_in(store.as_context_mut().opaque_mut(), ty, init)
+    }
+
+    pub(crate) fn new_in(store: &mut StoreOpaque, ty: TableType, init: Val) -> Result<Table> {
         if init.ty() != ty.element {
             return Err(Error::msg("table initial value has the wrong type"));
         }
@@ -186,7 +248,7 @@ impl Table {
                 .ok_or_else(|| Error::msg("table too large"))?,
         );
         let ptr = NonNull::from(&mut *table);
-        store.inner_mut().tables.push(table);
+        store.tables.push(table);
         Ok(Table {
             store_id: store.id(),
             table: ptr,
@@ -208,14 +270,18 @@ impl Table {
         self.store_id
     }
 
-    fn get_table<'a>(&self, store: &'a Store) -> &'a VmTable {
+    fn get_table<'a>(&self, store: &'a StoreOpaque) -> &'a VmTable {
         store.check(self.store_id);
         // SAFETY: owned by the store.
         unsafe { &*self.table.as_ptr() }
     }
 
     /// Current type: current size as minimum.
-    pub fn ty(&self, store: &Store) -> TableType {
+    pub fn ty(&self, store: impl AsContext) -> TableType {
+        self.ty_in(store.as_context().opaque())
+    }
+
+    pub(crate) fn ty_in(&self, store: &StoreOpaque) -> TableType {
         let t = self.get_table(store);
         TableType {
             element: t.element_type(),
@@ -225,19 +291,31 @@ impl Table {
     }
 
     /// Number of elements.
-    pub fn size(&self, store: &Store) -> u64 {
+    pub fn size(&self, store: impl AsContext) -> u64 {
+        self.size_in(store.as_context().opaque())
+    }
+
+    pub(crate) fn size_in(&self, store: &StoreOpaque) -> u64 {
         self.get_table(store).size()
     }
 
     /// Element `index`, or `None` out of bounds.
-    pub fn get(&self, store: &Store, index: u64) -> Option<Val> {
+    pub fn get(&self, store: impl AsContext, index: u64) -> Option<Val> {
+        self.get_in(store.as_context().opaque(), index)
+    }
+
+    pub(crate) fn get_in(&self, store: &StoreOpaque, index: u64) -> Option<Val> {
         let t = self.get_table(store);
         let raw = t.get(index).ok()?;
         Some(Val::from_raw(raw as u128, t.element_type(), self.store_id))
     }
 
     /// Sets element `index`.
-    pub fn set(&self, store: &mut Store, index: u64, value: Val) -> Result<()> {
+    pub fn set(&self, mut store: impl AsContextMut, index: u64, value: Val) -> Result<()> {
+        self.set_in(store.as_context_mut().opaque_mut(), index, value)
+    }
+
+    pub(crate) fn set_in(&self, store: &mut StoreOpaque, index: u64, value: Val) -> Result<()> {
         store.check(self.store_id);
         // SAFETY: owned by the store, which we borrow mutably.
         let t = unsafe { &mut *self.table.as_ptr() };
@@ -248,13 +326,21 @@ impl Table {
     }
 
     /// Grows by `delta` elements set to `init`; returns the previous size.
-    pub fn grow(&self, store: &mut Store, delta: u64, init: Val) -> Result<u64> {
+    pub fn grow(&self, mut store: impl AsContextMut, delta: u64, init: Val) -> Result<u64> {
+        self.grow_in(store.as_context_mut().opaque_mut(), delta, init)
+    }
+
+    pub(crate) fn grow_in(&self, store: &mut StoreOpaque, delta: u64, init: Val) -> Result<u64> {
         store.check(self.store_id);
         // SAFETY: owned by the store, which we borrow mutably.
         let t = unsafe { &mut *self.table.as_ptr() };
         t.grow(delta, init.to_raw() as usize)
             .ok_or_else(|| Error::msg("table cannot grow that far"))
     }
+}
+
+fn out_of_bounds() -> Error {
+    Error::msg("out of bounds memory access")
 }
 
 /// Anything that can be imported or exported.
@@ -272,12 +358,16 @@ pub enum Extern {
 
 impl Extern {
     /// The item's current type.
-    pub fn ty(&self, store: &Store) -> ExternType {
+    pub fn ty(&self, store: impl AsContext) -> ExternType {
+        self.ty_in(store.as_context().opaque())
+    }
+
+    pub(crate) fn ty_in(&self, store: &StoreOpaque) -> ExternType {
         match self {
-            Extern::Func(f) => ExternType::Func(f.ty(store)),
+            Extern::Func(f) => ExternType::Func(f.ty_in(store)),
             Extern::Global(g) => ExternType::Global(g.ty()),
-            Extern::Memory(m) => ExternType::Memory(m.ty(store)),
-            Extern::Table(t) => ExternType::Table(t.ty(store)),
+            Extern::Memory(m) => ExternType::Memory(m.ty_in(store)),
+            Extern::Table(t) => ExternType::Table(t.ty_in(store)),
         }
     }
 

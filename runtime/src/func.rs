@@ -2,14 +2,17 @@
 
 use crate::compile::trampolines::TrampolineKind;
 use crate::error::{Error, ErrorKind, Result};
-use crate::externals::Memory;
-use crate::store::{Store, StoreInner};
+use crate::externals::{Extern, Memory};
+use crate::store::{
+    AsContext, AsContextMut, StoreContext, StoreContextMut, StoreInner, StoreOpaque,
+};
 use crate::types::FuncType;
 use crate::values::Val;
+use crate::vm::code_registry::describe_pc;
 use crate::vm::instance::InstanceData;
-use crate::vm::traps::{self, catch_traps, raise_error};
+use crate::vm::traps::{self, catch_traps, raise_error, Unwound};
 use crate::vm::{VMContext, VMFuncRef, ValRaw};
-use std::mem::ManuallyDrop;
+use std::any::TypeId;
 use std::ptr::NonNull;
 use std::sync::Arc;
 
@@ -26,61 +29,90 @@ unsafe impl Send for Func {}
 // SAFETY: as above.
 unsafe impl Sync for Func {}
 
-/// The closure type of host functions.
-pub type HostFn = dyn Fn(&mut Caller<'_>, &[Val], &mut [Val]) -> Result<()> + Send + Sync;
+/// A host function with the store erased: called with the store (a
+/// `*mut StoreInner<T>` for the `T` it was made for), the calling instance's
+/// vmctx (null when called from the host) and the argument/result array.
+pub(crate) type RawHostFn =
+    dyn Fn(*mut u8, *mut VMContext, *mut ValRaw) -> Result<()> + Send + Sync + 'static;
 
-/// Context of a host function; compiled host stubs find the dispatcher at offset 0.
-#[repr(C)]
-pub(crate) struct HostFuncCtx {
-    dispatch: unsafe extern "C" fn(*mut HostFuncCtx, *mut VMContext, *mut ValRaw),
-    store: *mut StoreInner,
-    ty: FuncType,
-    func: Arc<HostFn>,
-    funcref: VMFuncRef,
+/// A host function not yet placed in a store: what a [`crate::Linker`]
+/// keeps, so one definition serves every store it instantiates into.
+/// (Public only so that [`crate::IntoFunc`] can name it; not reachable
+/// from outside the crate.)
+#[derive(Clone)]
+pub struct HostFunc {
+    pub(crate) ty: FuncType,
+    raw: Arc<RawHostFn>,
+    /// The `T` of the `StoreInner<T>` that `raw` expects.
+    data_type: TypeId,
 }
 
-/// What a host function sees of its caller.
-pub struct Caller<'a> {
-    store: &'a mut Store,
-    caller_vmctx: *mut VMContext,
-}
-
-impl Caller<'_> {
-    /// The store, e.g. to call back into wasm.
-    pub fn store(&mut self) -> &mut Store {
-        self.store
+impl HostFunc {
+    /// A host function whose `raw` expects a `StoreInner<T>`.
+    pub(crate) fn from_raw<T: 'static>(ty: FuncType, raw: Arc<RawHostFn>) -> HostFunc {
+        HostFunc {
+            ty,
+            raw,
+            data_type: TypeId::of::<T>(),
+        }
     }
 
-    /// The calling instance's memory 0, if the caller is a wasm instance with one.
-    pub fn memory(&self) -> Option<Memory> {
-        if self.caller_vmctx.is_null() {
-            return None;
-        }
-        // SAFETY: a non-null caller vmctx is a live wasm instance of this store.
-        let instance = unsafe { InstanceData::from_vmctx(self.caller_vmctx) };
-        if instance.info().memories.is_empty() {
-            return None;
-        }
-        Some(Memory::from_raw(self.store.id(), instance.memory_ptr(0)))
-    }
-}
-
-impl Func {
-    /// Creates a host function.
-    pub fn new(
-        store: &mut Store,
+    /// A host function over the dynamic `Val` interface.
+    pub(crate) fn new<T: 'static>(
         ty: FuncType,
-        f: impl Fn(&mut Caller<'_>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static,
-    ) -> Result<Func> {
+        f: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static,
+    ) -> HostFunc {
+        let signature = ty.clone();
+        let raw = move |store: *mut u8, caller_vmctx: *mut VMContext, values: *mut ValRaw| {
+            // SAFETY: the host stub passes the store this function was placed
+            // in, which holds a `T` (checked when it was placed), and a values
+            // array with a slot per parameter and per result.
+            let caller = unsafe { Caller::new(store, caller_vmctx) };
+            let id = caller.store.opaque.id;
+            let params: Vec<Val> = signature
+                .params()
+                .iter()
+                .enumerate()
+                // SAFETY: the array has a slot per parameter.
+                .map(|(i, t)| Val::from_raw(unsafe { *values.add(i) }, *t, id))
+                .collect();
+            let mut results: Vec<Val> = signature
+                .results()
+                .iter()
+                .map(|t| Val::default_for(*t))
+                .collect();
+            f(caller, &params, &mut results)?;
+            for (i, (r, t)) in results.iter().zip(signature.results()).enumerate() {
+                if r.ty() != *t {
+                    return Err(Error::msg(format!(
+                        "host function returned {r:?} where {t} was expected"
+                    )));
+                }
+                // SAFETY: the array has a slot per result.
+                unsafe { *values.add(i) = r.to_raw() };
+            }
+            Ok(())
+        };
+        HostFunc::from_raw::<T>(ty, Arc::new(raw))
+    }
+
+    /// Places the function in `store`, which must hold the `T` it was made for.
+    pub(crate) fn into_func(self, store: &mut StoreOpaque) -> Result<Func> {
+        // The closure casts the store to `StoreInner<T>`: never let it see
+        // another `T` (the types line up everywhere this is called; this
+        // keeps it so).
+        if self.data_type != store.data_type {
+            return Err(Error::msg(
+                "a host function was defined for a store with another data type",
+            ));
+        }
         let engine = store.engine().clone();
-        let type_id = engine.signature_id(&ty);
+        let type_id = engine.signature_id(&self.ty);
         let stub = engine.trampoline(TrampolineKind::HostStub, type_id)?;
-        let inner = store.inner_ptr();
         let mut ctx = Box::new(HostFuncCtx {
             dispatch: host_dispatch,
-            store: inner,
-            ty,
-            func: Arc::new(f),
+            store: store.vm.store,
+            func: self.raw,
             funcref: VMFuncRef {
                 code: stub as *const u8,
                 vmctx: std::ptr::null_mut(),
@@ -90,11 +122,139 @@ impl Func {
         let ctx_ptr: *mut HostFuncCtx = &mut *ctx;
         ctx.funcref.vmctx = ctx_ptr.cast();
         let funcref = NonNull::from(&mut ctx.funcref);
-        store.inner_mut().host_funcs.push(ctx);
+        store.host_funcs.push(ctx);
         Ok(Func {
             store_id: store.id(),
             funcref,
         })
+    }
+}
+
+/// Context of a host function; compiled host stubs find the dispatcher at offset 0.
+#[repr(C)]
+pub(crate) struct HostFuncCtx {
+    dispatch: unsafe extern "C" fn(*mut HostFuncCtx, *mut VMContext, *mut ValRaw),
+    /// The owning store, type-erased (a `*mut StoreInner<T>`).
+    store: *mut u8,
+    func: Arc<RawHostFn>,
+    funcref: VMFuncRef,
+}
+
+/// What a host function sees of its caller: the store's data and the
+/// calling instance. Implements [`AsContextMut`], so it can be passed
+/// wherever a store is expected (to call back into wasm, read memory, ...).
+pub struct Caller<'a, T: 'static> {
+    store: &'a mut StoreInner<T>,
+    caller_vmctx: *mut VMContext,
+}
+
+impl<'a, T: 'static> Caller<'a, T> {
+    /// # Safety
+    /// `store` must point to a live `StoreInner<T>` not otherwise borrowed
+    /// for `'a`; `caller_vmctx` is null or a live instance of that store.
+    pub(crate) unsafe fn new(store: *mut u8, caller_vmctx: *mut VMContext) -> Caller<'a, T> {
+        Caller {
+            // SAFETY: as the caller promises.
+            store: unsafe { &mut *store.cast::<StoreInner<T>>() },
+            caller_vmctx,
+        }
+    }
+
+    /// The store's host data.
+    pub fn data(&self) -> &T {
+        &self.store.data
+    }
+
+    /// The store's host data, mutably.
+    pub fn data_mut(&mut self) -> &mut T {
+        &mut self.store.data
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &crate::Engine {
+        &self.store.opaque.engine
+    }
+
+    fn instance(&self) -> Option<&InstanceData> {
+        if self.caller_vmctx.is_null() {
+            return None;
+        }
+        // SAFETY: a non-null caller vmctx is a live wasm instance of this store.
+        Some(unsafe { InstanceData::from_vmctx(self.caller_vmctx) })
+    }
+
+    /// An export of the calling instance (`None` when called from the host).
+    pub fn get_export(&self, name: &str) -> Option<Extern> {
+        let instance = self.instance()?;
+        let index = *instance.info().export_index.get(name)?;
+        Some(crate::instance::entity(instance, self.store.opaque.id, index))
+    }
+
+    /// The calling instance's memory 0, defined or imported (shared
+    /// libraries import the process's memory rather than export it).
+    pub fn memory(&self) -> Option<Memory> {
+        let instance = self.instance()?;
+        if instance.info().memories.is_empty() {
+            return None;
+        }
+        Some(Memory::from_raw(
+            self.store.opaque.id,
+            instance.memory_ptr(0),
+        ))
+    }
+
+    /// The calling instance's memory 0 as bytes, together with the host
+    /// data (disjoint borrows, e.g. for a WASI context writing into memory).
+    pub fn memory_and_data(&mut self) -> (&mut [u8], &mut T) {
+        let bytes: &mut [u8] = match self.memory() {
+            // SAFETY: the memory is owned by this store, which we borrow
+            // exclusively; the host data is a disjoint field.
+            Some(memory) => unsafe { (*memory.raw()).data_mut() },
+            None => &mut [],
+        };
+        (bytes, &mut self.store.data)
+    }
+}
+
+impl<T: 'static> AsContext for Caller<'_, T> {
+    type Data = T;
+    fn as_context(&self) -> StoreContext<'_, T> {
+        StoreContext(self.store)
+    }
+}
+
+impl<T: 'static> AsContextMut for Caller<'_, T> {
+    fn as_context_mut(&mut self) -> StoreContextMut<'_, T> {
+        StoreContextMut(self.store)
+    }
+}
+
+impl<'a, T: 'static> From<&'a Caller<'_, T>> for StoreContext<'a, T> {
+    fn from(caller: &'a Caller<'_, T>) -> Self {
+        StoreContext(caller.store)
+    }
+}
+
+impl<'a, T: 'static> From<&'a mut Caller<'_, T>> for StoreContext<'a, T> {
+    fn from(caller: &'a mut Caller<'_, T>) -> Self {
+        StoreContext(caller.store)
+    }
+}
+
+impl<'a, T: 'static> From<&'a mut Caller<'_, T>> for StoreContextMut<'a, T> {
+    fn from(caller: &'a mut Caller<'_, T>) -> Self {
+        StoreContextMut(caller.store)
+    }
+}
+
+impl Func {
+    /// Creates a host function over the dynamic [`Val`] interface.
+    pub fn new<T: 'static>(
+        mut store: impl AsContextMut<Data = T>,
+        ty: FuncType,
+        f: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static,
+    ) -> Result<Func> {
+        HostFunc::new(ty, f).into_func(store.as_context_mut().opaque_mut())
     }
 
     pub(crate) fn from_raw(store_id: u64, funcref: *mut VMFuncRef) -> Option<Func> {
@@ -117,22 +277,39 @@ impl Func {
 
     /// Address of the function's machine code (for wasm functions, shared by
     /// every instance of the module; for host functions, the signature's stub).
-    pub fn code_address(&self, store: &Store) -> usize {
-        store.check(self.store_id);
+    pub fn code_address(&self, store: impl AsContext) -> usize {
+        store.as_context().opaque().check(self.store_id);
         // SAFETY: the funcref lives as long as the store.
         unsafe { (*self.funcref.as_ptr()).code as usize }
     }
 
     /// The function's signature.
-    pub fn ty(&self, store: &Store) -> FuncType {
+    pub fn ty(&self, store: impl AsContext) -> FuncType {
+        self.ty_in(store.as_context().opaque())
+    }
+
+    pub(crate) fn ty_in(&self, store: &StoreOpaque) -> FuncType {
         store.check(self.store_id);
         store.engine().signature(self.type_id())
     }
 
     /// Calls the function. `results` must have one slot per result.
-    pub fn call(&self, store: &mut Store, params: &[Val], results: &mut [Val]) -> Result<()> {
-        store.check(self.store_id);
-        let ty = self.ty(store);
+    pub fn call(
+        &self,
+        mut store: impl AsContextMut,
+        params: &[Val],
+        results: &mut [Val],
+    ) -> Result<()> {
+        self.call_in(store.as_context_mut().opaque_mut(), params, results)
+    }
+
+    pub(crate) fn call_in(
+        &self,
+        store: &mut StoreOpaque,
+        params: &[Val],
+        results: &mut [Val],
+    ) -> Result<()> {
+        let ty = self.ty_in(store);
         if params.len() != ty.params().len()
             || params.iter().zip(ty.params()).any(|(v, t)| v.ty() != *t)
         {
@@ -154,55 +331,70 @@ impl Func {
         let entry = store
             .engine()
             .trampoline(TrampolineKind::Entry, self.type_id())?;
-        // SAFETY: the entry trampoline for this signature has exactly this ABI.
-        let entry: unsafe extern "C" fn(*const u8, *mut VMContext, *mut VMContext, *mut ValRaw) =
-            unsafe { std::mem::transmute(entry) };
-        // SAFETY: the funcref lives as long as its store.
-        let funcref = unsafe { *self.funcref.as_ptr() };
-        let max_stack = store.engine().config().max_wasm_stack;
-        let vm = &mut store.inner_mut().vm;
-        let saved_limit = vm.stack_limit;
-        // Keep the outer budget for nested calls; a new call chain gets a fresh one.
-        let fresh = traps::stack_limit(max_stack);
-        vm.stack_limit = if traps::in_wasm_call() {
-            saved_limit.max(fresh)
-        } else {
-            fresh
-        };
-        let values_ptr = values.as_mut_ptr();
-        let outcome = catch_traps(|| {
-            // SAFETY: code and vmctx come from a live funcref of this store.
-            unsafe {
-                entry(
-                    funcref.code,
-                    funcref.vmctx,
-                    std::ptr::null_mut(),
-                    values_ptr,
-                )
-            }
-        });
-        store.inner_mut().vm.stack_limit = saved_limit;
-        match outcome {
-            Ok(()) => {
-                let id = store.id();
-                for ((slot, raw), t) in results.iter_mut().zip(&values).zip(ty.results()) {
-                    *slot = Val::from_raw(*raw, *t, id);
-                }
-                Ok(())
-            }
-            Err(unwound) => Err(match unwound.error {
-                Some(error) => error,
-                None => Error::new(ErrorKind::Trap {
-                    trap: unwound.trap,
-                    backtrace: collapse_repeats(
-                        unwound
-                            .backtrace
-                            .iter()
-                            .filter_map(|pc| traps::describe_pc(*pc)),
-                    ),
-                }),
-            }),
+        // SAFETY: the entry trampoline was made for this function's
+        // signature, and `values` has a slot per parameter and result.
+        unsafe { call_raw(store, entry, self.funcref.as_ptr(), values.as_mut_ptr()) }?;
+        let id = store.id();
+        for ((slot, raw), t) in results.iter_mut().zip(&values).zip(ty.results()) {
+            *slot = Val::from_raw(*raw, *t, id);
         }
+        Ok(())
+    }
+}
+
+/// The signature of entry trampolines: `(code, callee_vmctx, caller_vmctx, values)`.
+pub(crate) type EntryTrampoline =
+    unsafe extern "C" fn(*const u8, *mut VMContext, *mut VMContext, *mut ValRaw);
+
+/// Calls `funcref` through an entry trampoline with the arguments in
+/// `values` (results are written back there); traps come back as errors.
+///
+/// # Safety
+/// `entry` must be the entry trampoline for the function's signature,
+/// `funcref` a live function of `store`, and `values` must have a slot per
+/// parameter and per result.
+pub(crate) unsafe fn call_raw(
+    store: &mut StoreOpaque,
+    entry: usize,
+    funcref: *const VMFuncRef,
+    values: *mut ValRaw,
+) -> Result<()> {
+    // SAFETY: entry trampolines have exactly this ABI.
+    let entry: EntryTrampoline = unsafe { std::mem::transmute(entry) };
+    // SAFETY: the funcref lives as long as its store.
+    let funcref = unsafe { *funcref };
+    let max_stack = store.engine().config().max_wasm_stack;
+    let vm = &mut store.vm;
+    let saved_limit = vm.stack_limit;
+    // Keep the outer budget for nested calls; a new call chain gets a fresh one.
+    let fresh = traps::stack_limit(max_stack);
+    vm.stack_limit = if traps::in_wasm_call() {
+        saved_limit.max(fresh)
+    } else {
+        fresh
+    };
+    let outcome = catch_traps(|| {
+        // SAFETY: code and vmctx come from a live funcref of this store.
+        unsafe { entry(funcref.code, funcref.vmctx, std::ptr::null_mut(), values) }
+    });
+    store.vm.stack_limit = saved_limit;
+    outcome.map_err(unwound_error)
+}
+
+/// The error a trap or host error unwound with, its backtrace named.
+fn unwound_error(unwound: Unwound) -> Error {
+    match unwound.error {
+        Some(error) => error,
+        None => Error::new(ErrorKind::Trap {
+            trap: unwound.trap,
+            backtrace: collapse_repeats(
+                unwound
+                    .backtrace
+                    .pcs()
+                    .iter()
+                    .filter_map(|pc| describe_pc(*pc)),
+            ),
+        }),
     }
 }
 
@@ -230,8 +422,9 @@ unsafe extern "C" fn host_dispatch(
     values: *mut ValRaw,
 ) {
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        // SAFETY: the stub passes its own context and a values array sized for the signature.
-        unsafe { call_host(ctx, caller_vmctx, values) }
+        // SAFETY: the stub passes its own context, which lives in its store.
+        let ctx = unsafe { &*ctx };
+        (ctx.func)(ctx.store, caller_vmctx, values)
     }));
     let error = match outcome {
         Ok(Ok(())) => return,
@@ -240,41 +433,4 @@ unsafe extern "C" fn host_dispatch(
     };
     // SAFETY: we are inside a wasm call; every local of this frame is dropped or moved.
     unsafe { raise_error(error) }
-}
-
-unsafe fn call_host(
-    ctx: *mut HostFuncCtx,
-    caller_vmctx: *mut VMContext,
-    values: *mut ValRaw,
-) -> Result<()> {
-    // SAFETY: ctx is a live host context owned by its store.
-    let ctx = unsafe { &*ctx };
-    let func = ctx.func.clone();
-    let ty = ctx.ty.clone();
-    // SAFETY: the store outlives the call; the view is never dropped.
-    let mut store = ManuallyDrop::new(unsafe { Store::borrowed(ctx.store) });
-    let id = store.id();
-    let params: Vec<Val> = ty
-        .params()
-        .iter()
-        .enumerate()
-        // SAFETY: the array has a slot per parameter.
-        .map(|(i, t)| Val::from_raw(unsafe { *values.add(i) }, *t, id))
-        .collect();
-    let mut results: Vec<Val> = ty.results().iter().map(|t| Val::default_for(*t)).collect();
-    let mut caller = Caller {
-        store: &mut store,
-        caller_vmctx,
-    };
-    func(&mut caller, &params, &mut results)?;
-    for (i, (r, t)) in results.iter().zip(ty.results()).enumerate() {
-        if r.ty() != *t {
-            return Err(Error::msg(format!(
-                "host function returned {r:?} where {t} was expected"
-            )));
-        }
-        // SAFETY: the array has a slot per result.
-        unsafe { *values.add(i) = r.to_raw() };
-    }
-    Ok(())
 }

@@ -6,11 +6,12 @@ use crate::error::{Error, Result, Trap};
 use crate::externals::{Extern, Global, Memory, Table};
 use crate::func::Func;
 use crate::module::Module;
-use crate::store::Store;
+use crate::store::{AsContext, AsContextMut, StoreContext, StoreOpaque};
 use crate::types::{limits_match, ExternType};
 use crate::vm::instance::{InstanceData, ResolvedImports};
 use crate::vm::memory::LinearMemory;
 use crate::vm::table::{checked_range, Table as VmTable};
+use crate::typed::{TypedFunc, WasmParams, WasmResults};
 use crate::vm::VMFuncRef;
 
 /// An instance of a module in a store.
@@ -33,7 +34,7 @@ fn type_mismatch(module: &Module, import: &crate::environ::Import, found: &Exter
 
 /// Checks `imports` against `module` and collects the raw pieces.
 fn resolve_imports(
-    store: &Store,
+    store: &StoreOpaque,
     module: &Module,
     imports: &[Extern],
 ) -> Result<(ResolvedImports, Vec<*mut LinearMemory>, Vec<*mut VmTable>)> {
@@ -59,7 +60,7 @@ fn resolve_imports(
                 "the import belongs to another store",
             ));
         }
-        let found = item.ty(store);
+        let found = item.ty_in(store);
         let ok = match (&import.ty, item, &found) {
             (ExternType::Func(_), Extern::Func(f), _) => {
                 let EntityIndex::Func(i) = import.index else {
@@ -99,26 +100,38 @@ impl Instance {
     /// If a segment is out of bounds or the start function traps, the error is
     /// returned but the instance's effects on imported memories and tables
     /// stay, as the spec requires.
-    pub fn new(store: &mut Store, module: &Module, imports: &[Extern]) -> Result<Instance> {
+    pub fn new(
+        mut store: impl AsContextMut,
+        module: &Module,
+        imports: &[Extern],
+    ) -> Result<Instance> {
+        Instance::new_in(store.as_context_mut().opaque_mut(), module, imports)
+    }
+
+    pub(crate) fn new_in(
+        store: &mut StoreOpaque,
+        module: &Module,
+        imports: &[Extern],
+    ) -> Result<Instance> {
         if !crate::Engine::same(store.engine(), module.engine()) {
             return Err(Error::msg("module and store belong to different engines"));
         }
         let (resolved, mut memories, mut tables) = resolve_imports(store, module, imports)?;
         let info = module.info();
         for ty in &info.memories[info.num_imported_memories as usize..] {
-            let memory = Memory::new(store, *ty)?;
+            let memory = Memory::new_in(store, *ty)?;
             memories.push(memory.raw());
         }
         for ty in &info.tables[info.num_imported_tables as usize..] {
             let init = crate::values::Val::default_for(ty.element);
-            let table = Table::new(store, *ty, init)?;
+            let table = Table::new_in(store, *ty, init)?;
             tables.push(table.raw());
         }
-        let store_ctx: *const crate::vm::VMStoreContext = &*store.inner().vm;
+        let store_ctx: *const crate::vm::VMStoreContext = &*store.vm;
         let mut data = InstanceData::new(module.clone(), store_ctx, &resolved, memories, tables);
         data.init_globals();
-        let index = store.inner().instances.len();
-        store.inner_mut().instances.push(data);
+        let index = store.instances.len();
+        store.instances.push(data);
         let instance = Instance {
             store_id: store.id(),
             index,
@@ -126,24 +139,24 @@ impl Instance {
         instance.apply_segments(store)?;
         if let Some(start) = info.start {
             let f = instance.func(store, start);
-            f.call(store, &[], &mut [])?;
+            f.call_in(store, &[], &mut [])?;
         }
         Ok(instance)
     }
 
-    fn data<'a>(&self, store: &'a Store) -> &'a InstanceData {
+    fn data<'a>(&self, store: &'a StoreOpaque) -> &'a InstanceData {
         store.check(self.store_id);
-        &store.inner().instances[self.index]
+        &store.instances[self.index]
     }
 
-    fn data_mut<'a>(&self, store: &'a mut Store) -> &'a mut InstanceData {
+    fn data_mut<'a>(&self, store: &'a mut StoreOpaque) -> &'a mut InstanceData {
         store.check(self.store_id);
-        &mut store.inner_mut().instances[self.index]
+        &mut store.instances[self.index]
     }
 
     /// Active element segments, then active data segments, in order; the
     /// first out-of-bounds one traps (earlier writes stay).
-    fn apply_segments(&self, store: &mut Store) -> Result<()> {
+    fn apply_segments(&self, store: &mut StoreOpaque) -> Result<()> {
         let data = self.data_mut(store);
         let module = data.module.clone();
         let info = module.info();
@@ -180,7 +193,7 @@ impl Instance {
 
     /// Function `index` of the instance: a pointer to its `VMFuncRef` slot in the
     /// vmctx (for an imported function, the slot holding the import).
-    pub(crate) fn func(&self, store: &Store, index: u32) -> Func {
+    pub(crate) fn func(&self, store: &StoreOpaque, index: u32) -> Func {
         let funcref: *mut VMFuncRef = self.data(store).funcref(index);
         Func::from_raw(self.store_id, funcref).expect("funcref slots are never null")
     }
@@ -192,66 +205,86 @@ impl Instance {
     /// Hidden from the docs: it exists so the spec-suite driver can check
     /// which function a returned funcref is; embedders should use exports.
     #[doc(hidden)]
-    pub fn func_at(&self, store: &Store, index: u32) -> Option<Func> {
+    pub fn func_at(&self, store: impl AsContext, index: u32) -> Option<Func> {
+        let store = store.as_context();
+        let store = store.opaque();
         let count = self.data(store).info().functions.len();
         (usize::try_from(index).ok()? < count).then(|| self.func(store, index))
     }
 
-    fn entity(&self, store: &Store, index: EntityIndex) -> Extern {
-        let data = self.data(store);
-        match index {
-            EntityIndex::Func(i) => Extern::Func(self.func(store, i)),
-            EntityIndex::Global(i) => Extern::Global(Global::from_raw(
-                self.store_id,
-                data.global_ptr(i),
-                data.info().globals[i as usize],
-            )),
-            EntityIndex::Memory(i) => {
-                Extern::Memory(Memory::from_raw(self.store_id, data.memory_ptr(i)))
-            }
-            EntityIndex::Table(i) => {
-                Extern::Table(Table::from_raw(self.store_id, data.table_ptr(i)))
-            }
-        }
-    }
-
     /// The module this is an instance of.
-    pub fn module<'a>(&self, store: &'a Store) -> &'a Module {
-        &self.data(store).module
+    pub fn module<'a, T: 'static>(&self, store: impl Into<StoreContext<'a, T>>) -> &'a Module {
+        &self.data(store.into().opaque()).module
     }
 
     /// An export by name.
-    pub fn get_export(&self, store: &Store, name: &str) -> Option<Extern> {
-        let index = self.data(store).info().export_index.get(name).copied()?;
-        Some(self.entity(store, index))
+    pub fn get_export(&self, store: impl AsContext, name: &str) -> Option<Extern> {
+        self.get_export_in(store.as_context().opaque(), name)
+    }
+
+    pub(crate) fn get_export_in(&self, store: &StoreOpaque, name: &str) -> Option<Extern> {
+        let data = self.data(store);
+        let index = data.info().export_index.get(name).copied()?;
+        Some(entity(data, self.store_id, index))
     }
 
     /// All exports, in order.
-    pub fn exports(&self, store: &Store) -> Vec<(String, Extern)> {
-        let info = self.data(store).info();
-        info.exports
+    pub fn exports(&self, store: impl AsContext) -> Vec<(String, Extern)> {
+        let data = self.data(store.as_context().opaque());
+        data.info()
+            .exports
             .iter()
-            .map(|(name, index)| (name.clone(), self.entity(store, *index)))
+            .map(|(name, index)| (name.clone(), entity(data, self.store_id, *index)))
             .collect()
     }
 
     /// An exported function.
-    pub fn get_func(&self, store: &Store, name: &str) -> Option<Func> {
+    pub fn get_func(&self, store: impl AsContext, name: &str) -> Option<Func> {
         self.get_export(store, name)?.into_func()
     }
 
+    /// An exported function as a [`TypedFunc`] with parameters `P` and
+    /// results `R`; an error if there is no such export or its type differs.
+    pub fn get_typed_func<P: WasmParams, R: WasmResults>(
+        &self,
+        store: impl AsContext,
+        name: &str,
+    ) -> Result<TypedFunc<P, R>> {
+        let store = store.as_context();
+        let func = self
+            .get_func(&store, name)
+            .ok_or_else(|| Error::msg(format!("no exported function `{name}`")))?;
+        func.typed(&store)
+    }
+
     /// An exported global.
-    pub fn get_global(&self, store: &Store, name: &str) -> Option<Global> {
+    pub fn get_global(&self, store: impl AsContext, name: &str) -> Option<Global> {
         self.get_export(store, name)?.into_global()
     }
 
     /// An exported memory.
-    pub fn get_memory(&self, store: &Store, name: &str) -> Option<Memory> {
+    pub fn get_memory(&self, store: impl AsContext, name: &str) -> Option<Memory> {
         self.get_export(store, name)?.into_memory()
     }
 
     /// An exported table.
-    pub fn get_table(&self, store: &Store, name: &str) -> Option<Table> {
+    pub fn get_table(&self, store: impl AsContext, name: &str) -> Option<Table> {
         self.get_export(store, name)?.into_table()
+    }
+}
+
+/// The item `index` of an instance as a handle of store `store_id`.
+pub(crate) fn entity(data: &InstanceData, store_id: u64, index: EntityIndex) -> Extern {
+    match index {
+        EntityIndex::Func(i) => Extern::Func(
+            Func::from_raw(store_id, data.funcref(i)).expect("funcref slots are never null"),
+        ),
+        EntityIndex::Global(i) => Extern::Global(Global::from_raw(
+            store_id,
+            data.global_ptr(i),
+            data.info().globals[i as usize],
+        )),
+        EntityIndex::Memory(i) => Extern::Memory(Memory::from_raw(store_id, data.memory_ptr(i))),
+        EntityIndex::Table(i) => Extern::Table(Table::from_raw(store_id, data.table_ptr(i))),
     }
 }

@@ -22,7 +22,7 @@
 //! ];
 //! let engine = Engine::default();
 //! let module = Module::new(&engine, &wasm)?; // compiled once, shareable
-//! let mut store = Store::new(&engine); // one program's state
+//! let mut store = Store::new(&engine, ()); // one program's state (host data: none)
 //! let instance = Instance::new(&mut store, &module, &[])?;
 //! let add = instance.get_func(&store, "add").expect("exported");
 //! let mut results = [Val::I32(0)];
@@ -46,6 +46,7 @@ pub mod link;
 mod linker;
 mod module;
 mod store;
+mod typed;
 mod types;
 mod values;
 pub(crate) mod vm;
@@ -55,13 +56,14 @@ pub mod wasi;
 pub use dylink::{DylinkInfo, SymbolFlags};
 pub use engine::{Config, Engine};
 pub use environ::{EntityIndex, Import};
-pub use error::{Error, ErrorKind, Result, Trap};
+pub use error::{Error, ErrorKind, Result, Trap, TRAP_EXIT_STATUS};
 pub use externals::{Extern, Global, Memory, Table};
-pub use func::{Caller, Func, HostFn};
+pub use func::{Caller, Func};
 pub use instance::Instance;
-pub use link::{Process, ProcessConfig};
+pub use link::{Process, ProcessConfig, ProcessData};
 pub use linker::Linker;
 pub use module::Module;
-pub use store::Store;
+pub use store::{AsContext, AsContextMut, Store, StoreContext, StoreContextMut};
+pub use typed::{IntoFunc, TypedFunc, WasmParams, WasmResults, WasmRet, WasmTy};
 pub use types::{ExternType, FuncType, GlobalType, MemoryType, TableType, ValType};
 pub use values::Val;

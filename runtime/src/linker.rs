@@ -3,76 +3,170 @@
 
 use crate::error::{Error, Result};
 use crate::externals::Extern;
-use crate::func::{Caller, Func};
+use crate::func::{Caller, HostFunc};
 use crate::instance::Instance;
 use crate::module::Module;
-use crate::store::Store;
+use crate::store::{AsContext, AsContextMut, StoreOpaque};
+use crate::typed::IntoFunc;
 use crate::types::FuncType;
 use crate::values::Val;
 use hashbrown::HashMap;
+use std::marker::PhantomData;
 
-/// A set of named definitions that modules' imports are resolved against.
-#[derive(Debug, Default, Clone)]
-pub struct Linker {
-    definitions: HashMap<(String, String), Extern>,
+/// One definition: an item of a particular store, or a host function that
+/// is placed in whichever store instantiates against the linker.
+#[derive(Clone)]
+enum Definition {
+    Extern(Extern),
+    HostFunc(HostFunc),
 }
 
-impl Linker {
+/// A set of named definitions that modules' imports are resolved against,
+/// for stores holding host data `T`.
+///
+/// Host functions defined with [`Linker::func_wrap`] / [`Linker::func_new`]
+/// belong to no store: each instantiation places the ones it imports in its
+/// own store, so one linker serves many stores.
+pub struct Linker<T> {
+    definitions: HashMap<(String, String), Definition>,
+    _data: PhantomData<fn(T) -> T>,
+}
+
+impl<T> Default for Linker<T> {
+    fn default() -> Self {
+        Linker {
+            definitions: HashMap::new(),
+            _data: PhantomData,
+        }
+    }
+}
+
+impl<T> Clone for Linker<T> {
+    fn clone(&self) -> Self {
+        Linker {
+            definitions: self.definitions.clone(),
+            _data: PhantomData,
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for Linker<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut names: Vec<_> = self.definitions.keys().collect();
+        names.sort();
+        f.debug_struct("Linker").field("definitions", &names).finish()
+    }
+}
+
+impl<T: 'static> Linker<T> {
     /// An empty linker.
-    pub fn new() -> Linker {
+    pub fn new() -> Linker<T> {
         Linker::default()
     }
 
-    /// Defines `module.name` (replacing an earlier definition).
+    /// Defines `module.name` as an item of a store (replacing an earlier definition).
     pub fn define(&mut self, module: &str, name: &str, item: impl Into<Extern>) -> &mut Self {
+        self.insert(module, name, Definition::Extern(item.into()))
+    }
+
+    fn insert(&mut self, module: &str, name: &str, definition: Definition) -> &mut Self {
         self.definitions
-            .insert((module.to_string(), name.to_string()), item.into());
+            .insert((module.to_string(), name.to_string()), definition);
         self
     }
 
-    /// Defines a host function `module.name`.
+    /// Defines a host function `module.name` over the dynamic [`Val`] interface.
     pub fn func_new(
         &mut self,
-        store: &mut Store,
         module: &str,
         name: &str,
         ty: FuncType,
-        f: impl Fn(&mut Caller<'_>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static,
+        f: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static,
     ) -> Result<&mut Self> {
-        let func = Func::new(store, ty, f)?;
-        Ok(self.define(module, name, func))
+        Ok(self.insert(module, name, Definition::HostFunc(HostFunc::new(ty, f))))
+    }
+
+    /// Defines a host function `module.name` from a Rust closure (see
+    /// [`crate::Func::wrap`]).
+    pub fn func_wrap<Params, Results>(
+        &mut self,
+        module: &str,
+        name: &str,
+        f: impl IntoFunc<T, Params, Results>,
+    ) -> Result<&mut Self> {
+        Ok(self.insert(module, name, Definition::HostFunc(f.into_host_func())))
     }
 
     /// Defines every export of `instance` under module name `module`.
-    pub fn instance(&mut self, store: &Store, module: &str, instance: Instance) -> &mut Self {
+    pub fn instance(
+        &mut self,
+        store: impl AsContext<Data = T>,
+        module: &str,
+        instance: Instance,
+    ) -> &mut Self {
         for (name, item) in instance.exports(store) {
             self.define(module, &name, item);
         }
         self
     }
 
-    /// The definition of `module.name`.
-    pub fn get(&self, module: &str, name: &str) -> Option<Extern> {
+    /// Whether `module.name` is defined.
+    pub fn contains(&self, module: &str, name: &str) -> bool {
         self.definitions
-            .get(&(module.to_string(), name.to_string()))
-            .copied()
+            .contains_key(&(module.to_string(), name.to_string()))
+    }
+
+    /// The definition of `module.name` as an item of `store` (a host
+    /// function is placed in the store by this call).
+    pub fn get(
+        &self,
+        mut store: impl AsContextMut<Data = T>,
+        module: &str,
+        name: &str,
+    ) -> Option<Extern> {
+        self.get_in(store.as_context_mut().opaque_mut(), module, name)
+            .and_then(Result::ok)
+    }
+
+    /// As [`Linker::get`], on the store's engine-facing part (whose data
+    /// type the caller guarantees is `T`).
+    pub(crate) fn get_in(
+        &self,
+        store: &mut StoreOpaque,
+        module: &str,
+        name: &str,
+    ) -> Option<Result<Extern>> {
+        let definition = self
+            .definitions
+            .get(&(module.to_string(), name.to_string()))?;
+        Some(match definition {
+            Definition::Extern(item) => Ok(*item),
+            Definition::HostFunc(f) => f.clone().into_func(store).map(Extern::Func),
+        })
     }
 
     /// Resolves every import of `module` by name and instantiates it.
-    pub fn instantiate(&self, store: &mut Store, module: &Module) -> Result<Instance> {
+    pub fn instantiate(
+        &self,
+        mut store: impl AsContextMut<Data = T>,
+        module: &Module,
+    ) -> Result<Instance> {
+        let mut cx = store.as_context_mut();
+        let store = cx.opaque_mut();
         let imports = module
             .imports()
             .iter()
             .map(|import| {
-                self.get(&import.module, &import.name).ok_or_else(|| {
-                    Error::link(
-                        module.name(),
-                        format!("{}.{}", import.module, import.name),
-                        format!("unknown import: no definition of {}", import.ty),
-                    )
-                })
+                self.get_in(store, &import.module, &import.name)
+                    .unwrap_or_else(|| {
+                        Err(Error::link(
+                            module.name(),
+                            format!("{}.{}", import.module, import.name),
+                            format!("unknown import: no definition of {}", import.ty),
+                        ))
+                    })
             })
             .collect::<Result<Vec<_>>>()?;
-        Instance::new(store, module, &imports)
+        Instance::new_in(store, module, &imports)
     }
 }

@@ -1,6 +1,24 @@
 //! A store owns everything one running program creates: instances, memories,
-//! tables, globals and host functions. Handles (`Func`, `Memory`, ...) are
-//! only valid with the store that made them.
+//! tables, globals and host functions, plus the host's own state for that
+//! program (`T`). Handles (`Func`, `Memory`, ...) are only valid with the
+//! store that made them.
+//!
+//! Like wasmtime, functions that need a store take `impl AsContext` or
+//! `impl AsContextMut`, so a [`Store`], a [`crate::Caller`] (inside a host
+//! function) or a [`StoreContextMut`] can be passed. None of them hands out
+//! an owned `Store` that could be replaced or dropped while wasm frames are
+//! live.
+//!
+//! ```compile_fail
+//! // A host function cannot reach an owning `&mut Store` (and so cannot
+//! // `mem::replace` it and free the store under the running wasm code).
+//! let engine = wrun::Engine::default();
+//! let mut store = wrun::Store::new(&engine, ());
+//! wrun::Func::wrap(&mut store, |mut caller: wrun::Caller<'_, ()>| {
+//!     let owned: &mut wrun::Store<()> = caller.store();
+//!     drop(std::mem::replace(owned, wrun::Store::new(&wrun::Engine::default(), ())));
+//! });
+//! ```
 
 use crate::engine::Engine;
 use crate::func::HostFuncCtx;
@@ -8,15 +26,22 @@ use crate::vm::instance::InstanceData;
 use crate::vm::memory::LinearMemory;
 use crate::vm::table::Table;
 use crate::vm::{VMGlobalDefinition, VMStoreContext};
+use std::any::TypeId;
+use std::marker::PhantomData;
+use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
 
+/// The part of a store that does not depend on the host's data type.
 // Each item is boxed on purpose: compiled code and handles hold raw pointers
 // into them, so they must not move when the vectors grow.
 #[allow(clippy::vec_box)]
-pub(crate) struct StoreInner {
+pub(crate) struct StoreOpaque {
     pub id: u64,
+    /// `TypeId` of the host data `T`, so type-erased host functions made for
+    /// another `T` are refused.
+    pub data_type: TypeId,
     pub engine: Engine,
     /// Read by compiled code through every vmctx of this store.
     pub vm: Box<VMStoreContext>,
@@ -27,88 +52,292 @@ pub(crate) struct StoreInner {
     pub host_funcs: Vec<Box<HostFuncCtx>>,
 }
 
-/// Owner of a program's run-time state. Dropping it frees every instance,
-/// memory and table it holds.
-pub struct Store {
-    // A raw pointer rather than a Box: host functions re-enter the store
-    // through this same pointer while a call from the host is in progress.
-    inner: *mut StoreInner,
-}
-
-impl std::fmt::Debug for Store {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store")
-            .field("id", &self.inner().id)
-            .finish()
-    }
-}
-
-impl Store {
-    /// Creates an empty store.
-    pub fn new(engine: &Engine) -> Store {
-        let inner = Box::into_raw(Box::new(StoreInner {
-            id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
-            engine: engine.clone(),
-            vm: Box::new(VMStoreContext {
-                stack_limit: 0,
-                store: std::ptr::null_mut(),
-            }),
-            instances: Vec::new(),
-            memories: Vec::new(),
-            tables: Vec::new(),
-            globals: Vec::new(),
-            host_funcs: Vec::new(),
-        }));
-        // SAFETY: freshly allocated above.
-        unsafe { (*inner).vm.store = inner.cast() };
-        Store { inner }
-    }
-
-    /// A non-owning view of the store behind `inner`, for host calls.
-    ///
-    /// # Safety
-    /// `inner` must be a live store; the view must not be dropped (wrap it in
-    /// `ManuallyDrop`).
-    pub(crate) unsafe fn borrowed(inner: *mut StoreInner) -> Store {
-        Store { inner }
-    }
-
+impl StoreOpaque {
     /// The engine.
     pub fn engine(&self) -> &Engine {
-        &self.inner().engine
+        &self.engine
     }
 
-    pub(crate) fn inner(&self) -> &StoreInner {
-        // SAFETY: owned for self's lifetime.
-        unsafe { &*self.inner }
-    }
-
-    pub(crate) fn inner_mut(&mut self) -> &mut StoreInner {
-        // SAFETY: owned for self's lifetime; &mut self gives exclusivity.
-        unsafe { &mut *self.inner }
-    }
-
-    pub(crate) fn inner_ptr(&self) -> *mut StoreInner {
-        self.inner
-    }
-
-    pub(crate) fn id(&self) -> u64 {
-        self.inner().id
+    /// This store's unique id.
+    pub fn id(&self) -> u64 {
+        self.id
     }
 
     /// Panics with a clear message when a handle from another store is used.
-    pub(crate) fn check(&self, store_id: u64) {
+    pub fn check(&self, store_id: u64) {
         assert_eq!(
-            store_id,
-            self.id(),
+            store_id, self.id,
             "a wasm object was used with a store other than the one that created it"
         );
     }
 }
 
-impl Drop for Store {
+/// A store's state: the engine-facing part first, so a pointer to the whole
+/// is also a pointer to its [`StoreOpaque`] (`repr(C)`).
+#[repr(C)]
+pub(crate) struct StoreInner<T> {
+    pub opaque: StoreOpaque,
+    pub data: T,
+}
+
+/// Owner of one program's run-time state and of the host data `T` that its
+/// host functions reach through [`crate::Caller::data`]. Dropping it frees
+/// every instance, memory and table it holds.
+pub struct Store<T: 'static> {
+    // A raw pointer rather than a Box: compiled code and host functions
+    // re-enter the store through this same pointer (`VMStoreContext::store`)
+    // while a call from the host is in progress, which a Box's uniqueness
+    // would forbid.
+    inner: NonNull<StoreInner<T>>,
+    _owns: PhantomData<Box<StoreInner<T>>>,
+}
+
+// SAFETY: a store's raw pointers all point into memory the store owns, and
+// host functions are `Send + Sync`; so moving a store (with its `T`) to another
+// thread, or sharing `&Store` when `T` allows it, is as safe as for a Box.
+unsafe impl<T: Send> Send for Store<T> {}
+// SAFETY: as above; `&Store` only reads.
+unsafe impl<T: Sync> Sync for Store<T> {}
+
+impl<T> std::fmt::Debug for Store<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("id", &self.opaque().id)
+            .finish()
+    }
+}
+
+impl<T: 'static> Store<T> {
+    /// Creates an empty store holding the host's `data`.
+    pub fn new(engine: &Engine, data: T) -> Store<T> {
+        let inner = Box::into_raw(Box::new(StoreInner {
+            opaque: StoreOpaque {
+                id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
+                data_type: TypeId::of::<T>(),
+                engine: engine.clone(),
+                vm: Box::new(VMStoreContext {
+                    stack_limit: 0,
+                    store: std::ptr::null_mut(),
+                }),
+                instances: Vec::new(),
+                memories: Vec::new(),
+                tables: Vec::new(),
+                globals: Vec::new(),
+                host_funcs: Vec::new(),
+            },
+            data,
+        }));
+        // SAFETY: freshly allocated above, and never null.
+        unsafe { (*inner).opaque.vm.store = inner.cast() };
+        Store {
+            // SAFETY: Box::into_raw never returns null.
+            inner: unsafe { NonNull::new_unchecked(inner) },
+            _owns: PhantomData,
+        }
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        &self.opaque().engine
+    }
+
+    /// The host data.
+    pub fn data(&self) -> &T {
+        &self.inner().data
+    }
+
+    /// The host data, mutably.
+    pub fn data_mut(&mut self) -> &mut T {
+        &mut self.inner_mut().data
+    }
+
+    /// Drops the store's wasm state and returns the host data.
+    pub fn into_data(self) -> T {
+        let inner = self.inner;
+        std::mem::forget(self);
+        // SAFETY: created by Box::into_raw in `new`; `self` was forgotten, so
+        // this is the only owner now.
+        let inner = unsafe { Box::from_raw(inner.as_ptr()) };
+        let StoreInner { opaque, data } = *inner;
+        drop(opaque);
+        data
+    }
+
+    fn inner(&self) -> &StoreInner<T> {
+        // SAFETY: owned for self's lifetime.
+        unsafe { self.inner.as_ref() }
+    }
+
+    fn inner_mut(&mut self) -> &mut StoreInner<T> {
+        // SAFETY: owned for self's lifetime; &mut self gives exclusivity.
+        unsafe { self.inner.as_mut() }
+    }
+
+    pub(crate) fn opaque(&self) -> &StoreOpaque {
+        &self.inner().opaque
+    }
+
+    pub(crate) fn opaque_mut(&mut self) -> &mut StoreOpaque {
+        &mut self.inner_mut().opaque
+    }
+}
+
+impl<T> Drop for Store<T> {
     fn drop(&mut self) {
         // SAFETY: created by Box::into_raw in `new`; dropped once.
-        unsafe { drop(Box::from_raw(self.inner)) }
+        unsafe { drop(Box::from_raw(self.inner.as_ptr())) }
+    }
+}
+
+/// A shared borrow of a store, for reading handles' state. `Copy`, like `&`.
+pub struct StoreContext<'a, T>(pub(crate) &'a StoreInner<T>);
+
+impl<T> Clone for StoreContext<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for StoreContext<'_, T> {}
+
+/// An exclusive borrow of a store, for calling functions and changing state.
+pub struct StoreContextMut<'a, T>(pub(crate) &'a mut StoreInner<T>);
+
+impl<'a, T> StoreContext<'a, T> {
+    /// The host data.
+    pub fn data(&self) -> &'a T {
+        &self.0.data
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &'a Engine {
+        &self.0.opaque.engine
+    }
+
+    pub(crate) fn opaque(&self) -> &'a StoreOpaque {
+        &self.0.opaque
+    }
+}
+
+impl<'a, T> StoreContextMut<'a, T> {
+    /// The host data.
+    pub fn data(&self) -> &T {
+        &self.0.data
+    }
+
+    /// The host data, mutably.
+    pub fn data_mut(&mut self) -> &mut T {
+        &mut self.0.data
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        &self.0.opaque.engine
+    }
+
+    pub(crate) fn opaque_mut(&mut self) -> &mut StoreOpaque {
+        &mut self.0.opaque
+    }
+
+    /// Consumes the borrow, keeping its full lifetime.
+    pub(crate) fn into_opaque_mut(self) -> &'a mut StoreOpaque {
+        &mut self.0.opaque
+    }
+}
+
+/// Anything that can lend a shared borrow of a store: [`Store`],
+/// [`crate::Caller`], the context types, and references to them.
+pub trait AsContext {
+    /// The host data type of the store.
+    type Data: 'static;
+    /// Borrows the store.
+    fn as_context(&self) -> StoreContext<'_, Self::Data>;
+}
+
+/// Anything that can lend an exclusive borrow of a store.
+pub trait AsContextMut: AsContext {
+    /// Borrows the store exclusively.
+    fn as_context_mut(&mut self) -> StoreContextMut<'_, Self::Data>;
+}
+
+impl<T: 'static> AsContext for Store<T> {
+    type Data = T;
+    fn as_context(&self) -> StoreContext<'_, T> {
+        StoreContext(self.inner())
+    }
+}
+
+impl<T: 'static> AsContextMut for Store<T> {
+    fn as_context_mut(&mut self) -> StoreContextMut<'_, T> {
+        StoreContextMut(self.inner_mut())
+    }
+}
+
+impl<T: 'static> AsContext for StoreContext<'_, T> {
+    type Data = T;
+    fn as_context(&self) -> StoreContext<'_, T> {
+        StoreContext(self.0)
+    }
+}
+
+impl<T: 'static> AsContext for StoreContextMut<'_, T> {
+    type Data = T;
+    fn as_context(&self) -> StoreContext<'_, T> {
+        StoreContext(self.0)
+    }
+}
+
+impl<T: 'static> AsContextMut for StoreContextMut<'_, T> {
+    fn as_context_mut(&mut self) -> StoreContextMut<'_, T> {
+        StoreContextMut(self.0)
+    }
+}
+
+impl<C: AsContext + ?Sized> AsContext for &C {
+    type Data = C::Data;
+    fn as_context(&self) -> StoreContext<'_, C::Data> {
+        (**self).as_context()
+    }
+}
+
+impl<C: AsContext + ?Sized> AsContext for &mut C {
+    type Data = C::Data;
+    fn as_context(&self) -> StoreContext<'_, C::Data> {
+        (**self).as_context()
+    }
+}
+
+impl<C: AsContextMut + ?Sized> AsContextMut for &mut C {
+    fn as_context_mut(&mut self) -> StoreContextMut<'_, C::Data> {
+        (**self).as_context_mut()
+    }
+}
+
+impl<'a, T: 'static> From<&'a Store<T>> for StoreContext<'a, T> {
+    fn from(store: &'a Store<T>) -> Self {
+        StoreContext(store.inner())
+    }
+}
+
+impl<'a, T: 'static> From<&'a mut Store<T>> for StoreContext<'a, T> {
+    fn from(store: &'a mut Store<T>) -> Self {
+        StoreContext(store.inner())
+    }
+}
+
+impl<'a, T: 'static> From<&'a mut Store<T>> for StoreContextMut<'a, T> {
+    fn from(store: &'a mut Store<T>) -> Self {
+        StoreContextMut(store.inner_mut())
+    }
+}
+
+impl<'a, T: 'static> From<&'a StoreContextMut<'_, T>> for StoreContext<'a, T> {
+    fn from(store: &'a StoreContextMut<'_, T>) -> Self {
+        StoreContext(store.0)
+    }
+}
+
+impl<'a, T: 'static> From<&'a mut StoreContextMut<'_, T>> for StoreContextMut<'a, T> {
+    fn from(store: &'a mut StoreContextMut<'_, T>) -> Self {
+        StoreContextMut(store.0)
     }
 }

@@ -37,7 +37,7 @@ pub(crate) struct Patches {
     placeholders: HashSet<(usize, usize)>,
 }
 
-impl Process {
+impl<T: 'static> Process<T> {
     fn i32_global(&mut self, ty: &ExternType, value: u32) -> Result<Extern> {
         let mutable = matches!(ty, ExternType::Global(GlobalType { mutable: true, .. }));
         let global = Global::new(
@@ -108,7 +108,7 @@ impl Process {
                 Binding::HeapEnd => {
                     let end = self
                         .memory
-                        .map_or(0, |m| super::regions::memory_end(&self.store, &m));
+                        .map_or(0, |m| super::regions::memory_end(self.store.opaque(), &m));
                     self.i32_global(&import.ty, end.min(u64::from(u32::MAX)) as u32)?
                 }
                 Binding::Host(item) => *item,
@@ -168,7 +168,7 @@ impl Process {
                 let importer = objects[patch.importer]
                     .instance
                     .ok_or_else(|| Error::msg("importer not instantiated"))?;
-                let slot = importer.func(&self.store, patch.func_index).raw();
+                let slot = importer.func(self.store.opaque(), patch.func_index).raw();
                 // SAFETY: both point to live VMFuncRefs of this store; the
                 // planner checked that the signatures are equal, and nothing
                 // runs concurrently with the loader.

@@ -5,9 +5,9 @@
 use super::object::Object;
 use super::regions::grow_table_to;
 use crate::error::{Error, Result};
-use crate::externals::{Global, Table};
+use crate::externals::{Extern, Global, Table};
 use crate::func::Func;
-use crate::store::Store;
+use crate::store::StoreOpaque;
 use crate::types::{GlobalType, ValType};
 use crate::values::Val;
 use hashbrown::HashMap;
@@ -53,7 +53,7 @@ impl Got {
     /// The cell for `kind.name` (a mutable i32), created holding 0 on first use.
     pub fn entry(
         &mut self,
-        store: &mut Store,
+        store: &mut StoreOpaque,
         kind: GotKind,
         name: &str,
         definition: Option<usize>,
@@ -66,7 +66,7 @@ impl Got {
             content: ValType::I32,
             mutable: true,
         };
-        let global = Global::new(store, ty, Val::I32(0))?;
+        let global = Global::new_in(store, ty, Val::I32(0))?;
         let i = self.entries.len();
         self.entries.push(GotEntry {
             kind,
@@ -88,7 +88,7 @@ impl Got {
     /// functions (reusing a slot the function already occupies).
     pub fn fill(
         &mut self,
-        store: &mut Store,
+        store: &mut StoreOpaque,
         objects: &[Object],
         table: Option<&Table>,
         slots: &mut FuncSlots,
@@ -104,8 +104,9 @@ impl Got {
                     match entry.kind {
                         GotKind::Mem => {
                             let offset = instance
-                                .get_global(store, &entry.name)
-                                .and_then(|g| g.get(store).i32())
+                                .get_export_in(store, &entry.name)
+                                .and_then(Extern::into_global)
+                                .and_then(|g| g.get_in(store).i32())
                                 .ok_or_else(|| {
                                     Error::link(
                                         &object.name,
@@ -121,7 +122,7 @@ impl Got {
                             base.wrapping_add(offset as u32)
                         }
                         GotKind::Func => {
-                            let func = instance.get_func(store, &entry.name).ok_or_else(|| {
+                            let func = instance.get_export_in(store, &entry.name).and_then(Extern::into_func).ok_or_else(|| {
                                 Error::link(&object.name, &entry.name, "export is not a function")
                             })?;
                             let table = table.ok_or_else(|| {
@@ -133,7 +134,7 @@ impl Got {
                 }
             };
             // GOT cells are always mutable i32 globals (checked when planning).
-            entry.global.set(store, Val::I32(value as i32))?;
+            entry.global.set_in(store, Val::I32(value as i32))?;
             entry.filled = true;
         }
         Ok(())
@@ -158,10 +159,10 @@ pub(crate) struct FuncSlots {
 impl FuncSlots {
     /// Records the functions in table slots not scanned yet (the first slot
     /// of a function wins).
-    pub fn scan(&mut self, store: &Store, table: &Table) {
-        let size = table.size(store);
+    pub fn scan(&mut self, store: &StoreOpaque, table: &Table) {
+        let size = table.size_in(store);
         for index in self.scanned..size {
-            if let Some(Val::FuncRef(Some(f))) = table.get(store, index) {
+            if let Some(Val::FuncRef(Some(f))) = table.get_in(store, index) {
                 self.slots.entry(func_identity(&f)).or_insert(index as u32);
             }
         }
@@ -170,15 +171,15 @@ impl FuncSlots {
 
     /// The slot of `func`: the one it occupies already, else a new one
     /// appended to the table.
-    pub fn slot_for(&mut self, store: &mut Store, table: &Table, func: Func) -> Result<u32> {
+    pub fn slot_for(&mut self, store: &mut StoreOpaque, table: &Table, func: Func) -> Result<u32> {
         self.scan(store, table);
         let key = func_identity(&func);
         if let Some(&slot) = self.slots.get(&key) {
             return Ok(slot);
         }
-        let index = table.size(store);
+        let index = table.size_in(store);
         grow_table_to(store, table, index + 1)?;
-        table.set(store, index, Val::FuncRef(Some(func)))?;
+        table.set_in(store, index, Val::FuncRef(Some(func)))?;
         let slot = u32::try_from(index).map_err(|_| Error::msg("function table too large"))?;
         self.slots.insert(key, slot);
         self.scanned = index + 1;

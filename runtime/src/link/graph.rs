@@ -72,11 +72,22 @@ impl ObjectSet {
             }
         }
         let (module, canonical) = load_file(engine, path, why, stats)?;
+        Ok((self.insert(path.to_path_buf(), canonical, module, is_main), true))
+    }
+
+    /// Adds a compiled module as a new object known by `canonical`.
+    pub fn insert(
+        &mut self,
+        path: PathBuf,
+        canonical: PathBuf,
+        module: Module,
+        is_main: bool,
+    ) -> usize {
         let index = self.objects.len();
         self.by_path.insert(canonical.clone(), index);
         self.objects
-            .push(Object::new(path.to_path_buf(), canonical, module, is_main));
-        Ok((index, true))
+            .push(Object::new(path, canonical, module, is_main));
+        index
     }
 
     /// Resolves the NEEDED entries of every object from `first` on,

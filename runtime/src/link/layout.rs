@@ -10,7 +10,7 @@ use crate::externals::{Global, Memory, Table};
 use crate::types::{ExternType, GlobalType, MemoryType, TableType, ValType};
 use crate::values::Val;
 
-impl Process {
+impl<T: 'static> Process<T> {
     /// Minimum and maximum that every importer of `env.NAME` accepts.
     fn import_limits(&self, name: &str) -> (u64, Option<u64>) {
         let mut min = 0;
@@ -76,7 +76,7 @@ impl Process {
                 .iter()
                 .map(|&i| Self::memory_request(&self.set.objects[i])),
         );
-        let bases = allocate_memory(&mut self.store, &memory, &requests)?;
+        let bases = allocate_memory(self.store.opaque_mut(), &memory, &requests)?;
         for (&i, &base) in objects.iter().zip(&bases[1..]) {
             self.set.objects[i].memory_base = base;
         }
@@ -91,7 +91,7 @@ impl Process {
             .ok_or_else(|| Error::msg("no room for a heap in the 4 GiB memory"))?
             as u32;
         regions::grow_memory_to(
-            &mut self.store,
+            self.store.opaque_mut(),
             &memory,
             min_pages.saturating_mul(regions::PAGE),
         )?;
@@ -118,11 +118,11 @@ impl Process {
             .iter()
             .map(|&i| Self::table_request(&self.set.objects[i]))
             .collect();
-        let bases = allocate_table(&mut self.store, &table, &requests)?;
+        let bases = allocate_table(self.store.opaque_mut(), &table, &requests)?;
         for (&i, &base) in objects.iter().zip(&bases) {
             self.set.objects[i].table_base = base;
         }
-        regions::grow_table_to(&mut self.store, &table, min_slots)?;
+        regions::grow_table_to(self.store.opaque_mut(), &table, min_slots)?;
         self.memory = Some(memory);
         self.table = Some(table);
         self.stack_pointer = Some(sp);
@@ -188,7 +188,7 @@ impl Process {
             .and_then(|g| g.get(store).i32());
         self.heap_base = match (heap_base, self.memory) {
             (Some(b), _) => b as u32,
-            (None, Some(m)) => regions::memory_end(store, &m).min(u64::from(u32::MAX)) as u32,
+            (None, Some(m)) => regions::memory_end(store.opaque(), &m).min(u64::from(u32::MAX)) as u32,
             (None, None) => 0,
         };
         Ok(())
@@ -208,12 +208,12 @@ impl Process {
                     "{main} does not export its memory, so shared libraries cannot be loaded into it"
                 ))
             })?;
-            let bases = allocate_memory(&mut self.store, &memory, &requests)?;
+            let bases = allocate_memory(self.store.opaque_mut(), &memory, &requests)?;
             for (&i, base) in libs.iter().zip(bases) {
                 self.set.objects[i].memory_base = base;
             }
         } else if let Some(memory) = self.memory {
-            let end = regions::memory_end(&self.store, &memory).min(u64::from(u32::MAX)) as u32;
+            let end = regions::memory_end(self.store.opaque(), &memory).min(u64::from(u32::MAX)) as u32;
             for &i in libs {
                 self.set.objects[i].memory_base = end;
             }
@@ -224,7 +224,7 @@ impl Process {
             .collect();
         if !requests.is_empty() {
             let table = self.ensure_table()?;
-            let bases = allocate_table(&mut self.store, &table, &requests)?;
+            let bases = allocate_table(self.store.opaque_mut(), &table, &requests)?;
             for (&i, base) in libs.iter().zip(bases) {
                 self.set.objects[i].table_base = base;
             }
@@ -262,7 +262,7 @@ impl Process {
             size,
             align_log2: 4,
         };
-        let base = allocate_memory(&mut self.store, &memory, &[request])?[0];
+        let base = allocate_memory(self.store.opaque_mut(), &memory, &[request])?[0];
         let top = (u64::from(base) + size).min(u64::from(u32::MAX)) as u32;
         let ty = GlobalType {
             content: ValType::I32,

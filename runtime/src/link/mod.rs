@@ -30,10 +30,7 @@
 //!
 //! let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../wasm-fixtures/example");
 //! let engine = Engine::default();
-//! let config = ProcessConfig {
-//!     lib_paths: vec![example.into()], // like `-L`
-//!     ..ProcessConfig::default()
-//! };
+//! let config = ProcessConfig::new().lib_path(example); // like `-L`
 //! let mut process = Process::new(&engine, config)?;
 //! process.load_main(format!("{example}/main.wasm"))?; // loads libgreet, libart
 //! let names: Vec<&str> = process.objects().iter().map(|o| o.name()).collect();
@@ -53,7 +50,7 @@ pub mod search;
 mod symbols;
 
 pub use object::Object;
-pub use process::Process;
+pub use process::{exit_status_of, Process};
 pub use search::{library_path_from_env, LIBRARY_PATH_VAR};
 
 use crate::wasi::WasiCtx;
@@ -63,7 +60,18 @@ use std::time::Duration;
 /// Default size of the stack a PIE main gets: 1 MiB.
 pub const DEFAULT_STACK_SIZE: u32 = 1 << 20;
 
-/// How a [`Process`] finds and lays out its objects.
+/// How a [`Process`] finds and lays out its objects, and the WASI context
+/// its guest gets. Built with chained setters (fields stay readable; the
+/// struct is `#[non_exhaustive]`, so new settings are not breaking):
+///
+/// ```
+/// let config = wrun::ProcessConfig::new()
+///     .lib_path("wasm-fixtures/example") // like `-L`
+///     .stack_size(256 << 10)
+///     .wasi(wrun::wasi::WasiCtx::builder().args(vec!["main".into()]).build());
+/// assert_eq!(config.lib_paths.len(), 1);
+/// ```
+#[non_exhaustive]
 pub struct ProcessConfig {
     /// Directories searched first for NEEDED libraries (`-L`), in order.
     pub lib_paths: Vec<PathBuf>,
@@ -73,8 +81,9 @@ pub struct ProcessConfig {
     pub preload: Vec<PathBuf>,
     /// Bytes of stack for a PIE main (or for libraries of a main without one).
     pub stack_size: u32,
-    /// The WASI context (arguments, environment, preopens); `None` for a
-    /// default one with inherited stdio.
+    /// The WASI context (arguments, environment, preopens, stdio); `None`
+    /// defines no WASI functions at all. Default: inherited stdio, no
+    /// arguments, no environment, no preopens.
     pub wasi: Option<WasiCtx>,
 }
 
@@ -85,12 +94,47 @@ impl Default for ProcessConfig {
             env_lib_paths: Vec::new(),
             preload: Vec::new(),
             stack_size: DEFAULT_STACK_SIZE,
-            wasi: None,
+            wasi: Some(WasiCtx::builder().build()),
         }
     }
 }
 
 impl ProcessConfig {
+    /// The default configuration.
+    pub fn new() -> Self {
+        ProcessConfig::default()
+    }
+
+    /// Adds a directory searched for NEEDED libraries (`-L`).
+    pub fn lib_path(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.lib_paths.push(dir.into());
+        self
+    }
+
+    /// Adds a library loaded right after the main (`--lib`).
+    pub fn preload(mut self, library: impl Into<PathBuf>) -> Self {
+        self.preload.push(library.into());
+        self
+    }
+
+    /// Sets the stack size of a PIE main, in bytes.
+    pub fn stack_size(mut self, bytes: u32) -> Self {
+        self.stack_size = bytes;
+        self
+    }
+
+    /// Sets the guest's WASI context.
+    pub fn wasi(mut self, ctx: WasiCtx) -> Self {
+        self.wasi = Some(ctx);
+        self
+    }
+
+    /// Defines no WASI functions (a guest importing them fails to link).
+    pub fn without_wasi(mut self) -> Self {
+        self.wasi = None;
+        self
+    }
+
     /// Sets `env_lib_paths` from `$WRUN_LIBRARY_PATH`.
     pub fn with_env_library_path(mut self) -> Self {
         self.env_lib_paths = library_path_from_env();
@@ -107,6 +151,36 @@ impl std::fmt::Debug for ProcessConfig {
             .field("stack_size", &self.stack_size)
             .field("wasi", &self.wasi.is_some())
             .finish()
+    }
+}
+
+/// The store data of a process: its WASI context and the embedder's own
+/// state `T`, both reachable from host functions through
+/// [`crate::Caller::data`].
+pub struct ProcessData<T> {
+    wasi: Option<WasiCtx>,
+    host: T,
+}
+
+impl<T> ProcessData<T> {
+    /// The WASI context, if the process has one.
+    pub fn wasi(&self) -> Option<&WasiCtx> {
+        self.wasi.as_ref()
+    }
+
+    /// The WASI context, mutably.
+    pub fn wasi_mut(&mut self) -> Option<&mut WasiCtx> {
+        self.wasi.as_mut()
+    }
+
+    /// The embedder's state.
+    pub fn host(&self) -> &T {
+        &self.host
+    }
+
+    /// The embedder's state, mutably.
+    pub fn host_mut(&mut self) -> &mut T {
+        &mut self.host
     }
 }
 

@@ -7,20 +7,25 @@ use super::graph::{init_order, ObjectSet};
 use super::object::Object;
 use super::search::{directory_of, SearchPath};
 use super::symbols::{Planner, Scope};
-use super::{LoadStats, ProcessConfig};
+use super::{LoadStats, ProcessConfig, ProcessData};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::externals::{Extern, Global, Memory, Table};
 use crate::func::Func;
 use crate::linker::Linker;
-use crate::store::Store;
+use crate::func::Caller;
+use crate::store::{AsContext, AsContextMut, Store, StoreContext, StoreContextMut};
+use crate::typed::IntoFunc;
+use crate::types::FuncType;
 use crate::values::Val;
+use crate::wasi::WasiCtx;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 /// One running program: a main module and its shared libraries, sharing one
-/// linear memory, one function table and one stack.
+/// linear memory, one function table and one stack. `T` is the embedder's
+/// own state, reachable from host functions as
+/// `caller.data().host()` (see [`ProcessData`]).
 ///
 /// ```no_run
 /// # fn main() -> wrun::Result<()> {
@@ -30,9 +35,9 @@ use std::time::Instant;
 /// let _status = process.run_start()?;
 /// # Ok(()) }
 /// ```
-pub struct Process {
-    pub(crate) store: Store,
-    pub(crate) linker: Linker,
+pub struct Process<T: 'static = ()> {
+    pub(crate) store: Store<ProcessData<T>>,
+    pub(crate) linker: Linker<ProcessData<T>>,
     pub(crate) engine: Engine,
     pub(crate) config: ProcessConfig,
     pub(crate) set: ObjectSet,
@@ -48,17 +53,31 @@ pub struct Process {
     stats: LoadStats,
 }
 
-impl Process {
-    /// A process with no objects yet. WASI is defined from `config.wasi`
-    /// (a context with inherited stdio and no arguments if `None`).
-    pub fn new(engine: &Engine, mut config: ProcessConfig) -> Result<Process> {
-        let mut store = Store::new(engine);
+/// The WASI context of a process that was configured with one (host
+/// functions for WASI are only defined then).
+pub(crate) fn wasi_of<T>(data: &mut ProcessData<T>) -> &mut WasiCtx {
+    data.wasi
+        .as_mut()
+        .expect("WASI functions are only defined for a process with a WASI context")
+}
+
+impl Process<()> {
+    /// A process with no objects yet and no embedder state. WASI is defined
+    /// from `config.wasi` (none if it is `None`).
+    pub fn new(engine: &Engine, config: ProcessConfig) -> Result<Process<()>> {
+        Process::with_data(engine, config, ())
+    }
+}
+
+impl<T: 'static> Process<T> {
+    /// A process with no objects yet, holding the embedder's state `host`.
+    pub fn with_data(engine: &Engine, mut config: ProcessConfig, host: T) -> Result<Process<T>> {
+        let wasi = config.wasi.take();
         let mut linker = Linker::new();
-        let wasi = config
-            .wasi
-            .take()
-            .unwrap_or_else(|| crate::wasi::WasiCtxBuilder::new().build());
-        crate::wasi::add_to_linker(&mut linker, &mut store, Arc::new(Mutex::new(wasi)))?;
+        if wasi.is_some() {
+            crate::wasi::add_to_linker(&mut linker, wasi_of::<T>)?;
+        }
+        let store = Store::new(engine, ProcessData { wasi, host });
         Ok(Process {
             store,
             linker,
@@ -79,25 +98,76 @@ impl Process {
     }
 
     /// Defines a host item that imports of `module.name` bind to (after the
-    /// objects' own exports, for `env`). Call before [`Process::load_main`].
+    /// objects' own exports, for `env`). Definitions are looked up when an
+    /// object that imports them is linked, so define them before then.
     pub fn define(&mut self, module: &str, name: &str, item: impl Into<Extern>) -> &mut Self {
         self.linker.define(module, name, item);
         self
     }
 
-    /// Loads the main module, the `preload` libraries and every NEEDED
-    /// library; lays out memory and table; binds every import (a missing
-    /// symbol or a type mismatch fails here, before any guest code runs);
-    /// instantiates; fills the GOT; then runs `__wasm_apply_data_relocs` of
-    /// every object and `__wasm_call_ctors` of every library, dependencies
-    /// first (the main's own constructors run from its `_start`).
+    /// Defines a host function `module.name` from a Rust closure; it reaches
+    /// the process's state through `caller.data()` / `data_mut()`.
+    pub fn func_wrap<Params, Results>(
+        &mut self,
+        module: &str,
+        name: &str,
+        f: impl IntoFunc<ProcessData<T>, Params, Results>,
+    ) -> Result<&mut Self> {
+        self.linker.func_wrap(module, name, f)?;
+        Ok(self)
+    }
+
+    /// Defines a host function `module.name` over the dynamic `Val` interface.
+    pub fn func_new(
+        &mut self,
+        module: &str,
+        name: &str,
+        ty: FuncType,
+        f: impl Fn(Caller<'_, ProcessData<T>>, &[Val], &mut [Val]) -> Result<()>
+            + Send
+            + Sync
+            + 'static,
+    ) -> Result<&mut Self> {
+        self.linker.func_new(module, name, ty, f)?;
+        Ok(self)
+    }
+
+    /// Loads the main module from `path`, then the `preload` libraries and
+    /// every NEEDED library; lays out memory and table; binds every import
+    /// (a missing symbol or a type mismatch fails here, before any guest
+    /// code runs); instantiates; fills the GOT; then runs
+    /// `__wasm_apply_data_relocs` of every object and `__wasm_call_ctors` of
+    /// every library, dependencies first (the main's own constructors run
+    /// from its `_start`). NEEDED libraries are also searched for in the
+    /// main's directory.
     pub fn load_main(&mut self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
-        if self.main.is_some() {
-            return Err(Error::msg("this process already has a main module"));
-        }
+        self.check_no_main()?;
         let engine = self.engine.clone();
         let (main, _) = self.set.add(&engine, path, None, true, &mut self.stats)?;
+        self.link_main(main, Some(directory_of(path)))
+    }
+
+    /// As [`Process::load_main`], for a main module given as bytes and
+    /// known by `name` (NEEDED libraries come from the search path only).
+    pub fn load_main_bytes(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
+        self.check_no_main()?;
+        let t = Instant::now();
+        let module = crate::Module::with_name(&self.engine, bytes, name)?;
+        self.stats.compile += t.elapsed();
+        let main = self.set.insert(name.into(), name.into(), module, true);
+        self.link_main(main, None)
+    }
+
+    fn check_no_main(&self) -> Result<()> {
+        match self.main {
+            Some(_) => Err(Error::msg("this process already has a main module")),
+            None => Ok(()),
+        }
+    }
+
+    fn link_main(&mut self, main: usize, main_dir: Option<std::path::PathBuf>) -> Result<()> {
+        let engine = self.engine.clone();
         self.main = Some(main);
         for lib in self.config.preload.clone() {
             self.set.add(
@@ -111,7 +181,7 @@ impl Process {
         let search = SearchPath {
             lib_paths: self.config.lib_paths.clone(),
             env_paths: self.config.env_lib_paths.clone(),
-            main_dir: directory_of(path),
+            main_dir,
         };
         self.set.load_needed(&engine, &search, 0, &mut self.stats)?;
 
@@ -126,8 +196,9 @@ impl Process {
             linker: &self.linker,
             got: &mut self.got,
         };
+        let store = self.store.as_context_mut().into_opaque_mut();
         let bindings = (0..count)
-            .map(|i| planner.plan(&mut self.store, i))
+            .map(|i| planner.plan(store, i))
             .collect::<Result<Vec<_>>>()?;
         let libs: Vec<usize> = (0..count).filter(|&i| i != main).collect();
         let order = init_order(&self.set.objects, &libs, &[main]);
@@ -147,11 +218,12 @@ impl Process {
             }
         }
         self.apply_patches()?;
+        let store = self.store.as_context_mut().into_opaque_mut();
         if let Some(table) = self.table {
-            self.slots.scan(&self.store, &table);
+            self.slots.scan(store, &table);
         }
         self.got.fill(
-            &mut self.store,
+            store,
             &self.set.objects,
             self.table.as_ref(),
             &mut self.slots,
@@ -207,13 +279,7 @@ impl Process {
         let Some(start) = self.get_func("_start") else {
             return Ok(0);
         };
-        match start.call(&mut self.store, &[], &mut []) {
-            Ok(()) => Ok(0),
-            Err(e) => match e.exit_code() {
-                Some(code) => Ok(code),
-                None => Err(e),
-            },
-        }
+        exit_status_of(start.call(&mut self.store, &[], &mut []))
     }
 
     /// Calls the main's export `name` with `args`; returns its results.
@@ -277,18 +343,42 @@ impl Process {
         self.stats
     }
 
-    /// The store holding every object's state.
-    pub fn store(&self) -> &Store {
-        &self.store
+    /// The store holding every object's state (to read memory, globals, ...).
+    pub fn store(&self) -> StoreContext<'_, ProcessData<T>> {
+        self.store.as_context()
     }
 
     /// The store, mutably (to call functions or touch memory).
-    pub fn store_mut(&mut self) -> &mut Store {
-        &mut self.store
+    pub fn store_mut(&mut self) -> StoreContextMut<'_, ProcessData<T>> {
+        self.store.as_context_mut()
+    }
+
+    /// The embedder's state.
+    pub fn data(&self) -> &T {
+        self.store.data().host()
+    }
+
+    /// The embedder's state, mutably.
+    pub fn data_mut(&mut self) -> &mut T {
+        self.store.data_mut().host_mut()
     }
 
     /// The engine.
     pub fn engine(&self) -> &Engine {
         &self.engine
+    }
+}
+
+/// A program's exit status from how its entry point ended: 0 when it
+/// returned, the `proc_exit` code when it exited; traps and other errors
+/// stay errors (see [`Error::exit_status`] for the number a command-line
+/// runner reports for them).
+pub fn exit_status_of(outcome: Result<()>) -> Result<i32> {
+    match outcome {
+        Ok(()) => Ok(0),
+        Err(e) => match e.exit_code() {
+            Some(code) => Ok(code),
+            None => Err(e),
+        },
     }
 }

@@ -8,7 +8,7 @@
 
 use crate::error::{Error, Result};
 use crate::externals::{Memory, Table};
-use crate::store::Store;
+use crate::store::StoreOpaque;
 use crate::values::Val;
 use crate::vm::table::MAX_TABLE_ELEMENTS;
 
@@ -56,18 +56,18 @@ fn plan(start: u64, requests: &[Request], limit: u64, what: &str) -> Result<(Vec
 }
 
 /// Current size of `memory` in bytes.
-pub(crate) fn memory_end(store: &Store, memory: &Memory) -> u64 {
-    memory.size(store).saturating_mul(PAGE)
+pub(crate) fn memory_end(store: &StoreOpaque, memory: &Memory) -> u64 {
+    memory.size_in(store).saturating_mul(PAGE)
 }
 
 /// Grows `memory` so that it holds at least `end` bytes.
-pub(crate) fn grow_memory_to(store: &mut Store, memory: &Memory, end: u64) -> Result<()> {
+pub(crate) fn grow_memory_to(store: &mut StoreOpaque, memory: &Memory, end: u64) -> Result<()> {
     let current = memory_end(store, memory);
     if end <= current {
         return Ok(());
     }
     let pages = (end - current).div_ceil(PAGE);
-    memory.grow(store, pages).map_err(|_| {
+    memory.grow_in(store, pages).map_err(|_| {
         Error::msg(format!(
             "cannot grow the process memory by {pages} pages to {end} bytes"
         ))
@@ -78,13 +78,13 @@ pub(crate) fn grow_memory_to(store: &mut Store, memory: &Memory, end: u64) -> Re
 /// Places each request in fresh, zeroed memory at the end of `memory`;
 /// returns the base of each.
 pub(crate) fn allocate_memory(
-    store: &mut Store,
+    store: &mut StoreOpaque,
     memory: &Memory,
     requests: &[Request],
 ) -> Result<Vec<u32>> {
     let start = memory_end(store, memory);
     let limit = memory
-        .ty(store)
+        .ty_in(store)
         .maximum
         .map_or(MAX_MEMORY_BYTES, |pages| pages.saturating_mul(PAGE))
         .min(MAX_MEMORY_BYTES);
@@ -97,13 +97,13 @@ pub(crate) fn allocate_memory(
 /// Places each request in new, null slots at the end of `table`; returns
 /// the base of each.
 pub(crate) fn allocate_table(
-    store: &mut Store,
+    store: &mut StoreOpaque,
     table: &Table,
     requests: &[Request],
 ) -> Result<Vec<u32>> {
-    let start = table.size(store);
+    let start = table.size_in(store);
     let limit = table
-        .ty(store)
+        .ty_in(store)
         .maximum
         .unwrap_or(u64::MAX)
         .min(MAX_TABLE_ELEMENTS);
@@ -113,11 +113,11 @@ pub(crate) fn allocate_table(
 }
 
 /// Grows `table` so that it has at least `end` slots.
-pub(crate) fn grow_table_to(store: &mut Store, table: &Table, end: u64) -> Result<()> {
-    let current = table.size(store);
+pub(crate) fn grow_table_to(store: &mut StoreOpaque, table: &Table, end: u64) -> Result<()> {
+    let current = table.size_in(store);
     if end > current {
         table
-            .grow(store, end - current, Val::FuncRef(None))
+            .grow_in(store, end - current, Val::FuncRef(None))
             .map_err(|_| {
                 Error::msg(format!(
                     "cannot grow the process table from {current} to {end} slots"

@@ -52,7 +52,7 @@ pub(crate) struct SearchPath {
     /// `WRUN_LIBRARY_PATH` directories, in order.
     pub env_paths: Vec<PathBuf>,
     /// The main module's directory (searched last).
-    pub main_dir: PathBuf,
+    pub main_dir: Option<PathBuf>,
 }
 
 impl SearchPath {
@@ -67,7 +67,7 @@ impl SearchPath {
                 .iter()
                 .map(|entry| expand_origin(entry, requester_dir)),
         );
-        dirs.push(self.main_dir.clone());
+        dirs.extend(self.main_dir.clone());
         // Searching a directory twice finds nothing new; keep the first.
         let mut unique: Vec<PathBuf> = Vec::with_capacity(dirs.len());
         for dir in dirs {
@@ -133,7 +133,7 @@ mod tests {
         let search = SearchPath {
             lib_paths: vec!["L1".into(), "L2".into()],
             env_paths: vec!["E".into()],
-            main_dir: "M".into(),
+            main_dir: Some("M".into()),
         };
         let dirs = search.directories(Path::new("/req"), &["$ORIGIN/rp".to_string()]);
         let want: Vec<PathBuf> = ["L1", "L2", "E", "/req/rp", "M"]

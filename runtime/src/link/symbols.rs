@@ -9,7 +9,7 @@ use crate::environ::Import;
 use crate::error::{Error, Result};
 use crate::externals::Extern;
 use crate::linker::Linker;
-use crate::store::Store;
+use crate::store::StoreOpaque;
 use crate::types::{limits_match, ExternType, GlobalType, ValType};
 use hashbrown::HashMap;
 
@@ -89,15 +89,15 @@ fn type_matches(wanted: &ExternType, found: &ExternType) -> bool {
 }
 
 /// Plans the bindings of every import of `objects[index]`.
-pub(crate) struct Planner<'a> {
+pub(crate) struct Planner<'a, T> {
     pub objects: &'a [Object],
     pub scope: &'a Scope,
-    pub linker: &'a Linker,
+    pub linker: &'a Linker<T>,
     pub got: &'a mut Got,
 }
 
-impl Planner<'_> {
-    pub fn plan(&mut self, store: &mut Store, index: usize) -> Result<Vec<Binding>> {
+impl<T: 'static> Planner<'_, T> {
+    pub fn plan(&mut self, store: &mut StoreOpaque, index: usize) -> Result<Vec<Binding>> {
         let object = &self.objects[index];
         object
             .module
@@ -107,7 +107,7 @@ impl Planner<'_> {
             .collect()
     }
 
-    fn bind(&mut self, store: &mut Store, object: &Object, import: &Import) -> Result<Binding> {
+    fn bind(&mut self, store: &mut StoreOpaque, object: &Object, import: &Import) -> Result<Binding> {
         let symbol = || format!("{}.{}", import.module, import.name);
         let link_err = |reason: String| Error::link(&object.name, symbol(), reason);
         let weak = || {
@@ -183,8 +183,9 @@ impl Planner<'_> {
                 return Ok(Binding::Export { object: def });
             }
         }
-        if let Some(item) = self.linker.get(&import.module, &import.name) {
-            let found = item.ty(store);
+        if let Some(item) = self.linker.get_in(store, &import.module, &import.name) {
+            let item = item?;
+            let found = item.ty_in(store);
             if !type_matches(&import.ty, &found) {
                 return Err(link_err(format!(
                     "incompatible import type: expected {}, found {found} (provided by the host)",

@@ -7,6 +7,7 @@
 
 pub(crate) mod instance;
 pub(crate) mod libcalls;
+pub(crate) mod code_registry;
 pub(crate) mod memory;
 pub(crate) mod table;
 pub(crate) mod traps;

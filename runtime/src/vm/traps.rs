@@ -12,10 +12,10 @@
 //! Signals that are not ours (no wasm call on this thread, or a PC outside
 //! compiled code) are passed on to the handler that was installed before.
 
+use super::code_registry::{lookup_code, trap_at};
 use crate::error::{Error, Trap};
 use std::cell::{Cell, UnsafeCell};
-use std::collections::BTreeMap;
-use std::sync::{Arc, Once, RwLock};
+use std::sync::Once;
 
 /// Callee-saved registers, stack pointer and return address.
 #[repr(C)]
@@ -77,7 +77,41 @@ struct CallState {
     jmpbuf: UnsafeCell<JmpBuf>,
     trap: Cell<Option<Trap>>,
     error: UnsafeCell<Option<Error>>,
-    backtrace: UnsafeCell<Vec<usize>>,
+    backtrace: UnsafeCell<Backtrace>,
+}
+
+/// Most frames a trap's backtrace records.
+const MAX_FRAMES: usize = 64;
+
+/// Return addresses of the wasm frames at a trap, innermost first. A fixed
+/// array, because it is filled inside the signal handler, which must not
+/// allocate.
+pub(crate) struct Backtrace {
+    pcs: [usize; MAX_FRAMES],
+    len: usize,
+}
+
+impl Backtrace {
+    const fn new() -> Backtrace {
+        Backtrace {
+            pcs: [0; MAX_FRAMES],
+            len: 0,
+        }
+    }
+
+    fn push(&mut self, pc: usize) -> bool {
+        if self.len == MAX_FRAMES {
+            return false;
+        }
+        self.pcs[self.len] = pc;
+        self.len += 1;
+        true
+    }
+
+    /// The recorded code addresses.
+    pub fn pcs(&self) -> &[usize] {
+        &self.pcs[..self.len]
+    }
 }
 
 thread_local! {
@@ -89,7 +123,7 @@ thread_local! {
 pub(crate) struct Unwound {
     pub trap: Trap,
     pub error: Option<Error>,
-    pub backtrace: Vec<usize>,
+    pub backtrace: Backtrace,
 }
 
 /// Runs `f` (which calls into compiled code) so that traps come back as values.
@@ -101,7 +135,7 @@ pub(crate) fn catch_traps<F: FnOnce()>(f: F) -> Result<(), Unwound> {
         jmpbuf: UnsafeCell::new(JmpBuf::default()),
         trap: Cell::new(None),
         error: UnsafeCell::new(None),
-        backtrace: UnsafeCell::new(Vec::new()),
+        backtrace: UnsafeCell::new(Backtrace::new()),
     };
     let previous = CURRENT.with(|c| c.replace(&state));
     let mut closure = Some(f);
@@ -165,80 +199,6 @@ pub(crate) unsafe fn raise_error(error: Error) -> ! {
 /// Whether this thread is currently inside a host→wasm call.
 pub(crate) fn in_wasm_call() -> bool {
     CURRENT.with(|c| !c.get().is_null())
-}
-
-// ---------------------------------------------------------------------------
-// Code registry: which addresses are compiled wasm code, and their trap sites.
-
-/// Code ranges and trap sites of one compiled module.
-#[derive(Debug, Default)]
-pub(crate) struct CodeInfo {
-    /// (start, end, function index), sorted by start.
-    pub functions: Vec<(usize, usize, u32)>,
-    /// (pc, trap), sorted by pc.
-    pub traps: Vec<(usize, Trap)>,
-    /// Function names from the name section, by function index.
-    pub names: hashbrown::HashMap<u32, String>,
-    /// Module name for backtraces.
-    pub module_name: String,
-}
-
-impl CodeInfo {
-    fn trap_at(&self, pc: usize) -> Option<Trap> {
-        self.traps
-            .binary_search_by_key(&pc, |(p, _)| *p)
-            .ok()
-            .map(|i| self.traps[i].1)
-    }
-
-    /// A readable name for the function containing `pc`.
-    pub fn describe(&self, pc: usize) -> Option<String> {
-        let i = self.functions.partition_point(|(s, _, _)| *s <= pc);
-        let (start, end, index) = *self.functions.get(i.checked_sub(1)?)?;
-        if pc < start || pc >= end {
-            return None;
-        }
-        Some(match self.names.get(&index) {
-            Some(name) => format!("{}!{name}", self.module_name),
-            None => format!("{}!<wasm function {index}>", self.module_name),
-        })
-    }
-}
-
-type Registry = BTreeMap<usize, (usize, Arc<CodeInfo>)>;
-static REGISTRY: RwLock<Registry> = RwLock::new(BTreeMap::new());
-
-/// Makes a module's code known to the signal handler.
-pub(crate) fn register_code(info: &Arc<CodeInfo>) {
-    let mut reg = REGISTRY.write().unwrap_or_else(|e| e.into_inner());
-    for &(start, end, _) in &info.functions {
-        reg.insert(start, (end, info.clone()));
-    }
-}
-
-/// Forgets a module's code (before its memory is freed).
-pub(crate) fn unregister_code(info: &CodeInfo) {
-    let mut reg = REGISTRY.write().unwrap_or_else(|e| e.into_inner());
-    for &(start, _, _) in &info.functions {
-        reg.remove(&start);
-    }
-}
-
-fn lookup_code<R>(pc: usize, f: impl FnOnce(&CodeInfo) -> R) -> Option<R> {
-    // Never block: this runs in the signal handler, possibly on a thread that
-    // holds the write lock (a fault there is not a wasm trap anyway).
-    let reg = match REGISTRY.try_read() {
-        Ok(reg) => reg,
-        Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner(),
-        Err(std::sync::TryLockError::WouldBlock) => return None,
-    };
-    let (_, (end, info)) = reg.range(..=pc).next_back()?;
-    (pc < *end).then(|| f(info))
-}
-
-/// Describes a code address for backtraces.
-pub(crate) fn describe_pc(pc: usize) -> Option<String> {
-    lookup_code(pc, |info| info.describe(pc)).flatten()
 }
 
 // ---------------------------------------------------------------------------
@@ -312,22 +272,20 @@ fn install_signal_handlers() {
     });
 }
 
-fn trap_for_signal(pc: usize) -> Option<Trap> {
-    lookup_code(pc, |info| info.trap_at(pc)).flatten()
-}
-
 /// Follows the frame-pointer chain from a trapping wasm frame, recording the
 /// return addresses that are wasm code (compiled with frame pointers kept).
-fn capture_backtrace(pc: usize, mut fp: usize, out: &mut Vec<usize>) {
+fn capture_backtrace(pc: usize, mut fp: usize, out: &mut Backtrace) {
     let (low, high) = thread_stack_bounds();
     out.push(pc);
-    while out.len() < 64 && fp != 0 && fp.is_multiple_of(8) && fp >= low && fp + 16 <= high {
+    while fp != 0 && fp.is_multiple_of(8) && fp >= low && fp + 16 <= high {
         // SAFETY: fp lies within this thread's stack, checked above.
         let (next_fp, ret) = unsafe { (*(fp as *const usize), *((fp + 8) as *const usize)) };
         if lookup_code(ret, |_| ()).is_none() {
             break;
         }
-        out.push(ret);
+        if !out.push(ret) {
+            break;
+        }
         if next_fp <= fp {
             break;
         }
@@ -342,7 +300,7 @@ extern "C" fn trap_handler(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *m
         let uc = unsafe { &mut *ctx.cast::<libc::ucontext_t>() };
         let gregs = &mut uc.uc_mcontext.gregs;
         let pc = gregs[libc::REG_RIP as usize] as usize;
-        if let Some(trap) = trap_for_signal(pc) {
+        if let Some(trap) = trap_at(pc) {
             // SAFETY: `state` is the live CallState of this thread.
             unsafe {
                 (*state).trap.set(Some(trap));

@@ -1,5 +1,6 @@
 //! Per-process WASI state: arguments, environment and the descriptor table.
 
+use super::output::OutputBuffer;
 use std::ffi::CString;
 use std::fs::File;
 use std::io;
@@ -74,6 +75,9 @@ pub(crate) enum FdKind {
         which: Stdio,
         /// Whether the host stream is used.
         inherit: bool,
+        /// For stdout/stderr: a host buffer receiving the output instead
+        /// (then `inherit` is false).
+        capture: Option<OutputBuffer>,
     },
     /// A non-directory host file.
     File(File),
@@ -135,6 +139,8 @@ pub struct WasiCtxBuilder {
     args: Vec<String>,
     env: Vec<(String, String)>,
     inherit_stdio: bool,
+    stdout: Option<OutputBuffer>,
+    stderr: Option<OutputBuffer>,
     preopens: Vec<(File, String)>,
 }
 
@@ -152,6 +158,8 @@ impl WasiCtxBuilder {
             args: Vec::new(),
             env: Vec::new(),
             inherit_stdio: true,
+            stdout: None,
+            stderr: None,
             preopens: Vec::new(),
         }
     }
@@ -175,6 +183,18 @@ impl WasiCtxBuilder {
         self
     }
 
+    /// Captures the guest's stdout into `buffer` instead of the host's.
+    pub fn stdout(mut self, buffer: OutputBuffer) -> Self {
+        self.stdout = Some(buffer);
+        self
+    }
+
+    /// Captures the guest's stderr into `buffer` instead of the host's.
+    pub fn stderr(mut self, buffer: OutputBuffer) -> Self {
+        self.stderr = Some(buffer);
+        self
+    }
+
     /// Grants the guest the host directory `host` under the name `guest`.
     ///
     /// Preopens receive fds 3, 4, ... in call order. The directory is opened
@@ -193,10 +213,11 @@ impl WasiCtxBuilder {
             bytes.push(0);
             bytes
         };
-        let stdio = |which| FdEntry {
+        let stdio = |which, capture: Option<OutputBuffer>| FdEntry {
             kind: FdKind::Stdio {
                 which,
-                inherit: self.inherit_stdio,
+                inherit: self.inherit_stdio && capture.is_none(),
+                capture,
             },
             rights_base: if which == Stdio::In {
                 rights::STDIN
@@ -206,9 +227,9 @@ impl WasiCtxBuilder {
             rights_inheriting: 0,
         };
         let mut fds = vec![
-            Some(stdio(Stdio::In)),
-            Some(stdio(Stdio::Out)),
-            Some(stdio(Stdio::Err)),
+            Some(stdio(Stdio::In, None)),
+            Some(stdio(Stdio::Out, self.stdout.clone())),
+            Some(stdio(Stdio::Err, self.stderr.clone())),
         ];
         for (file, name) in self.preopens {
             fds.push(Some(FdEntry {

@@ -134,6 +134,18 @@ impl WasiCtx {
             FdKind::Stdio {
                 which: Stdio::In, ..
             } => return Err(Errno::Badf),
+            FdKind::Stdio {
+                capture: Some(buffer),
+                ..
+            } => {
+                let mut total = 0;
+                for iov in limit(&iovs) {
+                    let bytes = slice(mem, iov.ptr, iov.len)?;
+                    buffer.append(bytes);
+                    total += bytes.len();
+                }
+                total
+            }
             // Null sink: report everything as written.
             FdKind::Stdio { inherit: false, .. } => limit(&iovs)
                 .iter()
@@ -162,6 +174,7 @@ impl WasiCtx {
             FdKind::Stdio {
                 which: Stdio::In,
                 inherit: true,
+                ..
             } => {
                 // Fill only the first non-empty buffer: a second read could
                 // block on an interactive stdin after a complete line.

@@ -4,12 +4,9 @@
 
 use super::{functions, WasiCtx, WasiExit, WasiValType, MODULE_NAME};
 use crate::error::{Error, ErrorKind, Result, Trap};
-use crate::func::Func;
 use crate::linker::Linker;
-use crate::store::Store;
 use crate::types::{FuncType, ValType};
 use crate::values::Val;
-use std::sync::{Arc, Mutex};
 
 fn val_type(t: WasiValType) -> ValType {
     match t {
@@ -26,29 +23,27 @@ fn raw_arg(v: &Val) -> u64 {
     }
 }
 
-/// Defines every `wasi_snapshot_preview1` function in `linker`, backed by `ctx`.
-pub fn add_to_linker(
-    linker: &mut Linker,
-    store: &mut Store,
-    ctx: Arc<Mutex<WasiCtx>>,
+/// Defines every `wasi_snapshot_preview1` function in `linker`, backed by
+/// the [`WasiCtx`] that `get` finds in the store's data (as in wasmtime:
+/// `add_to_linker(&mut linker, |data| &mut data.wasi)`). No lock is taken
+/// per call: the context lives in the store, which the call borrows.
+pub fn add_to_linker<T: 'static>(
+    linker: &mut Linker<T>,
+    get: impl Fn(&mut T) -> &mut WasiCtx + Copy + Send + Sync + 'static,
 ) -> Result<()> {
     for function in functions() {
         let ty = FuncType::new(
             function.params.iter().map(|t| val_type(*t)),
             function.results.iter().map(|t| val_type(*t)),
         );
-        let ctx = ctx.clone();
         let name = function.name;
-        let func = Func::new(store, ty, move |caller, params, results| {
-            let args: Vec<u64> = params.iter().map(raw_arg).collect();
-            let memory = caller.memory();
-            let mut empty = [];
-            let bytes: &mut [u8] = match memory {
-                Some(m) => m.data_mut(caller.store()),
-                None => &mut empty,
-            };
-            let mut wasi = ctx.lock().unwrap_or_else(|e| e.into_inner());
-            match wasi.call(name, bytes, &args) {
+        linker.func_new(MODULE_NAME, name, ty, move |mut caller, params, results| {
+            let mut args = [0u64; MAX_WASI_PARAMS];
+            for (arg, param) in args.iter_mut().zip(params) {
+                *arg = raw_arg(param);
+            }
+            let (bytes, data) = caller.memory_and_data();
+            match get(data).call(name, bytes, &args[..params.len()]) {
                 Ok(raw) => {
                     for ((slot, value), ty) in results.iter_mut().zip(raw).zip(function.results) {
                         *slot = match ty {
@@ -62,7 +57,9 @@ pub fn add_to_linker(
                 Err(WasiExit::MemoryOutOfBounds) => Err(Trap::MemoryOutOfBounds.into()),
             }
         })?;
-        linker.define(MODULE_NAME, name, func);
     }
     Ok(())
 }
+
+/// The most parameters a WASI preview 1 function has (`path_open`: 9).
+const MAX_WASI_PARAMS: usize = 9;

@@ -23,6 +23,7 @@ mod fd_meta;
 mod host;
 mod memory;
 mod misc;
+mod output;
 mod path;
 mod poll;
 mod sandbox;
@@ -32,6 +33,7 @@ mod tests;
 pub use ctx::{WasiCtx, WasiCtxBuilder};
 pub use errno::Errno;
 pub use host::add_to_linker;
+pub use output::OutputBuffer;
 
 /// Name of the import module that holds these functions.
 pub const MODULE_NAME: &str = "wasi_snapshot_preview1";
