@@ -1,20 +1,32 @@
 //! Confinement of guest paths to the directory descriptor they are relative to.
 //!
-//! Guest paths are resolved one component at a time with `openat` and
-//! `O_NOFOLLOW`, never by handing a multi-component path to the kernel, so
-//! the kernel can never walk through `..` or a symlink on our behalf. The
-//! walk keeps a stack of opened directories: `..` pops it, and popping past
-//! the starting directory fails. Symlinks are expanded here by reading them
-//! with `readlinkat` and splicing their target into the pending components,
-//! which subjects the target to the same rules. Every escape attempt — an
-//! absolute path, `..` above the base, an absolute symlink target, or a
-//! relative one that climbs out — fails with [`Errno::Notcapable`] (76),
-//! the errno WASI defines for "outside the capability".
+//! Every escape attempt — an absolute path, `..` above the base, an absolute
+//! symlink target, or a relative one that climbs out — fails with
+//! [`Errno::Notcapable`] (76), the errno WASI defines for "outside the
+//! capability". [`resolve`] turns a guest path into a parent directory and a
+//! final component, using one of two resolvers with identical semantics:
 //!
-//! The operation on the final component is then performed by the caller
-//! with `*at` calls on the returned parent directory, using
-//! `O_NOFOLLOW`/`AT_SYMLINK_NOFOLLOW`, so even a symlink swapped in by a
-//! host process after resolution is not followed.
+//! - On Linux, the kernel's `openat2(2)` with `RESOLVE_BENEATH` (see
+//!   [`openat2`]) opens the parent directory. The kernel then enforces the
+//!   confinement itself, atomically for the whole lookup, so a host process
+//!   swapping a symlink or renaming a directory mid-resolution cannot make
+//!   it leave the base; it reports such escapes as `EXDEV`, mapped to
+//!   `ENOTCAPABLE`.
+//! - Elsewhere, or where `openat2` is missing (kernels before 5.6) or
+//!   blocked by a seccomp filter, the portable walk below: guest paths are
+//!   resolved one component at a time with `openat` and `O_NOFOLLOW`, never
+//!   by handing a multi-component path to the kernel, so the kernel can
+//!   never walk through `..` or a symlink on our behalf. The walk keeps a
+//!   stack of opened directories: `..` pops it, and popping past the
+//!   starting directory fails. Symlinks are expanded here by reading them
+//!   with `readlinkat` and splicing their target into the pending
+//!   components, which subjects the target to the same rules.
+//!
+//! Either way a final symlink is expanded by us (with `readlinkat`) and only
+//! when the guest asked to follow it. The operation on the final component
+//! is then performed by the caller with `*at` calls on the returned parent
+//! directory, using `O_NOFOLLOW`/`AT_SYMLINK_NOFOLLOW`, so even a symlink
+//! swapped in by a host process after resolution is not followed.
 
 use std::collections::VecDeque;
 use std::ffi::{CStr, CString};
@@ -22,6 +34,9 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 use super::errno::Errno;
 use super::memory::WasiResult;
+
+#[cfg(target_os = "linux")]
+mod openat2;
 
 /// Upper bound on symlink expansions per resolution, like the host's
 /// `MAXSYMLINKS`; prevents cycles from looping forever.
@@ -45,6 +60,66 @@ pub(crate) struct Resolved {
     pub(crate) dir: RawFd,
     /// Final component (never contains `/`; `"."` for the directory itself).
     pub(crate) name: CString,
+}
+
+/// Resolves guest `path` relative to the directory `base`.
+///
+/// Intermediate symlinks are always followed (confined); the final one only
+/// when `follow_final` is set (WASI `lookupflags.symlink_follow`) or the
+/// path ends in `/`, which by POSIX rules names the link's target. A
+/// trailing `/` also requires an existing final entry to be a directory.
+///
+/// Uses `openat2` where the kernel allows it and the portable walk
+/// otherwise; both give the same results (see the module documentation).
+pub(crate) fn resolve(base: RawFd, path: &[u8], follow_final: bool) -> WasiResult<Resolved> {
+    if path.is_empty() {
+        return Err(Errno::Noent);
+    }
+    if path.contains(&0) {
+        return Err(Errno::Inval);
+    }
+    if path[0] == b'/' {
+        return Err(Errno::Notcapable);
+    }
+    let must_be_dir = path.ends_with(b"/");
+    let follow_final = follow_final || must_be_dir;
+    #[cfg(target_os = "linux")]
+    if openat2::usable() {
+        // `None`: this path is beyond what openat2 can answer (see there).
+        if let Some(res) = openat2::resolve(base, path, follow_final, must_be_dir) {
+            return res;
+        }
+    }
+    walk(base, path, follow_final, must_be_dir)
+}
+
+/// Whether [`resolve`] uses `openat2` on this host (tests report it).
+#[cfg(test)]
+pub(crate) fn openat2_in_use() -> bool {
+    #[cfg(target_os = "linux")]
+    return openat2::usable();
+    #[cfg(not(target_os = "linux"))]
+    return false;
+}
+
+/// Runs `f` with the portable walk forced on the current thread, so tests
+/// can check that both resolvers behave the same.
+#[cfg(test)]
+pub(crate) fn with_walk_forced<R>(f: impl FnOnce() -> R) -> R {
+    #[cfg(target_os = "linux")]
+    return openat2::with_disabled(f);
+    #[cfg(not(target_os = "linux"))]
+    return f();
+}
+
+/// Number of `openat2` calls made so far on the current thread (tests use
+/// it to check that the kernel resolver really ran).
+#[cfg(test)]
+pub(crate) fn openat2_calls() -> u64 {
+    #[cfg(target_os = "linux")]
+    return openat2::calls();
+    #[cfg(not(target_os = "linux"))]
+    return 0;
 }
 
 /// Splits a path into its non-empty components, dropping `.` entries.
@@ -126,24 +201,8 @@ fn cname(comp: &[u8]) -> WasiResult<CString> {
     CString::new(comp).map_err(|_| Errno::Inval)
 }
 
-/// Resolves guest `path` relative to the directory `base`.
-///
-/// Intermediate symlinks are always followed (confined); the final one only
-/// when `follow_final` is set (WASI `lookupflags.symlink_follow`) or the
-/// path ends in `/`, which by POSIX rules names the link's target. A
-/// trailing `/` also requires an existing final entry to be a directory.
-pub(crate) fn resolve(base: RawFd, path: &[u8], follow_final: bool) -> WasiResult<Resolved> {
-    if path.is_empty() {
-        return Err(Errno::Noent);
-    }
-    if path.contains(&0) {
-        return Err(Errno::Inval);
-    }
-    if path[0] == b'/' {
-        return Err(Errno::Notcapable);
-    }
-    let must_be_dir = path.ends_with(b"/");
-    let follow_final = follow_final || must_be_dir;
+/// The portable resolver behind [`resolve`], for a path it has checked.
+fn walk(base: RawFd, path: &[u8], follow_final: bool, must_be_dir: bool) -> WasiResult<Resolved> {
     let mut pending: VecDeque<Vec<u8>> = components(path).map(<[u8]>::to_vec).collect();
     // Directories entered so far; `base` is implicitly at the bottom.
     let mut stack: Vec<OwnedFd> = Vec::new();

@@ -1,6 +1,9 @@
 //! Filesystem functions and sandbox confinement.
 
 use std::os::unix::fs::symlink;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use super::*;
 
@@ -183,6 +186,16 @@ fn readdir_lists_entries_in_pieces() {
 
 #[test]
 fn directory_and_file_management() {
+    with_openat2(directory_and_file_management_body);
+}
+
+#[test]
+fn directory_and_file_management_walk() {
+    with_walk(directory_and_file_management_body);
+}
+
+/// Body of the two tests above, one per path resolver.
+fn directory_and_file_management_body() {
     let dir = TempDir::new("manage");
     let mut g = Guest::new(dir.path());
     assert_eq!(g.path_op("path_create_directory", "d"), OK);
@@ -246,6 +259,16 @@ fn directory_and_file_management() {
 
 #[test]
 fn paths_cannot_escape_the_preopen() {
+    with_openat2(paths_cannot_escape_the_preopen_body);
+}
+
+#[test]
+fn paths_cannot_escape_the_preopen_walk() {
+    with_walk(paths_cannot_escape_the_preopen_body);
+}
+
+/// Body of the two tests above, one per path resolver.
+pub(super) fn paths_cannot_escape_the_preopen_body() {
     let root = TempDir::new("escape");
     let sandbox = root.path().join("sandbox");
     let outside = root.path().join("outside");
@@ -311,4 +334,210 @@ fn paths_cannot_escape_the_preopen() {
     assert_eq!(g.open_at(file, "x", true, 0, R_READ), Err(ENOTDIR));
     assert_eq!(g.open("sub\0/inner", 0, R_READ), Err(EINVAL));
     assert_eq!(g.open("", 0, R_READ), Err(ENOENT));
+}
+
+#[test]
+fn symlinks_are_confined_for_every_operation() {
+    with_openat2(symlink_confinement);
+}
+
+#[test]
+fn symlinks_are_confined_for_every_operation_walk() {
+    with_walk(symlink_confinement);
+}
+
+/// Body of the two tests above: symlinks that escape (relative with `..`,
+/// absolute, chained, escaping and re-entering) are refused by every path
+/// function, and ones that stay inside work.
+pub(super) fn symlink_confinement() {
+    let root = TempDir::new("links");
+    let sandbox = root.path().join("sandbox");
+    let outside = root.path().join("outside");
+    std::fs::create_dir_all(sandbox.join("sub")).unwrap();
+    std::fs::create_dir_all(outside.join("d")).unwrap();
+    std::fs::write(outside.join("secret"), b"secret").unwrap();
+    std::fs::write(sandbox.join("sub/inner"), b"inner").unwrap();
+    symlink("/etc", sandbox.join("abs")).unwrap();
+    symlink(outside.join("secret"), sandbox.join("absfile")).unwrap();
+    symlink("../outside", sandbox.join("outdir")).unwrap();
+    symlink("../../outside/secret", sandbox.join("sub/up")).unwrap();
+    symlink("../../sandbox/sub/inner", sandbox.join("sub/reenter")).unwrap();
+    symlink("../sub/inner", sandbox.join("sub/ok")).unwrap();
+    symlink(".", sandbox.join("sub/self")).unwrap();
+    symlink("sub/ok", sandbox.join("chain")).unwrap();
+    symlink("sub/up", sandbox.join("chain_out")).unwrap();
+    symlink("loop2/x", sandbox.join("loop1")).unwrap();
+    symlink("loop1/x", sandbox.join("loop2")).unwrap();
+    let mut g = Guest::new(&sandbox);
+
+    // Followed escaping links, final or intermediate, are refused ...
+    for path in [
+        "abs",
+        "abs/passwd",
+        "absfile",
+        "outdir",
+        "outdir/secret",
+        "sub/up",
+        "sub/reenter",
+        "chain_out",
+        "sub/self/../../outside/secret",
+        "sub/self/up",
+    ] {
+        assert_eq!(g.open(path, 0, R_READ), Err(ENOTCAPABLE), "{path}");
+        let (p, l) = g.path(path);
+        assert_eq!(
+            g.call("path_filestat_get", &[3, 1, p, l, 256]),
+            ENOTCAPABLE,
+            "{path}"
+        );
+    }
+    // ... and ones that stay inside work, including through `..` and `.`.
+    for path in ["sub/ok", "chain", "sub/self/inner", "sub/self/ok"] {
+        let fd = g
+            .open(path, 0, R_READ)
+            .unwrap_or_else(|e| panic!("{path}: {e}"));
+        assert_eq!(g.read(fd, 10), b"inner", "{path}");
+        assert_eq!(g.call("fd_close", &[u64::from(fd)]), OK);
+    }
+    // Without symlink_follow the final link is not opened (O_NOFOLLOW),
+    // while intermediate ones are still followed.
+    assert_eq!(g.open_at(3, "sub/ok", false, 0, R_READ), Err(ELOOP));
+    assert_eq!(g.open_at(3, "chain", false, 0, R_READ), Err(ELOOP));
+    assert!(g.open_at(3, "sub/self/inner", false, 0, R_READ).is_ok());
+    // An unfollowed escaping link can be inspected, not traversed.
+    let (p, l) = g.path("sub/up");
+    assert_eq!(g.call("path_filestat_get", &[3, 0, p, l, 256]), OK);
+    assert_eq!(g.get(256 + 16, 1)[0], 7);
+    assert_eq!(g.call("path_readlink", &[3, p, l, 4000, 64, 64]), OK);
+    assert_eq!(g.get(4000, g.u32_at(64) as usize), b"../../outside/secret");
+    // A trailing slash follows the link, so it is refused too.
+    let (p, l) = g.path("outdir/");
+    assert_eq!(g.call("path_filestat_get", &[3, 0, p, l, 256]), ENOTCAPABLE);
+    // Intermediate loops end in ELOOP, not a hang.
+    assert_eq!(g.open("loop1/x", 0, R_READ), Err(ELOOP));
+
+    // Every other path function refuses to reach through an escaping link.
+    assert_eq!(
+        g.path_op("path_create_directory", "outdir/new"),
+        ENOTCAPABLE
+    );
+    assert_eq!(g.path_op("path_remove_directory", "outdir/d"), ENOTCAPABLE);
+    assert_eq!(g.path_op("path_unlink_file", "outdir/secret"), ENOTCAPABLE);
+    assert_eq!(g.path_op("path_unlink_file", "abs/passwd"), ENOTCAPABLE);
+    assert_eq!(g.open("outdir/new", O_CREAT, R_WRITE), Err(ENOTCAPABLE));
+    g.put(3000, b"sub/inner");
+    g.put(3100, b"outdir/stolen");
+    assert_eq!(
+        g.call("path_rename", &[3, 3000, 9, 3, 3100, 13]),
+        ENOTCAPABLE
+    );
+    assert_eq!(
+        g.call("path_rename", &[3, 3100, 13, 3, 3000, 9]),
+        ENOTCAPABLE
+    );
+    assert_eq!(
+        g.call("path_link", &[3, 0, 3000, 9, 3, 3100, 13]),
+        ENOTCAPABLE
+    );
+    g.put(3200, b"sub/up");
+    g.put(3300, b"sub/hard");
+    assert_eq!(
+        g.call("path_link", &[3, 1, 3200, 6, 3, 3300, 8]),
+        ENOTCAPABLE
+    );
+    assert_eq!(g.call("path_symlink", &[3000, 9, 3, 3100, 13]), ENOTCAPABLE);
+    let (p, l) = g.path("absfile");
+    assert_eq!(
+        g.call("path_filestat_set_times", &[3, 1, p, l, 0, 0, 2]),
+        ENOTCAPABLE
+    );
+    // A link to `.` names its own directory: removing it that way is
+    // EINVAL (rmdir "."), and neither the link nor `sub` disappears.
+    assert_eq!(g.path_op("path_remove_directory", "sub/self/"), EINVAL);
+    assert!(sandbox.join("sub/self").is_symlink());
+    assert!(sandbox.join("sub/inner").is_file());
+
+    // Nothing outside was touched.
+    let mut names: Vec<_> = std::fs::read_dir(&outside)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["d", "secret"]);
+    assert_eq!(std::fs::read_dir(outside.join("d")).unwrap().count(), 0);
+    assert_eq!(std::fs::read(outside.join("secret")).unwrap(), b"secret");
+}
+
+#[test]
+fn symlink_swaps_during_lookups_never_escape() {
+    with_openat2(symlink_swaps);
+}
+
+#[test]
+fn symlink_swaps_during_lookups_never_escape_walk() {
+    with_walk(symlink_swaps);
+}
+
+/// Body of the two tests above: while a host thread keeps atomically
+/// replacing `flip` with a link to `sub` or to `../outside`, every guest
+/// lookup through it either stays inside or is refused. Runs until both
+/// outcomes have been seen often (or a generous deadline passes), so the
+/// swaps really interleave with the lookups.
+fn symlink_swaps() {
+    let root = TempDir::new("swap");
+    let sandbox = root.path().join("sandbox");
+    let outside = root.path().join("outside");
+    std::fs::create_dir_all(sandbox.join("sub")).unwrap();
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(sandbox.join("sub/f"), b"inside").unwrap();
+    std::fs::write(outside.join("f"), b"secret").unwrap();
+    symlink("sub", sandbox.join("flip")).unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let flips = Arc::new(AtomicU64::new(0));
+    let flipper = {
+        let (stop, flips) = (Arc::clone(&stop), Arc::clone(&flips));
+        let (tmp, flip) = (sandbox.join("flip.tmp"), sandbox.join("flip"));
+        std::thread::spawn(move || {
+            for target in ["../outside", "sub"].iter().cycle() {
+                let _ = std::fs::remove_file(&tmp);
+                // Stop on request, or if the directory vanished because the
+                // guest side failed and dropped it.
+                if stop.load(Ordering::Relaxed)
+                    || symlink(target, &tmp).is_err()
+                    || std::fs::rename(&tmp, &flip).is_err()
+                {
+                    break;
+                }
+                flips.fetch_add(1, Ordering::Relaxed);
+            }
+        })
+    };
+    while flips.load(Ordering::Relaxed) == 0 {
+        std::thread::yield_now();
+    }
+    let mut g = Guest::new(&sandbox);
+    let (mut inside, mut refused) = (0u32, 0u32);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut i = 0;
+    while (inside < 50 || refused < 50) && Instant::now() < deadline {
+        let path = ["flip/f", "flip/../sub/f", "./flip//f"][i % 3];
+        i += 1;
+        match g.open(path, 0, R_READ) {
+            Ok(fd) => {
+                assert_eq!(g.read(fd, 10), b"inside", "{path}");
+                assert_eq!(g.call("fd_close", &[u64::from(fd)]), OK);
+                inside += 1;
+            }
+            Err(e) => {
+                assert_eq!(e, ENOTCAPABLE, "{path}");
+                refused += 1;
+            }
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    flipper.join().unwrap();
+    assert!(
+        inside > 0 && refused > 0,
+        "no interleaving: {inside} inside, {refused} refused"
+    );
 }

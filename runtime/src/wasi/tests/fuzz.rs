@@ -47,6 +47,16 @@ fn arg(rng: &mut Rng, ty: WasiValType, mem_len: u64) -> u64 {
 
 #[test]
 fn random_calls_never_panic_or_escape() {
+    with_openat2(random_calls);
+}
+
+#[test]
+fn random_calls_never_panic_or_escape_walk() {
+    with_walk(random_calls);
+}
+
+/// Body of the two tests above, one per path resolver.
+fn random_calls() {
     let root = TempDir::new("fuzz");
     let sandbox = root.path().join("sandbox");
     let outside = root.path().join("outside");

@@ -4,10 +4,13 @@
 mod basic;
 mod fs;
 mod fuzz;
+#[cfg(target_os = "linux")]
+mod seccomp;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use super::sandbox;
 use super::{WasiCtx, WasiCtxBuilder};
 
 /// Size of the fake linear memory.
@@ -67,6 +70,32 @@ impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
+}
+
+/// Runs `body` with the default path resolver, `openat2`, and checks that
+/// it really ran; on hosts without it (old kernel, seccomp) this notes the
+/// fact and the walk is what gets tested.
+pub(super) fn with_openat2(body: impl FnOnce()) {
+    // Probe first, so the probe's own call is not counted below.
+    let in_use = sandbox::openat2_in_use();
+    let before = sandbox::openat2_calls();
+    body();
+    if in_use {
+        assert!(sandbox::openat2_calls() > before, "openat2 was not used");
+    } else {
+        eprintln!("note: openat2 is unusable on this host; the walk was tested");
+    }
+}
+
+/// Runs `body` with the portable walk forced, and checks that it was.
+pub(super) fn with_walk(body: impl FnOnce()) {
+    let before = sandbox::openat2_calls();
+    sandbox::with_walk_forced(body);
+    assert_eq!(
+        sandbox::openat2_calls(),
+        before,
+        "openat2 ran despite the walk being forced"
+    );
 }
 
 /// The context must be movable to another thread (the engine may run the
