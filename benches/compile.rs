@@ -29,11 +29,7 @@ use wrun::{Config, Engine, Linker, Module, Store, Val};
 
 /// An engine whose `Module::new` always compiles (no reuse of earlier results).
 fn uncached_engine() -> Engine {
-    Engine::new(Config {
-        cache_modules: false,
-        ..Config::default()
-    })
-    .expect("host supported")
+    Engine::new(Config::new().cache_modules(false)).expect("host supported")
 }
 
 fn compile(c: &mut Criterion) {

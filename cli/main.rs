@@ -10,9 +10,6 @@ use options::{parse, Command, USAGE};
 use std::io::Write;
 use std::process::ExitCode;
 
-/// Exit status after a trap, as for a native program killed by SIGABRT.
-const TRAP_EXIT_STATUS: u8 = 134;
-
 fn main() -> ExitCode {
     let command = match parse(std::env::args().skip(1)) {
         Ok(c) => c,
@@ -36,13 +33,12 @@ fn main() -> ExitCode {
                 let _ = std::io::stdout().flush();
                 if error.trap().is_some() {
                     eprintln!("{error}");
-                    i32::from(TRAP_EXIT_STATUS)
-                } else if let Some(code) = error.exit_code() {
-                    code
-                } else {
+                } else if error.exit_code().is_none() {
                     eprintln!("wrun: error: {error}");
-                    1
                 }
+                // One convention for the CLI and embedders: the exit code,
+                // 134 after a trap, 1 for load and link errors.
+                error.exit_status()
             }
         },
     };

@@ -51,70 +51,59 @@ pub enum Command {
     Version,
 }
 
-fn value(args: &mut impl Iterator<Item = String>, option: &str) -> Result<String, String> {
-    args.next()
-        .ok_or_else(|| format!("option {option} needs a value"))
+/// Parses `args` (without the program name) with lexopt: `--opt value`,
+/// `--opt=value` and `-Ldir` all work; the first positional argument is the
+/// module and everything after it belongs to the guest.
+pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
+    parse_lexopt(args).map_err(|e| e.to_string())
 }
 
-/// Parses `args` (without the program name).
-pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
+fn parse_lexopt(args: impl IntoIterator<Item = String>) -> Result<Command, lexopt::Error> {
+    use lexopt::prelude::*;
     let mut options = Options::default();
-    let mut args = args.into_iter();
+    let mut parser = lexopt::Parser::from_args(args);
     let main = loop {
-        let Some(arg) = args.next() else {
+        let Some(arg) = parser.next()? else {
             return Err("no module given".into());
         };
-        // Accept `--opt=value` as well as `--opt value`.
-        let (name, inline) = match arg.split_once('=') {
-            Some((n, v)) if n.starts_with("--") => (n.to_string(), Some(v.to_string())),
-            _ => (arg.clone(), None),
-        };
-        let next_value = |args: &mut dyn Iterator<Item = String>| -> Result<String, String> {
-            match &inline {
-                Some(v) => Ok(v.clone()),
-                None => args
-                    .next()
-                    .ok_or_else(|| format!("option {name} needs a value")),
-            }
-        };
-        match name.as_str() {
-            "-h" | "--help" => return Ok(Command::Help),
-            "-V" | "--version" => return Ok(Command::Version),
-            "--lib" => options.libs.push(next_value(&mut args)?.into()),
-            "-L" | "--lib-path" => options.lib_paths.push(next_value(&mut args)?.into()),
-            "--dir" => {
-                let spec = next_value(&mut args)?;
+        match arg {
+            Short('h') | Long("help") => return Ok(Command::Help),
+            Short('V') | Long("version") => return Ok(Command::Version),
+            Long("lib") => options.libs.push(parser.value()?.into()),
+            Short('L') | Long("lib-path") => options.lib_paths.push(parser.value()?.into()),
+            Long("dir") => {
+                let spec = parser.value()?.string()?;
                 let (host, guest) = match spec.split_once("::") {
                     Some((h, g)) => (h.to_string(), g.to_string()),
                     None => (spec.clone(), spec.clone()),
                 };
                 options.dirs.push((host.into(), guest));
             }
-            "--env" => {
-                let spec = next_value(&mut args)?;
+            Long("env") => {
+                let spec = parser.value()?.string()?;
                 let (k, v) = spec
                     .split_once('=')
                     .ok_or_else(|| format!("--env expects NAME=VALUE, got `{spec}`"))?;
                 options.env.push((k.to_string(), v.to_string()));
             }
-            "--invoke" => options.invoke = Some(next_value(&mut args)?),
-            "--stack-size" => {
-                let v = next_value(&mut args)?;
+            Long("invoke") => options.invoke = Some(parser.value()?.string()?),
+            Long("stack-size") => {
+                let v = parser.value()?.string()?;
                 let size = v
                     .parse()
                     .map_err(|_| format!("--stack-size expects a number of bytes, got `{v}`"))?;
                 options.stack_size = Some(size);
             }
-            "--stats" => options.stats = true,
-            "--" => break value(&mut args, "--")?,
-            other if other.starts_with('-') && other.len() > 1 => {
-                return Err(format!("unknown option `{other}`"));
-            }
-            _ => break arg,
+            Long("stats") => options.stats = true,
+            Value(main) => break main,
+            _ => return Err(arg.unexpected()),
         }
     };
     options.main = main.into();
-    options.args = args.collect();
+    options.args = parser
+        .raw_args()?
+        .map(|a| a.string())
+        .collect::<Result<_, _>>()?;
     Ok(Command::Run(options))
 }
 

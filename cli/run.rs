@@ -118,7 +118,7 @@ pub fn run(options: &Options) -> Result<i32> {
             let func = process
                 .get_func(export)
                 .ok_or_else(|| Error::msg(format!("{name} has no exported function `{export}`")))?;
-            invoke(process.store_mut(), func, export, &options.args).map(|()| 0)
+            wrun::link::exit_status_of(invoke(process.store_mut(), func, export, &options.args))
         }
         None => process.run_start(),
     };
@@ -133,11 +133,5 @@ pub fn run(options: &Options) -> Result<i32> {
         }
         .print();
     }
-    match outcome {
-        Ok(code) => Ok(code),
-        Err(e) => match e.exit_code() {
-            Some(code) => Ok(code),
-            None => Err(e),
-        },
-    }
+    outcome
 }

@@ -332,15 +332,12 @@ fn search_order_is_lib_paths_then_env_then_runtime_path_then_main_dir() {
     }
     let engine = Engine::default();
     let load = || {
-        let mut p = Process::new(
-            &engine,
-            {
-                let mut config = quiet_config();
-                config.lib_paths = vec![l.clone()];
-                config.env_lib_paths = vec![e.clone()];
-                config
-            },
-        )
+        let mut p = Process::new(&engine, {
+            let mut config = quiet_config();
+            config.lib_paths = vec![l.clone()];
+            config.env_lib_paths = vec![e.clone()];
+            config
+        })
         .unwrap();
         p.load_main(&main).unwrap();
         p
@@ -361,15 +358,12 @@ fn search_order_is_lib_paths_then_env_then_runtime_path_then_main_dir() {
         std::fs::remove_file(dir.join("libx.wasm")).unwrap();
     }
     // Nothing left: the error lists every searched directory, in order.
-    let mut p = Process::new(
-        &engine,
-        {
-            let mut config = quiet_config();
-            config.lib_paths = vec![l.clone()];
-            config.env_lib_paths = vec![e.clone()];
-            config
-        },
-    )
+    let mut p = Process::new(&engine, {
+        let mut config = quiet_config();
+        config.lib_paths = vec![l.clone()];
+        config.env_lib_paths = vec![e.clone()];
+        config
+    })
     .unwrap();
     let err = p.load_main(&main).unwrap_err();
     match err.kind() {
@@ -609,14 +603,11 @@ fn absurd_mem_info_is_rejected_cleanly() {
                 path
             })
             .collect();
-        let mut p = Process::new(
-            &engine,
-            {
-                let mut config = quiet_config();
-                config.preload = preload.clone();
-                config
-            },
-        )
+        let mut p = Process::new(&engine, {
+            let mut config = quiet_config();
+            config.preload = preload.clone();
+            config
+        })
         .unwrap();
         let err = p.load_main(&main).expect_err(name).to_string();
         assert!(
@@ -648,14 +639,11 @@ fn truncated_and_missing_files_are_clean_errors() {
     let bytes = std::fs::read(case.join("liba.wasm")).unwrap();
     std::fs::write(tmp.0.join("liba.wasm"), &bytes[..bytes.len() / 2]).unwrap();
     let engine = Engine::default();
-    let mut p = Process::new(
-        &engine,
-        {
-            let mut config = quiet_config();
-            config.lib_paths = vec![tmp.0.clone()];
-            config
-        },
-    )
+    let mut p = Process::new(&engine, {
+        let mut config = quiet_config();
+        config.lib_paths = vec![tmp.0.clone()];
+        config
+    })
     .unwrap();
     let err = p
         .load_main(tmp.0.join("main.wasm"))

@@ -181,9 +181,7 @@ fn host_functions_are_called_and_their_errors_come_back() {
             Err(wrun::Error::msg("no thanks"))
         })
         .unwrap()
-        .func_new("host", "panic", ty, |_, _, _| {
-            panic!("host bug")
-        })
+        .func_new("host", "panic", ty, |_, _, _| panic!("host bug"))
         .unwrap();
     let module = Module::new(
         &engine,

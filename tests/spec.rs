@@ -56,9 +56,12 @@ fn spectest(store: &mut Store<()>, linker: &mut Linker<()>) -> Result<(), Error>
         ("print_i32_f32", vec![ValType::I32, ValType::F32]),
         ("print_f64_f64", vec![ValType::F64, ValType::F64]),
     ] {
-        linker.func_new("spectest", name, FuncType::new(params, []), |_, _, _| {
-            Ok(())
-        })?;
+        linker.func_new(
+            "spectest",
+            name,
+            FuncType::new(params, []),
+            |_, _, _| Ok(()),
+        )?;
     }
     let globals = [
         ("global_i32", ValType::I32, Val::I32(666)),

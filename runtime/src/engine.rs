@@ -10,8 +10,16 @@ use cranelift_codegen::settings::{self, Configurable};
 use hashbrown::HashMap;
 use std::sync::{Arc, Mutex, RwLock, Weak};
 
-/// Engine settings.
+/// Engine settings, built with chained setters (as wasmtime's `Config`):
+///
+/// ```
+/// let config = wrun::Config::new().max_wasm_stack(512 << 10).cache_modules(false);
+/// let engine = wrun::Engine::new(config)?;
+/// assert_eq!(engine.config().max_wasm_stack, 512 << 10);
+/// # Ok::<(), wrun::Error>(())
+/// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Config {
     /// Bytes of native stack a chain of wasm calls may use before it traps
     /// with "call stack exhausted" (default 1 MiB; never more than the
@@ -27,6 +35,25 @@ impl Default for Config {
             max_wasm_stack: 1 << 20,
             cache_modules: true,
         }
+    }
+}
+
+impl Config {
+    /// The default settings.
+    pub fn new() -> Config {
+        Config::default()
+    }
+
+    /// Sets how many bytes of native stack a chain of wasm calls may use.
+    pub fn max_wasm_stack(mut self, bytes: usize) -> Config {
+        self.max_wasm_stack = bytes;
+        self
+    }
+
+    /// Sets whether the same bytes loaded again reuse the compiled module.
+    pub fn cache_modules(mut self, enable: bool) -> Config {
+        self.cache_modules = enable;
+        self
     }
 }
 

@@ -32,12 +32,17 @@ pub struct Table {
     table: NonNull<VmTable>,
 }
 
-// SAFETY (all three): handles, dereferenced only through their store (id-checked).
+// SAFETY: handles, dereferenced only through their store (id-checked).
 unsafe impl Send for Global {}
+// SAFETY: as above.
 unsafe impl Sync for Global {}
+// SAFETY: as above.
 unsafe impl Send for Memory {}
+// SAFETY: as above.
 unsafe impl Sync for Memory {}
+// SAFETY: as above.
 unsafe impl Send for Table {}
+// SAFETY: as above.
 unsafe impl Sync for Table {}
 
 impl Global {
@@ -203,7 +208,7 @@ impl Memory {
     /// nothing copied) if the range is out of bounds.
     pub fn read(&self, store: impl AsContext, offset: usize, buffer: &mut [u8]) -> Result<()> {
         let data = self.get(store.as_context().opaque()).data();
-        let range = offset..offset.checked_add(buffer.len()).unwrap_or(usize::MAX);
+        let range = offset..offset.saturating_add(buffer.len());
         let bytes = data.get(range).ok_or_else(out_of_bounds)?;
         buffer.copy_from_slice(bytes);
         Ok(())
@@ -213,7 +218,7 @@ impl Memory {
     /// written) if the range is out of bounds.
     pub fn write(&self, mut store: impl AsContextMut, offset: usize, bytes: &[u8]) -> Result<()> {
         let data = self.data_mut(store.as_context_mut());
-        let range = offset..offset.checked_add(bytes.len()).unwrap_or(usize::MAX);
+        let range = offset..offset.saturating_add(bytes.len());
         data.get_mut(range)
             .ok_or_else(out_of_bounds)?
             .copy_from_slice(bytes);

@@ -187,7 +187,11 @@ impl<'a, T: 'static> Caller<'a, T> {
     pub fn get_export(&self, name: &str) -> Option<Extern> {
         let instance = self.instance()?;
         let index = *instance.info().export_index.get(name)?;
-        Some(crate::instance::entity(instance, self.store.opaque.id, index))
+        Some(crate::instance::entity(
+            instance,
+            self.store.opaque.id,
+            index,
+        ))
     }
 
     /// The calling instance's memory 0, defined or imported (shared
@@ -382,7 +386,7 @@ pub(crate) unsafe fn call_raw(
 }
 
 /// The error a trap or host error unwound with, its backtrace named.
-fn unwound_error(unwound: Unwound) -> Error {
+fn unwound_error(unwound: Box<Unwound>) -> Error {
     match unwound.error {
         Some(error) => error,
         None => Error::new(ErrorKind::Trap {
@@ -433,4 +437,20 @@ unsafe extern "C" fn host_dispatch(
     };
     // SAFETY: we are inside a wasm call; every local of this frame is dropped or moved.
     unsafe { raise_error(error) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_host_function_made_for_another_data_type_is_refused() {
+        let engine = crate::Engine::default();
+        let mut store = crate::Store::new(&engine, ());
+        let for_u8 = HostFunc::new::<u8>(FuncType::new([], []), |_, _, _| Ok(()));
+        let error = for_u8.into_func(store.opaque_mut()).err().expect("refused");
+        assert!(error.to_string().contains("another data type"), "{error}");
+        let for_unit = HostFunc::new::<()>(FuncType::new([], []), |_, _, _| Ok(()));
+        assert!(for_unit.into_func(store.opaque_mut()).is_ok());
+    }
 }

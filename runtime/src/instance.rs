@@ -7,11 +7,11 @@ use crate::externals::{Extern, Global, Memory, Table};
 use crate::func::Func;
 use crate::module::Module;
 use crate::store::{AsContext, AsContextMut, StoreContext, StoreOpaque};
+use crate::typed::{TypedFunc, WasmParams, WasmResults};
 use crate::types::{limits_match, ExternType};
 use crate::vm::instance::{InstanceData, ResolvedImports};
 use crate::vm::memory::LinearMemory;
 use crate::vm::table::{checked_range, Table as VmTable};
-use crate::typed::{TypedFunc, WasmParams, WasmResults};
 use crate::vm::VMFuncRef;
 
 /// An instance of a module in a store.
@@ -252,9 +252,9 @@ impl Instance {
     ) -> Result<TypedFunc<P, R>> {
         let store = store.as_context();
         let func = self
-            .get_func(&store, name)
+            .get_func(store, name)
             .ok_or_else(|| Error::msg(format!("no exported function `{name}`")))?;
-        func.typed(&store)
+        func.typed(store)
     }
 
     /// An exported global.

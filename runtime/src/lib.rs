@@ -33,6 +33,8 @@
 //!
 
 #![warn(missing_docs)]
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(clippy::undocumented_unsafe_blocks)]
 
 pub(crate) mod compile;
 pub mod dylink;

@@ -54,7 +54,9 @@ impl<T> std::fmt::Debug for Linker<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut names: Vec<_> = self.definitions.keys().collect();
         names.sort();
-        f.debug_struct("Linker").field("definitions", &names).finish()
+        f.debug_struct("Linker")
+            .field("definitions", &names)
+            .finish()
     }
 }
 

@@ -247,7 +247,7 @@ impl Func {
         store: impl crate::AsContext,
     ) -> Result<TypedFunc<P, R>> {
         let store = store.as_context();
-        let ty = self.ty(&store);
+        let ty = self.ty(store);
         let wanted = FuncType::new(P::types(), R::types());
         if ty != wanted {
             return Err(Error::msg(format!(

@@ -14,8 +14,8 @@ mod variables;
 
 use crate::environ::ModuleInfo;
 use crate::error::{Error, ErrorKind, Result, Trap};
-use crate::vm::libcalls::Libcall;
 use crate::vm::code_registry::{register_code, unregister_code, CodeInfo};
+use crate::vm::libcalls::Libcall;
 use crate::vmoffsets::VmOffsets;
 use cranelift_codegen::ir::{self, AbiParam, TrapCode, UserFuncName};
 use cranelift_codegen::isa::{CallConv, OwnedTargetIsa};

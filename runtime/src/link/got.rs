@@ -122,9 +122,16 @@ impl Got {
                             base.wrapping_add(offset as u32)
                         }
                         GotKind::Func => {
-                            let func = instance.get_export_in(store, &entry.name).and_then(Extern::into_func).ok_or_else(|| {
-                                Error::link(&object.name, &entry.name, "export is not a function")
-                            })?;
+                            let func = instance
+                                .get_export_in(store, &entry.name)
+                                .and_then(Extern::into_func)
+                                .ok_or_else(|| {
+                                    Error::link(
+                                        &object.name,
+                                        &entry.name,
+                                        "export is not a function",
+                                    )
+                                })?;
                             let table = table.ok_or_else(|| {
                                 Error::msg("GOT.func entries need a function table")
                             })?;

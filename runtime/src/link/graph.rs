@@ -72,7 +72,10 @@ impl ObjectSet {
             }
         }
         let (module, canonical) = load_file(engine, path, why, stats)?;
-        Ok((self.insert(path.to_path_buf(), canonical, module, is_main), true))
+        Ok((
+            self.insert(path.to_path_buf(), canonical, module, is_main),
+            true,
+        ))
     }
 
     /// Adds a compiled module as a new object known by `canonical`.

@@ -188,7 +188,9 @@ impl<T: 'static> Process<T> {
             .and_then(|g| g.get(store).i32());
         self.heap_base = match (heap_base, self.memory) {
             (Some(b), _) => b as u32,
-            (None, Some(m)) => regions::memory_end(store.opaque(), &m).min(u64::from(u32::MAX)) as u32,
+            (None, Some(m)) => {
+                regions::memory_end(store.opaque(), &m).min(u64::from(u32::MAX)) as u32
+            }
             (None, None) => 0,
         };
         Ok(())
@@ -213,7 +215,8 @@ impl<T: 'static> Process<T> {
                 self.set.objects[i].memory_base = base;
             }
         } else if let Some(memory) = self.memory {
-            let end = regions::memory_end(self.store.opaque(), &memory).min(u64::from(u32::MAX)) as u32;
+            let end =
+                regions::memory_end(self.store.opaque(), &memory).min(u64::from(u32::MAX)) as u32;
             for &i in libs {
                 self.set.objects[i].memory_base = end;
             }

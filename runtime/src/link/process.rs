@@ -11,9 +11,9 @@ use super::{LoadStats, ProcessConfig, ProcessData};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::externals::{Extern, Global, Memory, Table};
+use crate::func::Caller;
 use crate::func::Func;
 use crate::linker::Linker;
-use crate::func::Caller;
 use crate::store::{AsContext, AsContextMut, Store, StoreContext, StoreContextMut};
 use crate::typed::IntoFunc;
 use crate::types::FuncType;
@@ -123,10 +123,7 @@ impl<T: 'static> Process<T> {
         module: &str,
         name: &str,
         ty: FuncType,
-        f: impl Fn(Caller<'_, ProcessData<T>>, &[Val], &mut [Val]) -> Result<()>
-            + Send
-            + Sync
-            + 'static,
+        f: impl Fn(Caller<'_, ProcessData<T>>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static,
     ) -> Result<&mut Self> {
         self.linker.func_new(module, name, ty, f)?;
         Ok(self)

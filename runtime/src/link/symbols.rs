@@ -107,7 +107,12 @@ impl<T: 'static> Planner<'_, T> {
             .collect()
     }
 
-    fn bind(&mut self, store: &mut StoreOpaque, object: &Object, import: &Import) -> Result<Binding> {
+    fn bind(
+        &mut self,
+        store: &mut StoreOpaque,
+        object: &Object,
+        import: &Import,
+    ) -> Result<Binding> {
         let symbol = || format!("{}.{}", import.module, import.name);
         let link_err = |reason: String| Error::link(&object.name, symbol(), reason);
         let weak = || {

@@ -125,6 +125,7 @@ fn table_range(start: u32, len: u32, size: u64) -> std::ops::Range<usize> {
 }
 
 unsafe extern "C" fn memory_grow(vmctx: *mut VMContext, mem: u32, delta: u32) -> i32 {
+    // SAFETY: compiled code passes its own live vmctx.
     let inst = unsafe { instance(vmctx) };
     match inst.memory(mem).grow(u64::from(delta)) {
         Some(old) => old as i32,
@@ -133,6 +134,7 @@ unsafe extern "C" fn memory_grow(vmctx: *mut VMContext, mem: u32, delta: u32) ->
 }
 
 unsafe extern "C" fn memory_fill(vmctx: *mut VMContext, mem: u32, dst: u32, val: u32, len: u32) {
+    // SAFETY: compiled code passes its own live vmctx.
     let inst = unsafe { instance(vmctx) };
     let data = inst.memory(mem).data_mut();
     let range = memory_range(dst, len, data.len());
@@ -147,6 +149,7 @@ unsafe extern "C" fn memory_copy(
     src: u32,
     len: u32,
 ) {
+    // SAFETY: compiled code passes its own live vmctx.
     let inst = unsafe { instance(vmctx) };
     let src_range = memory_range(src, len, inst.memory(src_mem).data().len());
     let dst_range = memory_range(dst, len, inst.memory(dst_mem).data().len());
@@ -170,6 +173,7 @@ unsafe extern "C" fn memory_init(
     src: u32,
     len: u32,
 ) {
+    // SAFETY: compiled code passes its own live vmctx.
     let inst = unsafe { instance(vmctx) };
     let segment: &[u8] = inst.data_segment(data_index);
     let src_range = memory_range(src, len, segment.len());
@@ -187,10 +191,12 @@ unsafe extern "C" fn memory_init(
 }
 
 unsafe extern "C" fn data_drop(vmctx: *mut VMContext, data_index: u32) {
+    // SAFETY: compiled code passes its own live vmctx.
     unsafe { instance(vmctx) }.drop_data(data_index);
 }
 
 unsafe extern "C" fn table_grow(vmctx: *mut VMContext, table: u32, init: usize, delta: u32) -> i32 {
+    // SAFETY: compiled code passes its own live vmctx.
     let inst = unsafe { instance(vmctx) };
     match inst.table(table).grow(u64::from(delta), init) {
         Some(old) => old as i32,
@@ -199,6 +205,7 @@ unsafe extern "C" fn table_grow(vmctx: *mut VMContext, table: u32, init: usize, 
 }
 
 unsafe extern "C" fn table_fill(vmctx: *mut VMContext, table: u32, dst: u32, val: usize, len: u32) {
+    // SAFETY: compiled code passes its own live vmctx.
     let inst = unsafe { instance(vmctx) };
     if let Err(trap) = inst.table(table).fill(dst.into(), val, len.into()) {
         // SAFETY: inside a wasm call; nothing here needs dropping.
@@ -214,6 +221,7 @@ unsafe extern "C" fn table_copy(
     src: u32,
     len: u32,
 ) {
+    // SAFETY: compiled code passes its own live vmctx.
     let inst = unsafe { instance(vmctx) };
     let src_range = table_range(src, len, inst.table(src_table).size());
     let dst_range = table_range(dst, len, inst.table(dst_table).size());
@@ -237,6 +245,7 @@ unsafe extern "C" fn table_init(
     src: u32,
     len: u32,
 ) {
+    // SAFETY: compiled code passes its own live vmctx.
     let inst = unsafe { instance(vmctx) };
     let segment_len = inst.element_segment_len(elem_index);
     let src_range = table_range(src, len, segment_len as u64);
@@ -248,5 +257,6 @@ unsafe extern "C" fn table_init(
 }
 
 unsafe extern "C" fn elem_drop(vmctx: *mut VMContext, elem_index: u32) {
+    // SAFETY: compiled code passes its own live vmctx.
     unsafe { instance(vmctx) }.drop_element(elem_index);
 }

@@ -5,9 +5,9 @@
 //! two sides is [`crate::vmoffsets::VmOffsets`] plus the `#[repr(C)]` structs
 //! below.
 
+pub(crate) mod code_registry;
 pub(crate) mod instance;
 pub(crate) mod libcalls;
-pub(crate) mod code_registry;
 pub(crate) mod memory;
 pub(crate) mod table;
 pub(crate) mod traps;

@@ -129,7 +129,7 @@ pub(crate) struct Unwound {
 /// Runs `f` (which calls into compiled code) so that traps come back as values.
 ///
 /// `f` must hold nothing that needs dropping: a trap skips its frame.
-pub(crate) fn catch_traps<F: FnOnce()>(f: F) -> Result<(), Unwound> {
+pub(crate) fn catch_traps<F: FnOnce()>(f: F) -> Result<(), Box<Unwound>> {
     install_signal_handlers();
     let state = CallState {
         jmpbuf: UnsafeCell::new(JmpBuf::default()),
@@ -160,11 +160,11 @@ pub(crate) fn catch_traps<F: FnOnce()>(f: F) -> Result<(), Unwound> {
     if rc == 0 {
         return Ok(());
     }
-    Err(Unwound {
+    Err(Box::new(Unwound {
         trap: state.trap.get().unwrap_or(Trap::HostError),
         error: state.error.into_inner(),
         backtrace: state.backtrace.into_inner(),
-    })
+    }))
 }
 
 /// Unwinds to the innermost [`catch_traps`] with `trap`.

@@ -89,10 +89,8 @@ fn refuse_openat2(errno: i32) -> bool {
     };
     // SAFETY: PR_SET_NO_NEW_PRIVS takes integer arguments only; it is
     // required for an unprivileged process to install a filter.
-    assert_eq!(
-        unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) },
-        0
-    );
+    let rc = unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) };
+    assert_eq!(rc, 0);
     // SAFETY: `prog` points to `filter`, a valid BPF program of `len`
     // instructions, and both outlive the call (the kernel copies them).
     let rc = unsafe {
