@@ -55,7 +55,10 @@ pub enum Command {
 /// `--opt=value` and `-Ldir` all work; the first positional argument is the
 /// module and everything after it belongs to the guest.
 pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
-    parse_lexopt(args).map_err(|e| e.to_string())
+    parse_lexopt(args).map_err(|e| match e {
+        lexopt::Error::UnexpectedOption(option) => format!("unknown option `{option}`"),
+        e => e.to_string(),
+    })
 }
 
 fn parse_lexopt(args: impl IntoIterator<Item = String>) -> Result<Command, lexopt::Error> {

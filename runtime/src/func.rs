@@ -448,7 +448,7 @@ mod tests {
         let engine = crate::Engine::default();
         let mut store = crate::Store::new(&engine, ());
         let for_u8 = HostFunc::new::<u8>(FuncType::new([], []), |_, _, _| Ok(()));
-        let error = for_u8.into_func(store.opaque_mut()).err().expect("refused");
+        let error = for_u8.into_func(store.opaque_mut()).expect_err("refused");
         assert!(error.to_string().contains("another data type"), "{error}");
         let for_unit = HostFunc::new::<()>(FuncType::new([], []), |_, _, _| Ok(()));
         assert!(for_unit.into_func(store.opaque_mut()).is_ok());

@@ -44,6 +44,7 @@ mod error;
 mod externals;
 mod func;
 mod instance;
+mod libcall;
 pub mod link;
 mod linker;
 mod module;

@@ -6,6 +6,7 @@ use crate::engine::Engine;
 use crate::environ::{self, EntityIndex, Import, ModuleInfo};
 use crate::error::{Error, ErrorKind, Result};
 use crate::types::ExternType;
+use crate::vm::code_registry::{register_code, unregister_code};
 use crate::vmoffsets::VmOffsets;
 use std::hash::{Hash, Hasher};
 use std::path::Path;
@@ -28,6 +29,13 @@ pub(crate) struct ModuleInner {
     sig_ids: Vec<u32>,
     code: CompiledCode,
     bytes: Box<[u8]>,
+}
+
+impl Drop for ModuleInner {
+    fn drop(&mut self) {
+        // Before `code` (and its memory) is dropped with the fields.
+        unregister_code(self.code.info());
+    }
 }
 
 impl ModuleInner {
@@ -85,7 +93,10 @@ impl Module {
             &sig_ids,
             offsets,
             &name,
+            crate::vm::libcalls::address,
         )?;
+        // Known to the trap handler from now until the code is freed.
+        register_code(code.info());
         let inner = Arc::new(ModuleInner {
             engine: engine.clone(),
             name,

@@ -18,8 +18,6 @@
 //! A memory's base is also copied into the vmctx: it never moves, and loads
 //! and stores then need one load for it instead of two dependent ones.
 
-use crate::vm::{VMFuncRef, VMGlobalDefinition};
-
 /// Offsets inside a vmctx for one module's shape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct VmOffsets {
@@ -38,8 +36,28 @@ pub struct VmOffsets {
 }
 
 const PTR: u32 = 8;
-const GLOBAL_SIZE: u32 = std::mem::size_of::<VMGlobalDefinition>() as u32;
-const FUNCREF_SIZE: u32 = std::mem::size_of::<VMFuncRef>() as u32;
+// The sizes and field offsets of the run-time structs that compiled code
+// reads. Written out here (not taken from `vm/`), so that compile-time code
+// does not depend on run-time code; a test checks them against the structs.
+const GLOBAL_SIZE: u32 = 16;
+const FUNCREF_SIZE: u32 = 24;
+
+/// `VMFuncRef::code`.
+pub const FUNCREF_CODE: i32 = 0;
+/// `VMFuncRef::vmctx`.
+pub const FUNCREF_VMCTX: i32 = 8;
+/// `VMFuncRef::type_id`.
+pub const FUNCREF_TYPE_ID: i32 = 16;
+/// `VMMemoryDefinition::base`.
+pub const MEMORY_DEF_BASE: i32 = 0;
+/// `VMMemoryDefinition::current_length`.
+pub const MEMORY_DEF_LENGTH: i32 = 8;
+/// `VMTableDefinition::base`.
+pub const TABLE_DEF_BASE: i32 = 0;
+/// `VMTableDefinition::current_elements`.
+pub const TABLE_DEF_LENGTH: i32 = 8;
+/// The dispatcher pointer at the start of a host function's context.
+pub const HOST_CTX_DISPATCH: i32 = 0;
 
 fn align(offset: u32, to: u32) -> u32 {
     offset.div_ceil(to) * to
@@ -153,10 +171,27 @@ mod tests {
 
     #[test]
     fn sizes_match_the_runtime_structs() {
-        assert_eq!(GLOBAL_SIZE, 16);
-        assert_eq!(FUNCREF_SIZE, 24);
-        assert_eq!(std::mem::offset_of!(VMFuncRef, code), 0);
-        assert_eq!(std::mem::offset_of!(VMFuncRef, vmctx), 8);
-        assert_eq!(std::mem::offset_of!(VMFuncRef, type_id), 16);
+        use crate::vm::{VMFuncRef, VMGlobalDefinition, VMMemoryDefinition, VMTableDefinition};
+        use std::mem::{offset_of, size_of};
+        assert_eq!(GLOBAL_SIZE as usize, size_of::<VMGlobalDefinition>());
+        assert_eq!(FUNCREF_SIZE as usize, size_of::<VMFuncRef>());
+        assert_eq!(FUNCREF_CODE as usize, offset_of!(VMFuncRef, code));
+        assert_eq!(FUNCREF_VMCTX as usize, offset_of!(VMFuncRef, vmctx));
+        assert_eq!(FUNCREF_TYPE_ID as usize, offset_of!(VMFuncRef, type_id));
+        assert_eq!(
+            MEMORY_DEF_BASE as usize,
+            offset_of!(VMMemoryDefinition, base)
+        );
+        assert_eq!(
+            MEMORY_DEF_LENGTH as usize,
+            offset_of!(VMMemoryDefinition, current_length)
+        );
+        assert_eq!(TABLE_DEF_BASE as usize, offset_of!(VMTableDefinition, base));
+        assert_eq!(
+            TABLE_DEF_LENGTH as usize,
+            offset_of!(VMTableDefinition, current_elements)
+        );
+        // The host stub loads the dispatcher from offset 0 of its context.
+        assert_eq!(HOST_CTX_DISPATCH, 0);
     }
 }

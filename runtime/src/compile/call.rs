@@ -2,7 +2,8 @@
 
 use crate::compile::translator::{readonly, trap_codes, trusted, wasm_signature, FuncTranslator};
 use crate::error::Result;
-use crate::vm::libcalls::Libcall;
+use crate::libcall::Libcall;
+use crate::vmoffsets::{FUNCREF_CODE, FUNCREF_TYPE_ID, FUNCREF_VMCTX};
 use cranelift_codegen::ir::{
     condcodes::IntCC,
     types::{I32, I64},
@@ -57,12 +58,12 @@ impl FuncTranslator<'_, '_> {
         self.b
             .ins()
             .trapz(funcref, trap_codes::UNINITIALIZED_ELEMENT);
-        let type_id = self.b.ins().load(I32, trusted(), funcref, 16);
+        let type_id = self.b.ins().load(I32, trusted(), funcref, FUNCREF_TYPE_ID);
         let expected = i64::from(self.env.sig_ids[type_index as usize]);
         let mismatch = self.b.ins().icmp_imm_u(IntCC::NotEqual, type_id, expected);
         self.b.ins().trapnz(mismatch, trap_codes::BAD_SIGNATURE);
-        let code = self.b.ins().load(I64, trusted(), funcref, 0);
-        let callee_vmctx = self.b.ins().load(I64, trusted(), funcref, 8);
+        let code = self.b.ins().load(I64, trusted(), funcref, FUNCREF_CODE);
+        let callee_vmctx = self.b.ins().load(I64, trusted(), funcref, FUNCREF_VMCTX);
         let sig = self.signature_ref(type_index)?;
         let mut full = vec![callee_vmctx, self.vmctx];
         full.extend(args);

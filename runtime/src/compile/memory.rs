@@ -6,7 +6,8 @@
 
 use crate::compile::translator::{readonly, trusted, FuncTranslator};
 use crate::error::{Error, Result};
-use crate::vm::libcalls::Libcall;
+use crate::libcall::Libcall;
+use crate::vmoffsets::MEMORY_DEF_LENGTH;
 use cranelift_codegen::ir::{
     types::{F32, F64, I32, I64},
     InstBuilder, MemFlagsData, Type, Value,
@@ -55,7 +56,7 @@ impl FuncTranslator<'_, '_> {
             Operator::I64Store32 { memarg } => self.store(memarg, 32)?,
             Operator::MemorySize { mem } => {
                 let def = self.memory_definition(*mem);
-                let len = self.b.ins().load(I64, trusted(), def, 8);
+                let len = self.b.ins().load(I64, trusted(), def, MEMORY_DEF_LENGTH);
                 let pages = self.b.ins().ushr_imm_u(len, 16);
                 let v = self.b.ins().ireduce(I32, pages);
                 self.push(v);

@@ -4,6 +4,7 @@
 //! its vmctx as first parameter, so one compilation serves every instance.
 
 mod call;
+pub(crate) mod code_info;
 mod control;
 mod memory;
 mod numeric;
@@ -14,9 +15,9 @@ mod variables;
 
 use crate::environ::ModuleInfo;
 use crate::error::{Error, ErrorKind, Result, Trap};
-use crate::vm::code_registry::{register_code, unregister_code, CodeInfo};
-use crate::vm::libcalls::Libcall;
+use crate::libcall::Libcall;
 use crate::vmoffsets::VmOffsets;
+use code_info::CodeInfo;
 use cranelift_codegen::ir::{self, AbiParam, TrapCode, UserFuncName};
 use cranelift_codegen::isa::{CallConv, OwnedTargetIsa};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
@@ -72,27 +73,33 @@ impl CompiledCode {
         self.functions[defined_index as usize] as *const u8
     }
 
+    /// Function ranges, trap sites and names, for the run time.
+    pub fn info(&self) -> &Arc<CodeInfo> {
+        &self.info
+    }
+
     /// Size of all function code in bytes.
     pub fn code_size(&self) -> usize {
         self.info.functions.iter().map(|(s, e, _)| e - s).sum()
     }
 }
 
-impl Drop for CompiledCode {
-    fn drop(&mut self) {
-        unregister_code(&self.info);
-    }
-}
+/// Where each libcall's implementation is: supplied by the run time, so
+/// that compile-time code does not depend on it.
+pub(crate) type LibcallAddress = fn(Libcall) -> *const u8;
 
-/// A JIT module that resolves wrun's libcalls.
+/// A JIT module for code that calls no libcalls (trampolines).
 pub(crate) fn new_jit(isa: OwnedTargetIsa) -> JITModule {
-    JITModule::new(jit_builder(isa))
+    JITModule::new(JITBuilder::with_isa(
+        isa,
+        cranelift_module::default_libcall_names(),
+    ))
 }
 
-fn jit_builder(isa: OwnedTargetIsa) -> JITBuilder {
+fn jit_builder(isa: OwnedTargetIsa, libcalls: LibcallAddress) -> JITBuilder {
     let mut builder = JITBuilder::with_isa(isa, cranelift_module::default_libcall_names());
     for libcall in Libcall::ALL {
-        builder.symbol(libcall.name(), libcall.address());
+        builder.symbol(libcall.name(), libcalls(libcall));
     }
     builder
 }
@@ -108,10 +115,14 @@ fn code_arena_size(code_section_bytes: usize) -> usize {
 }
 
 /// A JIT module whose code lives in one contiguous reservation.
-fn new_module_jit(isa: OwnedTargetIsa, code_section_bytes: usize) -> Result<JITModule> {
+fn new_module_jit(
+    isa: OwnedTargetIsa,
+    libcalls: LibcallAddress,
+    code_section_bytes: usize,
+) -> Result<JITModule> {
     let arena = ArenaMemoryProvider::new_with_size(code_arena_size(code_section_bytes))
         .map_err(|e| compile_error(0, format!("cannot reserve code memory: {e}")))?;
-    let mut builder = jit_builder(isa);
+    let mut builder = jit_builder(isa, libcalls);
     builder.memory_provider(Box::new(arena));
     Ok(JITModule::new(builder))
 }
@@ -149,6 +160,7 @@ pub(crate) fn compile_module(
     sig_ids: &[u32],
     offsets: VmOffsets,
     module_name: &str,
+    libcalls: LibcallAddress,
 ) -> Result<CompiledCode> {
     let call_conv = isa.default_call_conv();
     let frontend_config = isa.frontend_config();
@@ -157,7 +169,11 @@ pub(crate) fn compile_module(
         .map(|b| b.range())
         .map(|r| r.end - r.start)
         .sum();
-    let mut jit = new_module_jit(isa, usize::try_from(code_bytes).unwrap_or(usize::MAX))?;
+    let mut jit = new_module_jit(
+        isa,
+        libcalls,
+        usize::try_from(code_bytes).unwrap_or(usize::MAX),
+    )?;
     let mut env = ModuleEnv {
         info,
         offsets,
@@ -237,11 +253,9 @@ pub(crate) fn compile_module(
     }
     code_info.functions.sort_unstable();
     code_info.traps.sort_unstable_by_key(|(pc, _)| *pc);
-    let code_info = Arc::new(code_info);
-    register_code(&code_info);
     Ok(CompiledCode {
         functions,
-        info: code_info,
+        info: Arc::new(code_info),
         _jit: JitCode(Some(jit)),
     })
 }

@@ -3,7 +3,8 @@
 
 use crate::compile::translator::{readonly, trap_codes, trusted, FuncTranslator};
 use crate::error::Result;
-use crate::vm::libcalls::Libcall;
+use crate::libcall::Libcall;
+use crate::vmoffsets::{TABLE_DEF_BASE, TABLE_DEF_LENGTH};
 use cranelift_codegen::ir::{
     condcodes::IntCC,
     types::{I32, I64},
@@ -29,7 +30,7 @@ impl FuncTranslator<'_, '_> {
             }
             Operator::TableSize { table } => {
                 let def = self.table_definition(*table);
-                let len = self.b.ins().load(I64, trusted(), def, 8);
+                let len = self.b.ins().load(I64, trusted(), def, TABLE_DEF_LENGTH);
                 let v = self.b.ins().ireduce(I32, len);
                 self.push(v);
             }
@@ -105,7 +106,7 @@ impl FuncTranslator<'_, '_> {
         let len = if fixed_size {
             self.b.ins().iconst(I64, ty.minimum as i64)
         } else {
-            self.b.ins().load(I64, trusted(), def, 8)
+            self.b.ins().load(I64, trusted(), def, TABLE_DEF_LENGTH)
         };
         let index = self.b.ins().uextend(I64, index);
         let out_of_bounds = self
@@ -114,7 +115,7 @@ impl FuncTranslator<'_, '_> {
             .icmp(IntCC::UnsignedGreaterThanOrEqual, index, len);
         self.b.ins().trapnz(out_of_bounds, oob);
         let base_flags = if fixed_size { readonly() } else { trusted() };
-        let base = self.b.ins().load(I64, base_flags, def, 0);
+        let base = self.b.ins().load(I64, base_flags, def, TABLE_DEF_BASE);
         let byte_offset = self.b.ins().ishl_imm_u(index, 3);
         self.b.ins().iadd(base, byte_offset)
     }

@@ -10,6 +10,7 @@ use crate::compile::translator::{ir_type, trusted, wasm_signature};
 use crate::compile::JitCode;
 use crate::error::{Error, Result};
 use crate::types::FuncType;
+use crate::vmoffsets::HOST_CTX_DISPATCH;
 use cranelift_codegen::ir::{
     types::I64, AbiParam, InstBuilder, StackSlotData, StackSlotKind, UserFuncName,
 };
@@ -134,7 +135,7 @@ fn compile_host_stub(jit: &mut JITModule, ty: &FuncType) -> Result<usize> {
         dispatch_sig.params.push(AbiParam::new(I64));
     }
     let dispatch_sig = b.import_signature(dispatch_sig);
-    let dispatch = b.ins().load(I64, trusted(), host_ctx, 0);
+    let dispatch = b.ins().load(I64, trusted(), host_ctx, HOST_CTX_DISPATCH);
     b.ins()
         .call_indirect(dispatch_sig, dispatch, &[host_ctx, caller_vmctx, values]);
     let mut results = Vec::new();

@@ -122,7 +122,7 @@ pub(crate) struct FuncTranslator<'a, 'b> {
     pub vmctx: Value,
     pub func_refs: HashMap<u32, ir::FuncRef>,
     pub sig_refs: HashMap<u32, ir::SigRef>,
-    pub libcall_refs: HashMap<crate::vm::libcalls::Libcall, ir::FuncRef>,
+    pub libcall_refs: HashMap<crate::libcall::Libcall, ir::FuncRef>,
 }
 
 impl<'a, 'b> FuncTranslator<'a, 'b> {

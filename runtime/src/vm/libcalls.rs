@@ -6,96 +6,24 @@
 //! no owning values before their bounds checks.
 
 use crate::error::Trap;
-use crate::types::ValType;
+use crate::libcall::Libcall;
 use crate::vm::instance::InstanceData;
 use crate::vm::traps::raise_trap;
 use crate::vm::VMContext;
 
-/// The libcalls, with names and signatures shared with the code generator.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Libcall {
-    /// `(mem, delta) -> old pages or -1`
-    MemoryGrow,
-    /// `(mem, dst, value, len)`
-    MemoryFill,
-    /// `(dst_mem, src_mem, dst, src, len)`
-    MemoryCopy,
-    /// `(mem, data, dst, src, len)`
-    MemoryInit,
-    /// `(data)`
-    DataDrop,
-    /// `(table, init, delta) -> old size or -1`
-    TableGrow,
-    /// `(table, dst, value, len)`
-    TableFill,
-    /// `(dst_table, src_table, dst, src, len)`
-    TableCopy,
-    /// `(table, elem, dst, src, len)`
-    TableInit,
-    /// `(elem)`
-    ElemDrop,
-}
-
-use ValType::{I32, I64};
-
-impl Libcall {
-    /// Every libcall, in discriminant order.
-    pub const ALL: [Libcall; 10] = [
-        Libcall::MemoryGrow,
-        Libcall::MemoryFill,
-        Libcall::MemoryCopy,
-        Libcall::MemoryInit,
-        Libcall::DataDrop,
-        Libcall::TableGrow,
-        Libcall::TableFill,
-        Libcall::TableCopy,
-        Libcall::TableInit,
-        Libcall::ElemDrop,
-    ];
-
-    /// Symbol name used when linking compiled code.
-    pub fn name(self) -> &'static str {
-        match self {
-            Libcall::MemoryGrow => "wrun_memory_grow",
-            Libcall::MemoryFill => "wrun_memory_fill",
-            Libcall::MemoryCopy => "wrun_memory_copy",
-            Libcall::MemoryInit => "wrun_memory_init",
-            Libcall::DataDrop => "wrun_data_drop",
-            Libcall::TableGrow => "wrun_table_grow",
-            Libcall::TableFill => "wrun_table_fill",
-            Libcall::TableCopy => "wrun_table_copy",
-            Libcall::TableInit => "wrun_table_init",
-            Libcall::ElemDrop => "wrun_elem_drop",
-        }
-    }
-
-    /// Parameters after the vmctx, and results.
-    pub fn signature(self) -> (&'static [ValType], &'static [ValType]) {
-        match self {
-            Libcall::MemoryGrow => (&[I32, I32], &[I32]),
-            Libcall::MemoryFill => (&[I32, I32, I32, I32], &[]),
-            Libcall::MemoryCopy | Libcall::MemoryInit => (&[I32, I32, I32, I32, I32], &[]),
-            Libcall::DataDrop | Libcall::ElemDrop => (&[I32], &[]),
-            Libcall::TableGrow => (&[I32, I64, I32], &[I32]),
-            Libcall::TableFill => (&[I32, I32, I64, I32], &[]),
-            Libcall::TableCopy | Libcall::TableInit => (&[I32, I32, I32, I32, I32], &[]),
-        }
-    }
-
-    /// Address of the implementation.
-    pub fn address(self) -> *const u8 {
-        match self {
-            Libcall::MemoryGrow => memory_grow as *const u8,
-            Libcall::MemoryFill => memory_fill as *const u8,
-            Libcall::MemoryCopy => memory_copy as *const u8,
-            Libcall::MemoryInit => memory_init as *const u8,
-            Libcall::DataDrop => data_drop as *const u8,
-            Libcall::TableGrow => table_grow as *const u8,
-            Libcall::TableFill => table_fill as *const u8,
-            Libcall::TableCopy => table_copy as *const u8,
-            Libcall::TableInit => table_init as *const u8,
-            Libcall::ElemDrop => elem_drop as *const u8,
-        }
+/// Address of the implementation of `libcall`, for linking compiled code.
+pub(crate) fn address(libcall: Libcall) -> *const u8 {
+    match libcall {
+        Libcall::MemoryGrow => memory_grow as *const u8,
+        Libcall::MemoryFill => memory_fill as *const u8,
+        Libcall::MemoryCopy => memory_copy as *const u8,
+        Libcall::MemoryInit => memory_init as *const u8,
+        Libcall::DataDrop => data_drop as *const u8,
+        Libcall::TableGrow => table_grow as *const u8,
+        Libcall::TableFill => table_fill as *const u8,
+        Libcall::TableCopy => table_copy as *const u8,
+        Libcall::TableInit => table_init as *const u8,
+        Libcall::ElemDrop => elem_drop as *const u8,
     }
 }
 

@@ -1,0 +1,77 @@
+//! Descriptions of the runtime functions compiled code calls ("libcalls"):
+//! their names and signatures, shared by the code generator and `vm/`,
+//! which implements them. Compile-time code only needs this description.
+
+use crate::types::ValType;
+
+/// The libcalls, with names and signatures shared with the code generator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Libcall {
+    /// `(mem, delta) -> old pages or -1`
+    MemoryGrow,
+    /// `(mem, dst, value, len)`
+    MemoryFill,
+    /// `(dst_mem, src_mem, dst, src, len)`
+    MemoryCopy,
+    /// `(mem, data, dst, src, len)`
+    MemoryInit,
+    /// `(data)`
+    DataDrop,
+    /// `(table, init, delta) -> old size or -1`
+    TableGrow,
+    /// `(table, dst, value, len)`
+    TableFill,
+    /// `(dst_table, src_table, dst, src, len)`
+    TableCopy,
+    /// `(table, elem, dst, src, len)`
+    TableInit,
+    /// `(elem)`
+    ElemDrop,
+}
+
+use ValType::{I32, I64};
+
+impl Libcall {
+    /// Every libcall, in discriminant order.
+    pub const ALL: [Libcall; 10] = [
+        Libcall::MemoryGrow,
+        Libcall::MemoryFill,
+        Libcall::MemoryCopy,
+        Libcall::MemoryInit,
+        Libcall::DataDrop,
+        Libcall::TableGrow,
+        Libcall::TableFill,
+        Libcall::TableCopy,
+        Libcall::TableInit,
+        Libcall::ElemDrop,
+    ];
+
+    /// Symbol name used when linking compiled code.
+    pub fn name(self) -> &'static str {
+        match self {
+            Libcall::MemoryGrow => "wrun_memory_grow",
+            Libcall::MemoryFill => "wrun_memory_fill",
+            Libcall::MemoryCopy => "wrun_memory_copy",
+            Libcall::MemoryInit => "wrun_memory_init",
+            Libcall::DataDrop => "wrun_data_drop",
+            Libcall::TableGrow => "wrun_table_grow",
+            Libcall::TableFill => "wrun_table_fill",
+            Libcall::TableCopy => "wrun_table_copy",
+            Libcall::TableInit => "wrun_table_init",
+            Libcall::ElemDrop => "wrun_elem_drop",
+        }
+    }
+
+    /// Parameters after the vmctx, and results.
+    pub fn signature(self) -> (&'static [ValType], &'static [ValType]) {
+        match self {
+            Libcall::MemoryGrow => (&[I32, I32], &[I32]),
+            Libcall::MemoryFill => (&[I32, I32, I32, I32], &[]),
+            Libcall::MemoryCopy | Libcall::MemoryInit => (&[I32, I32, I32, I32, I32], &[]),
+            Libcall::DataDrop | Libcall::ElemDrop => (&[I32], &[]),
+            Libcall::TableGrow => (&[I32, I64, I32], &[I32]),
+            Libcall::TableFill => (&[I32, I32, I64, I32], &[]),
+            Libcall::TableCopy | Libcall::TableInit => (&[I32, I32, I32, I32, I32], &[]),
+        }
+    }
+}
