@@ -74,6 +74,10 @@ fn check_case(dir: &Path) {
         .status
         .code()
         .expect("wrun exited normally (not by a signal)");
+    if std::env::var_os("WRUN_BLESS").is_some_and(|v| v == "1") {
+        bless(dir, &text, want.status.map(|_| code), &stdout);
+        return;
+    }
     match want.status {
         Some(s) => assert_eq!(code, s, "{}: status; stderr:\n{stderr}", dir.display()),
         None => assert_ne!(code, 0, "{}: status must be non-zero", dir.display()),
@@ -91,6 +95,25 @@ fn check_case(dir: &Path) {
             dir.display()
         );
     }
+}
+
+/// `WRUN_BLESS=1`: rewrites `dir/expected` with the observed stdout (and
+/// status, where it is a number), keeping the command, comments and the
+/// stderr substring as they are. Review the diff before committing it.
+fn bless(dir: &Path, text: &str, status: Option<i32>, stdout: &str) {
+    let head = text
+        .split_once("\nstdout:")
+        .map_or(text, |(head, _)| head);
+    let head: Vec<String> = head
+        .lines()
+        .map(|line| match (line.strip_prefix("status:"), status) {
+            (Some(_), Some(code)) => format!("status: {code}"),
+            _ => line.to_string(),
+        })
+        .collect();
+    let blessed = format!("{}\nstdout:\n{stdout}", head.join("\n"));
+    std::fs::write(dir.join("expected"), blessed).expect("write expected");
+    eprintln!("blessed {}", dir.join("expected").display());
 }
 
 macro_rules! fixture_cases {
