@@ -3,7 +3,7 @@
 use crate::options::Options;
 use std::time::{Duration, Instant};
 use wrun::wasi::{WasiCtx, WasiCtxBuilder};
-use wrun::{AsContextMut, Engine, Error, Func, Process, ProcessConfig, Result, Val, ValType};
+use wrun::{Engine, Error, Process, ProcessConfig, Result, Val, ValType};
 
 /// Time spent in each phase, for `--stats`.
 #[derive(Debug, Default)]
@@ -66,9 +66,14 @@ pub fn parse_arg(text: &str, ty: ValType) -> Result<Val> {
     })
 }
 
-/// Calls `func` with ARGS parsed by its signature and prints each result on its own line.
-pub fn invoke(mut store: impl AsContextMut, func: Func, name: &str, args: &[String]) -> Result<()> {
-    let ty = func.ty(&store);
+/// Calls the main's export `name` with ARGS parsed by its signature (through
+/// the library's `Process::invoke`) and prints each result on its own line.
+pub fn invoke(process: &mut Process, name: &str, args: &[String]) -> Result<()> {
+    let ty = match process.get_func(name) {
+        Some(func) => func.ty(process.store()),
+        // Let the library report the missing export in its own words.
+        None => return process.invoke(name, &[]).map(drop),
+    };
     if args.len() != ty.params().len() {
         return Err(Error::msg(format!(
             "export `{name}` takes {} arguments ({ty}), {} given",
@@ -81,9 +86,7 @@ pub fn invoke(mut store: impl AsContextMut, func: Func, name: &str, args: &[Stri
         .zip(ty.params())
         .map(|(a, t)| parse_arg(a, *t))
         .collect::<Result<Vec<_>>>()?;
-    let mut results: Vec<Val> = ty.results().iter().map(|t| Val::default_for(*t)).collect();
-    func.call(&mut store, &params, &mut results)?;
-    for r in results {
+    for r in process.invoke(name, &params)? {
         println!("{r}");
     }
     Ok(())
@@ -111,15 +114,7 @@ pub fn run(options: &Options) -> Result<i32> {
 
     let t = Instant::now();
     let outcome = match &options.invoke {
-        Some(export) => {
-            let name = process
-                .main()
-                .map_or(String::new(), |m| m.name().to_string());
-            let func = process
-                .get_func(export)
-                .ok_or_else(|| Error::msg(format!("{name} has no exported function `{export}`")))?;
-            wrun::link::exit_status_of(invoke(process.store_mut(), func, export, &options.args))
-        }
+        Some(export) => wrun::link::exit_status_of(invoke(&mut process, export, &options.args)),
         None => process.run_start(),
     };
     if options.stats {

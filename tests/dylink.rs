@@ -101,9 +101,7 @@ fn check_case(dir: &Path) {
 /// status, where it is a number), keeping the command, comments and the
 /// stderr substring as they are. Review the diff before committing it.
 fn bless(dir: &Path, text: &str, status: Option<i32>, stdout: &str) {
-    let head = text
-        .split_once("\nstdout:")
-        .map_or(text, |(head, _)| head);
+    let head = text.split_once("\nstdout:").map_or(text, |(head, _)| head);
     let head: Vec<String> = head
         .lines()
         .map(|line| match (line.strip_prefix("status:"), status) {

@@ -327,8 +327,17 @@ impl Func {
                 results.len()
             )));
         }
+        // Arguments and results share one array: on the stack for the usual
+        // small signatures, on the heap only for very wide ones.
         let slots = params.len().max(results.len()).max(1);
-        let mut values: Vec<ValRaw> = vec![0; slots];
+        let mut small = [0 as ValRaw; 16];
+        let mut large = Vec::new();
+        let values: &mut [ValRaw] = if slots <= small.len() {
+            &mut small[..slots]
+        } else {
+            large.resize(slots, 0);
+            &mut large
+        };
         for (slot, p) in values.iter_mut().zip(params) {
             *slot = p.to_raw();
         }
@@ -339,7 +348,7 @@ impl Func {
         // signature, and `values` has a slot per parameter and result.
         unsafe { call_raw(store, entry, self.funcref.as_ptr(), values.as_mut_ptr()) }?;
         let id = store.id();
-        for ((slot, raw), t) in results.iter_mut().zip(&values).zip(ty.results()) {
+        for ((slot, raw), t) in results.iter_mut().zip(values.iter()).zip(ty.results()) {
             *slot = Val::from_raw(*raw, *t, id);
         }
         Ok(())
