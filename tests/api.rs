@@ -2,15 +2,10 @@
 //! directions, linker-defined host functions, memory access, and processes
 //! configured from the host (bytes, captured output, optional WASI).
 
+use crate::wat;
 use std::path::PathBuf;
 use wrun::wasi::{OutputBuffer, WasiCtx};
 use wrun::{Caller, Engine, ErrorKind, Instance, Linker, Module, Process, ProcessConfig, Store};
-
-fn wat(text: &str) -> Vec<u8> {
-    let buf = wast::parser::ParseBuffer::new(text).expect("lex");
-    let mut module = wast::parser::parse::<wast::Wat<'_>>(&buf).expect("parse");
-    module.encode().expect("encode")
-}
 
 fn example_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("wasm-fixtures/example")
@@ -27,6 +22,17 @@ const COUNTER: &str = r#"(module
                  (f64.add (f64.convert_i64_s (local.get 1)) (local.get 2))))
     (func (export "store_byte") (param i32 i32)
         (i32.store8 (local.get 0) (local.get 1))))"#;
+
+/// An instance of COUNTER whose `host.tick` returns its argument.
+fn counter_with_identity_tick() -> (Store<()>, Instance) {
+    let engine = Engine::default();
+    let module = Module::new(&engine, &wat(COUNTER)).unwrap();
+    let mut linker = Linker::new();
+    linker.func_wrap("host", "tick", |x: i32| x).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    (store, instance)
+}
 
 struct Counter {
     calls: u32,
@@ -62,12 +68,7 @@ fn host_functions_reach_the_store_data() {
 
 #[test]
 fn typed_calls_check_types_once() {
-    let engine = Engine::default();
-    let module = Module::new(&engine, &wat(COUNTER)).unwrap();
-    let mut linker = Linker::new();
-    linker.func_wrap("host", "tick", |x: i32| x).unwrap();
-    let mut store = Store::new(&engine, ());
-    let instance = linker.instantiate(&mut store, &module).unwrap();
+    let (mut store, instance) = counter_with_identity_tick();
     let add3 = instance
         .get_typed_func::<(i32, i64, f64), f64>(&store, "add3")
         .unwrap();
@@ -144,12 +145,7 @@ fn host_functions_call_back_into_wasm_through_the_caller() {
 
 #[test]
 fn memory_read_and_write_are_bounds_checked() {
-    let engine = Engine::default();
-    let module = Module::new(&engine, &wat(COUNTER)).unwrap();
-    let mut linker = Linker::new();
-    linker.func_wrap("host", "tick", |x: i32| x).unwrap();
-    let mut store = Store::new(&engine, ());
-    let instance = linker.instantiate(&mut store, &module).unwrap();
+    let (mut store, instance) = counter_with_identity_tick();
     let memory = instance.get_memory(&store, "memory").unwrap();
     assert_eq!(memory.data_size(&store), 65536);
     memory.write(&mut store, 100, b"hello").unwrap();

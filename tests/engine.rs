@@ -1,6 +1,7 @@
 //! Core engine: shared code, independent instances, traps as values, host
 //! functions, cross-module function references, and bad input.
 
+use crate::wat;
 use std::path::PathBuf;
 use wrun::{
     Engine, ErrorKind, Func, FuncType, Instance, Linker, Module, Store, Trap, Val, ValType,
@@ -10,13 +11,6 @@ fn fixture(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("wasm-fixtures")
         .join(path)
-}
-
-/// Compiles WAT text (test helper).
-fn wat(text: &str) -> Vec<u8> {
-    let buf = wast::parser::ParseBuffer::new(text).expect("lex");
-    let mut module = wast::parser::parse::<wast::Wat<'_>>(&buf).expect("parse");
-    module.encode().expect("encode")
 }
 
 fn call(

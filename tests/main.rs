@@ -6,3 +6,10 @@ mod dylink;
 mod engine;
 mod signals;
 mod stress;
+
+/// Compiles WAT text (test helper shared by the modules).
+fn wat(text: &str) -> Vec<u8> {
+    let buf = wast::parser::ParseBuffer::new(text).expect("lex");
+    let mut module = wast::parser::parse::<wast::Wat<'_>>(&buf).expect("parse");
+    module.encode().expect("encode")
+}

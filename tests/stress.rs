@@ -4,16 +4,11 @@
 //! that the handler could only `try_read`, this killed the host with SIGSEGV
 //! within seconds.
 
+use crate::wat;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use wrun::{Config, Engine, Instance, Module, Store, Trap};
-
-fn wat(text: &str) -> Vec<u8> {
-    let buf = wast::parser::ParseBuffer::new(text).expect("lex");
-    let mut module = wast::parser::parse::<wast::Wat<'_>>(&buf).expect("parse");
-    module.encode().expect("encode")
-}
 
 /// A module whose `oob` export faults on a guard page and `div` on SIGFPE.
 const TRAPPER: &str = r#"(module
