@@ -9,14 +9,16 @@
 //! the placeholder only fails loudly if a start function calls it early.
 
 use super::got::func_identity;
+use super::loader::Loader;
 use super::object::Object;
-use super::process::Process;
 use super::symbols::Binding;
+use super::ProcessData;
 use crate::environ::EntityIndex;
 use crate::error::{Error, Result};
 use crate::externals::{Extern, Global};
-use crate::func::Func;
+use crate::func::{Func, HostFunc};
 use crate::instance::Instance;
+use crate::store::StoreOpaque;
 use crate::types::{ExternType, GlobalType, ValType};
 use crate::values::Val;
 use hashbrown::HashSet;
@@ -37,11 +39,16 @@ pub(crate) struct Patches {
     placeholders: HashSet<(usize, usize)>,
 }
 
-impl<T: 'static> Process<T> {
-    fn i32_global(&mut self, ty: &ExternType, value: u32) -> Result<Extern> {
+impl<T: 'static> Loader<T> {
+    fn i32_global(
+        &mut self,
+        store: &mut StoreOpaque,
+        ty: &ExternType,
+        value: u32,
+    ) -> Result<Extern> {
         let mutable = matches!(ty, ExternType::Global(GlobalType { mutable: true, .. }));
-        let global = Global::new(
-            &mut self.store,
+        let global = Global::new_in(
+            store,
             GlobalType {
                 content: ValType::I32,
                 mutable,
@@ -51,7 +58,13 @@ impl<T: 'static> Process<T> {
         Ok(global.into())
     }
 
-    fn placeholder(&mut self, ty: &ExternType, name: &str, importer: &str) -> Result<Func> {
+    fn placeholder(
+        &mut self,
+        store: &mut StoreOpaque,
+        ty: &ExternType,
+        name: &str,
+        importer: &str,
+    ) -> Result<Func> {
         let ExternType::Func(ty) = ty else {
             return Err(Error::link(
                 importer,
@@ -62,30 +75,43 @@ impl<T: 'static> Process<T> {
         let message = format!(
             "{importer}: {name} was called before dynamic linking completed (from a start function)"
         );
-        let func = Func::new(&mut self.store, ty.clone(), move |_, _, _| {
+        let func = HostFunc::new::<ProcessData<T>>(ty.clone(), move |_, _, _| {
             Err(Error::msg(message.clone()))
-        })?;
+        })
+        .into_func(store)?;
         self.patches.placeholders.insert(func_identity(&func));
         Ok(func)
     }
 
-    fn weak_stub(&mut self, ty: &ExternType, name: &str, importer: &str) -> Result<Func> {
+    fn weak_stub(
+        &mut self,
+        store: &mut StoreOpaque,
+        ty: &ExternType,
+        name: &str,
+        importer: &str,
+    ) -> Result<Func> {
         let ExternType::Func(ty) = ty else {
             return Err(Error::msg("weak stubs are functions"));
         };
         let (importer, name) = (importer.to_string(), name.to_string());
-        Func::new(&mut self.store, ty.clone(), move |_, _, _| {
+        HostFunc::new::<ProcessData<T>>(ty.clone(), move |_, _, _| {
             Err(Error::link(
                 &importer,
                 &name,
                 "called an undefined weak function (no loaded module defines it)",
             ))
         })
+        .into_func(store)
     }
 
     /// Instantiates `objects[index]` with its planned `bindings` (this runs
     /// its start function, if any).
-    pub(crate) fn instantiate(&mut self, index: usize, bindings: &[Binding]) -> Result<()> {
+    pub(crate) fn instantiate(
+        &mut self,
+        store: &mut StoreOpaque,
+        index: usize,
+        bindings: &[Binding],
+    ) -> Result<()> {
         let module = self.set.objects[index].module.clone();
         let importer = self.set.objects[index].name.clone();
         let mut externs = Vec::with_capacity(bindings.len());
@@ -100,25 +126,27 @@ impl<T: 'static> Process<T> {
                     .memory
                     .ok_or_else(|| missing("shared memory (the main module does not export one)"))?
                     .into(),
-                Binding::Table => self.ensure_table()?.into(),
-                Binding::StackPointer => self.ensure_stack()?.into(),
-                Binding::MemoryBase => self.i32_global(&import.ty, memory_base)?,
-                Binding::TableBase => self.i32_global(&import.ty, table_base)?,
-                Binding::HeapBase => self.i32_global(&import.ty, self.heap_base)?,
+                Binding::Table => self.ensure_table(store)?.into(),
+                Binding::StackPointer => self.ensure_stack(store)?.into(),
+                Binding::MemoryBase => self.i32_global(store, &import.ty, memory_base)?,
+                Binding::TableBase => self.i32_global(store, &import.ty, table_base)?,
+                Binding::HeapBase => self.i32_global(store, &import.ty, self.heap_base)?,
                 Binding::HeapEnd => {
                     let end = self
                         .memory
-                        .map_or(0, |m| super::regions::memory_end(self.store.opaque(), &m));
-                    self.i32_global(&import.ty, end.min(u64::from(u32::MAX)) as u32)?
+                        .map_or(0, |m| super::regions::memory_end(store, &m));
+                    self.i32_global(store, &import.ty, end.min(u64::from(u32::MAX)) as u32)?
                 }
                 Binding::Host(item) => *item,
                 Binding::Got(i) => self.got.global(*i).into(),
-                Binding::WeakFunc => self.weak_stub(&import.ty, &symbol, &importer)?.into(),
+                Binding::WeakFunc => self
+                    .weak_stub(store, &import.ty, &symbol, &importer)?
+                    .into(),
                 Binding::Export { object } => {
                     let definer = *object;
                     match self.set.objects[definer].instance {
                         Some(instance) => instance
-                            .get_export(&self.store, &import.name)
+                            .get_export_in(store, &import.name)
                             .ok_or_else(|| Error::link(&importer, &symbol, "export vanished"))?,
                         None => {
                             let EntityIndex::Func(func_index) = import.index else {
@@ -131,7 +159,7 @@ impl<T: 'static> Process<T> {
                                     ),
                                 ));
                             };
-                            let func = self.placeholder(&import.ty, &symbol, &importer)?;
+                            let func = self.placeholder(store, &import.ty, &symbol, &importer)?;
                             self.patches.pending.push(Patch {
                                 importer: index,
                                 func_index,
@@ -145,7 +173,7 @@ impl<T: 'static> Process<T> {
             };
             externs.push(item);
         }
-        let instance = Instance::new(&mut self.store, &module, &externs)?;
+        let instance = Instance::new_in(store, &module, &externs)?;
         self.set.objects[index].instance = Some(instance);
         Ok(())
     }
@@ -153,13 +181,13 @@ impl<T: 'static> Process<T> {
     /// Points every placeholder-bound import at its real definition. A
     /// definition that is itself a re-exported import is resolved once
     /// that import is patched; a cycle of re-exports is a link error.
-    pub(crate) fn apply_patches(&mut self) -> Result<()> {
+    pub(crate) fn apply_patches(&mut self, store: &mut StoreOpaque) -> Result<()> {
         let mut pending = std::mem::take(&mut self.patches.pending);
         while !pending.is_empty() {
             let before = pending.len();
             let mut rest = Vec::new();
             for patch in pending {
-                let real = self.definition(&patch)?;
+                let real = self.definition(store, &patch)?;
                 if self.patches.placeholders.contains(&func_identity(&real)) {
                     rest.push(patch);
                     continue;
@@ -168,7 +196,7 @@ impl<T: 'static> Process<T> {
                 let importer = objects[patch.importer]
                     .instance
                     .ok_or_else(|| Error::msg("importer not instantiated"))?;
-                let slot = importer.func(self.store.opaque(), patch.func_index).raw();
+                let slot = importer.func(store, patch.func_index).raw();
                 // SAFETY: both point to live VMFuncRefs of this store; the
                 // planner checked that the signatures are equal, and nothing
                 // runs concurrently with the loader.
@@ -197,11 +225,12 @@ impl<T: 'static> Process<T> {
         Ok(())
     }
 
-    fn definition(&self, patch: &Patch) -> Result<Func> {
+    fn definition(&self, store: &StoreOpaque, patch: &Patch) -> Result<Func> {
         let definer = &self.set.objects[patch.definer];
         definer
             .instance
-            .and_then(|i| i.get_func(&self.store, &patch.name))
+            .and_then(|i| i.get_export_in(store, &patch.name))
+            .and_then(Extern::into_func)
             .ok_or_else(|| {
                 Error::link(
                     &self.set.objects[patch.importer].name,

@@ -1,16 +1,17 @@
 //! Where each object's memory and table regions go, and the shared memory,
 //! table and stack a process provides.
 
+use super::loader::Loader;
 use super::object::Object;
-use super::process::Process;
 use super::regions::{self, align_up, allocate_memory, allocate_table, Request};
 use super::symbols::Binding;
 use crate::error::{Error, Result};
-use crate::externals::{Global, Memory, Table};
+use crate::externals::{Extern, Global, Memory, Table};
+use crate::store::StoreOpaque;
 use crate::types::{ExternType, GlobalType, MemoryType, TableType, ValType};
 use crate::values::Val;
 
-impl<T: 'static> Process<T> {
+impl<T: 'static> Loader<T> {
     /// Minimum and maximum that every importer of `env.NAME` accepts.
     fn import_limits(&self, name: &str) -> (u64, Option<u64>) {
         let mut min = 0;
@@ -54,10 +55,15 @@ impl<T: 'static> Process<T> {
     /// PIE: the loader owns the memory. Stack first (so an overflow runs
     /// below address 0 and traps), then the main's data, then each
     /// library's, then the heap. Table: slot 0 null, then main, then libraries.
-    pub(crate) fn layout_pie(&mut self, main: usize, libs: &[usize]) -> Result<()> {
+    pub(crate) fn layout_pie(
+        &mut self,
+        store: &mut StoreOpaque,
+        main: usize,
+        libs: &[usize],
+    ) -> Result<()> {
         let (min_pages, max_pages) = self.import_limits("memory");
-        let memory = Memory::new(
-            &mut self.store,
+        let memory = Memory::new_in(
+            store,
             MemoryType {
                 minimum: 0,
                 maximum: max_pages,
@@ -76,7 +82,7 @@ impl<T: 'static> Process<T> {
                 .iter()
                 .map(|&i| Self::memory_request(&self.set.objects[i])),
         );
-        let bases = allocate_memory(self.store.opaque_mut(), &memory, &requests)?;
+        let bases = allocate_memory(store, &memory, &requests)?;
         for (&i, &base) in objects.iter().zip(&bases[1..]) {
             self.set.objects[i].memory_base = base;
         }
@@ -90,13 +96,9 @@ impl<T: 'static> Process<T> {
             .filter(|&e| e <= u64::from(u32::MAX))
             .ok_or_else(|| Error::msg("no room for a heap in the 4 GiB memory"))?
             as u32;
-        regions::grow_memory_to(
-            self.store.opaque_mut(),
-            &memory,
-            min_pages.saturating_mul(regions::PAGE),
-        )?;
-        let sp = Global::new(
-            &mut self.store,
+        regions::grow_memory_to(store, &memory, min_pages.saturating_mul(regions::PAGE))?;
+        let sp = Global::new_in(
+            store,
             GlobalType {
                 content: ValType::I32,
                 mutable: true,
@@ -105,8 +107,8 @@ impl<T: 'static> Process<T> {
         )?;
 
         let (min_slots, max_slots) = self.import_limits("__indirect_function_table");
-        let table = Table::new(
-            &mut self.store,
+        let table = Table::new_in(
+            store,
             TableType {
                 element: ValType::FuncRef,
                 minimum: 1,
@@ -118,11 +120,11 @@ impl<T: 'static> Process<T> {
             .iter()
             .map(|&i| Self::table_request(&self.set.objects[i]))
             .collect();
-        let bases = allocate_table(self.store.opaque_mut(), &table, &requests)?;
+        let bases = allocate_table(store, &table, &requests)?;
         for (&i, &base) in objects.iter().zip(&bases) {
             self.set.objects[i].table_base = base;
         }
-        regions::grow_table_to(self.store.opaque_mut(), &table, min_slots)?;
+        regions::grow_table_to(store, &table, min_slots)?;
         self.memory = Some(memory);
         self.table = Some(table);
         self.stack_pointer = Some(sp);
@@ -131,7 +133,12 @@ impl<T: 'static> Process<T> {
 
     /// A main with absolute addresses that *imports* its memory or table
     /// gets them created with its own limits.
-    pub(crate) fn prepare_fixed_main(&mut self, main: usize, bindings: &[Binding]) -> Result<()> {
+    pub(crate) fn prepare_fixed_main(
+        &mut self,
+        store: &mut StoreOpaque,
+        main: usize,
+        bindings: &[Binding],
+    ) -> Result<()> {
         let object = &self.set.objects[main];
         for (import, binding) in object.module.imports().iter().zip(bindings) {
             if let Binding::MemoryBase | Binding::TableBase = binding {
@@ -148,7 +155,7 @@ impl<T: 'static> Process<T> {
         for import in object.module.imports() {
             match (&import.ty, import.module.as_str(), import.name.as_str()) {
                 (ExternType::Memory(ty), "env", "memory") if self.memory.is_none() => {
-                    self.memory = Some(Memory::new(&mut self.store, *ty)?);
+                    self.memory = Some(Memory::new_in(store, *ty)?);
                 }
                 (ExternType::Table(ty), "env", "__indirect_function_table")
                     if self.table.is_none() =>
@@ -157,7 +164,7 @@ impl<T: 'static> Process<T> {
                         maximum: None,
                         ..*ty
                     };
-                    self.table = Some(Table::new(&mut self.store, ty, Val::FuncRef(None))?);
+                    self.table = Some(Table::new_in(store, ty, Val::FuncRef(None))?);
                 }
                 _ => {}
             }
@@ -167,30 +174,32 @@ impl<T: 'static> Process<T> {
 
     /// A non-PIE main defines the memory, table and stack pointer its
     /// libraries share, and exports them.
-    pub(crate) fn adopt_main_exports(&mut self, main: usize) -> Result<()> {
+    pub(crate) fn adopt_main_exports(
+        &mut self,
+        store: &mut StoreOpaque,
+        main: usize,
+    ) -> Result<()> {
         let instance = self.set.objects[main]
             .instance
             .ok_or_else(|| Error::msg("main not instantiated"))?;
-        let store = &self.store;
+        let export = |name: &str| instance.get_export_in(store, name);
         if self.memory.is_none() {
-            self.memory = instance.get_memory(store, "memory");
+            self.memory = export("memory").and_then(Extern::into_memory);
         }
         if self.table.is_none() {
-            self.table = instance.get_table(store, "__indirect_function_table");
+            self.table = export("__indirect_function_table").and_then(Extern::into_table);
         }
         if self.stack_pointer.is_none() {
-            self.stack_pointer = instance
-                .get_global(store, "__stack_pointer")
+            self.stack_pointer = export("__stack_pointer")
+                .and_then(Extern::into_global)
                 .filter(|g| g.ty().content == ValType::I32 && g.ty().mutable);
         }
-        let heap_base = instance
-            .get_global(store, "__heap_base")
-            .and_then(|g| g.get(store).i32());
+        let heap_base = export("__heap_base")
+            .and_then(Extern::into_global)
+            .and_then(|g| g.get_in(store).i32());
         self.heap_base = match (heap_base, self.memory) {
             (Some(b), _) => b as u32,
-            (None, Some(m)) => {
-                regions::memory_end(store.opaque(), &m).min(u64::from(u32::MAX)) as u32
-            }
+            (None, Some(m)) => regions::memory_end(store, &m).min(u64::from(u32::MAX)) as u32,
             (None, None) => 0,
         };
         Ok(())
@@ -198,7 +207,11 @@ impl<T: 'static> Process<T> {
 
     /// Gives each library a region at the end of the (already used) memory
     /// and table.
-    pub(crate) fn place_libraries(&mut self, libs: &[usize]) -> Result<()> {
+    pub(crate) fn place_libraries(
+        &mut self,
+        store: &mut StoreOpaque,
+        libs: &[usize],
+    ) -> Result<()> {
         let requests: Vec<Request> = libs
             .iter()
             .map(|&i| Self::memory_request(&self.set.objects[i]))
@@ -210,13 +223,12 @@ impl<T: 'static> Process<T> {
                     "{main} does not export its memory, so shared libraries cannot be loaded into it"
                 ))
             })?;
-            let bases = allocate_memory(self.store.opaque_mut(), &memory, &requests)?;
+            let bases = allocate_memory(store, &memory, &requests)?;
             for (&i, base) in libs.iter().zip(bases) {
                 self.set.objects[i].memory_base = base;
             }
         } else if let Some(memory) = self.memory {
-            let end =
-                regions::memory_end(self.store.opaque(), &memory).min(u64::from(u32::MAX)) as u32;
+            let end = regions::memory_end(store, &memory).min(u64::from(u32::MAX)) as u32;
             for &i in libs {
                 self.set.objects[i].memory_base = end;
             }
@@ -226,8 +238,8 @@ impl<T: 'static> Process<T> {
             .map(|&i| Self::table_request(&self.set.objects[i]))
             .collect();
         if !requests.is_empty() {
-            let table = self.ensure_table()?;
-            let bases = allocate_table(self.store.opaque_mut(), &table, &requests)?;
+            let table = self.ensure_table(store)?;
+            let bases = allocate_table(store, &table, &requests)?;
             for (&i, base) in libs.iter().zip(bases) {
                 self.set.objects[i].table_base = base;
             }
@@ -236,7 +248,7 @@ impl<T: 'static> Process<T> {
     }
 
     /// The process table, created (slot 0 null) if no module provided one.
-    pub(crate) fn ensure_table(&mut self) -> Result<Table> {
+    pub(crate) fn ensure_table(&mut self, store: &mut StoreOpaque) -> Result<Table> {
         if let Some(t) = self.table {
             return Ok(t);
         }
@@ -245,14 +257,14 @@ impl<T: 'static> Process<T> {
             minimum: 1,
             maximum: None,
         };
-        let table = Table::new(&mut self.store, ty, Val::FuncRef(None))?;
+        let table = Table::new_in(store, ty, Val::FuncRef(None))?;
         self.table = Some(table);
         Ok(table)
     }
 
     /// The stack pointer, with a stack taken from the end of memory if no
     /// module provided one.
-    pub(crate) fn ensure_stack(&mut self) -> Result<Global> {
+    pub(crate) fn ensure_stack(&mut self, store: &mut StoreOpaque) -> Result<Global> {
         if let Some(sp) = self.stack_pointer {
             return Ok(sp);
         }
@@ -265,13 +277,13 @@ impl<T: 'static> Process<T> {
             size,
             align_log2: 4,
         };
-        let base = allocate_memory(self.store.opaque_mut(), &memory, &[request])?[0];
+        let base = allocate_memory(store, &memory, &[request])?[0];
         let top = (u64::from(base) + size).min(u64::from(u32::MAX)) as u32;
         let ty = GlobalType {
             content: ValType::I32,
             mutable: true,
         };
-        let sp = Global::new(&mut self.store, ty, Val::I32(top as i32))?;
+        let sp = Global::new_in(store, ty, Val::I32(top as i32))?;
         self.stack_pointer = Some(sp);
         Ok(sp)
     }

@@ -43,6 +43,7 @@ mod bind;
 mod got;
 mod graph;
 mod layout;
+mod loader;
 mod object;
 mod process;
 mod regions;
@@ -157,12 +158,14 @@ impl std::fmt::Debug for ProcessConfig {
 /// The store data of a process: its WASI context and the embedder's own
 /// state `T`, both reachable from host functions through
 /// [`crate::Caller::data`].
-pub struct ProcessData<T> {
+pub struct ProcessData<T: 'static> {
     wasi: Option<WasiCtx>,
     host: T,
+    /// The process's loader; taken out while it links (see `loader.rs`).
+    loader: Option<Box<loader::Loader<T>>>,
 }
 
-impl<T> ProcessData<T> {
+impl<T: 'static> ProcessData<T> {
     /// The WASI context, if the process has one.
     pub fn wasi(&self) -> Option<&WasiCtx> {
         self.wasi.as_ref()

@@ -1,12 +1,9 @@
 //! A process: one store, one memory, one table, one stack pointer, a global
 //! symbol scope and the objects loaded into it.
 
-use super::bind::Patches;
-use super::got::{FuncSlots, Got};
-use super::graph::{init_order, ObjectSet};
+use super::loader::{run_inits, with_loader, Init, Loader};
 use super::object::Object;
-use super::search::{directory_of, SearchPath};
-use super::symbols::{Planner, Scope};
+use super::search::directory_of;
 use super::{LoadStats, ProcessConfig, ProcessData};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
@@ -36,21 +33,7 @@ use std::time::Instant;
 /// # Ok(()) }
 /// ```
 pub struct Process<T: 'static = ()> {
-    pub(crate) store: Store<ProcessData<T>>,
-    pub(crate) linker: Linker<ProcessData<T>>,
-    pub(crate) engine: Engine,
-    pub(crate) config: ProcessConfig,
-    pub(crate) set: ObjectSet,
-    scope: Scope,
-    pub(crate) got: Got,
-    slots: FuncSlots,
-    pub(crate) patches: Patches,
-    pub(crate) memory: Option<Memory>,
-    pub(crate) table: Option<Table>,
-    pub(crate) stack_pointer: Option<Global>,
-    pub(crate) heap_base: u32,
-    pub(crate) main: Option<usize>,
-    stats: LoadStats,
+    store: Store<ProcessData<T>>,
 }
 
 /// The WASI context of a process that was configured with one (host
@@ -77,31 +60,38 @@ impl<T: 'static> Process<T> {
         if wasi.is_some() {
             crate::wasi::add_to_linker(&mut linker, wasi_of::<T>)?;
         }
-        let store = Store::new(engine, ProcessData { wasi, host });
+        let loader = Loader::new(engine, config, linker);
+        let data = ProcessData {
+            wasi,
+            host,
+            loader: Some(Box::new(loader)),
+        };
         Ok(Process {
-            store,
-            linker,
-            engine: engine.clone(),
-            config,
-            set: ObjectSet::default(),
-            scope: Scope::default(),
-            got: Got::default(),
-            slots: FuncSlots::default(),
-            patches: Patches::default(),
-            memory: None,
-            table: None,
-            stack_pointer: None,
-            heap_base: 0,
-            main: None,
-            stats: LoadStats::default(),
+            store: Store::new(engine, data),
         })
+    }
+
+    fn loader(&self) -> &Loader<T> {
+        self.store
+            .data()
+            .loader
+            .as_deref()
+            .expect("the loader is in the store outside of linking")
+    }
+
+    fn loader_mut(&mut self) -> &mut Loader<T> {
+        self.store
+            .data_mut()
+            .loader
+            .as_deref_mut()
+            .expect("the loader is in the store outside of linking")
     }
 
     /// Defines a host item that imports of `module.name` bind to (after the
     /// objects' own exports, for `env`). Definitions are looked up when an
     /// object that imports them is linked, so define them before then.
     pub fn define(&mut self, module: &str, name: &str, item: impl Into<Extern>) -> &mut Self {
-        self.linker.define(module, name, item);
+        self.loader_mut().linker.define(module, name, item);
         self
     }
 
@@ -113,7 +103,7 @@ impl<T: 'static> Process<T> {
         name: &str,
         f: impl IntoFunc<ProcessData<T>, Params, Results>,
     ) -> Result<&mut Self> {
-        self.linker.func_wrap(module, name, f)?;
+        self.loader_mut().linker.func_wrap(module, name, f)?;
         Ok(self)
     }
 
@@ -125,7 +115,7 @@ impl<T: 'static> Process<T> {
         ty: FuncType,
         f: impl Fn(Caller<'_, ProcessData<T>>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static,
     ) -> Result<&mut Self> {
-        self.linker.func_new(module, name, ty, f)?;
+        self.loader_mut().linker.func_new(module, name, ty, f)?;
         Ok(self)
     }
 
@@ -140,134 +130,42 @@ impl<T: 'static> Process<T> {
     pub fn load_main(&mut self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
         self.check_no_main()?;
-        let engine = self.engine.clone();
-        let (main, _) = self.set.add(&engine, path, None, true, &mut self.stats)?;
-        self.link_main(main, Some(directory_of(path)))
+        let inits = with_loader(self.store.as_context_mut(), |loader, store| {
+            let engine = loader.engine.clone();
+            let (main, _) = loader
+                .set
+                .add(&engine, path, None, true, &mut loader.stats)?;
+            loader.link_main(store, main, Some(directory_of(path)))
+        })?;
+        self.run_inits(&inits)
     }
 
     /// As [`Process::load_main`], for a main module given as bytes and
     /// known by `name` (NEEDED libraries come from the search path only).
     pub fn load_main_bytes(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
         self.check_no_main()?;
+        let inits = with_loader(self.store.as_context_mut(), |loader, store| {
+            let t = Instant::now();
+            let module = crate::Module::with_name(&loader.engine, bytes, name)?;
+            loader.stats.compile += t.elapsed();
+            let main = loader.set.insert(name.into(), name.into(), module, true);
+            loader.link_main(store, main, None)
+        })?;
+        self.run_inits(&inits)
+    }
+
+    fn run_inits(&mut self, inits: &[Init]) -> Result<()> {
         let t = Instant::now();
-        let module = crate::Module::with_name(&self.engine, bytes, name)?;
-        self.stats.compile += t.elapsed();
-        let main = self.set.insert(name.into(), name.into(), module, true);
-        self.link_main(main, None)
+        let result = run_inits(self.store.opaque_mut(), inits);
+        self.loader_mut().stats.init += t.elapsed();
+        result
     }
 
     fn check_no_main(&self) -> Result<()> {
-        match self.main {
+        match self.loader().main {
             Some(_) => Err(Error::msg("this process already has a main module")),
             None => Ok(()),
         }
-    }
-
-    fn link_main(&mut self, main: usize, main_dir: Option<std::path::PathBuf>) -> Result<()> {
-        let engine = self.engine.clone();
-        self.main = Some(main);
-        for lib in self.config.preload.clone() {
-            self.set.add(
-                &engine,
-                &lib,
-                Some("given with --lib"),
-                false,
-                &mut self.stats,
-            )?;
-        }
-        let search = SearchPath {
-            lib_paths: self.config.lib_paths.clone(),
-            env_paths: self.config.env_lib_paths.clone(),
-            main_dir,
-        };
-        self.set.load_needed(&engine, &search, 0, &mut self.stats)?;
-
-        let t = Instant::now();
-        let count = self.set.objects.len();
-        for i in 0..count {
-            self.scope.add(&self.set.objects, i);
-        }
-        let mut planner = Planner {
-            objects: &self.set.objects,
-            scope: &self.scope,
-            linker: &self.linker,
-            got: &mut self.got,
-        };
-        let store = self.store.as_context_mut().into_opaque_mut();
-        let bindings = (0..count)
-            .map(|i| planner.plan(store, i))
-            .collect::<Result<Vec<_>>>()?;
-        let libs: Vec<usize> = (0..count).filter(|&i| i != main).collect();
-        let order = init_order(&self.set.objects, &libs, &[main]);
-        if self.is_pie(main) {
-            self.layout_pie(main, &libs)?;
-            for &i in &order {
-                self.instantiate(i, &bindings[i])?;
-            }
-            self.instantiate(main, &bindings[main])?;
-        } else {
-            self.prepare_fixed_main(main, &bindings[main])?;
-            self.instantiate(main, &bindings[main])?;
-            self.adopt_main_exports(main)?;
-            self.place_libraries(&libs)?;
-            for &i in &order {
-                self.instantiate(i, &bindings[i])?;
-            }
-        }
-        self.apply_patches()?;
-        let store = self.store.as_context_mut().into_opaque_mut();
-        if let Some(table) = self.table {
-            self.slots.scan(store, &table);
-        }
-        self.got.fill(
-            store,
-            &self.set.objects,
-            self.table.as_ref(),
-            &mut self.slots,
-        )?;
-        self.stats.link += t.elapsed();
-
-        let t = Instant::now();
-        let mut all = order.clone();
-        all.push(main);
-        for &i in &all {
-            self.call_hook(i, "__wasm_apply_data_relocs")?;
-        }
-        for &i in &order {
-            self.call_hook(i, "__wasm_call_ctors")?;
-        }
-        // A WASI reactor initialises itself through `_initialize`.
-        self.call_hook(main, "_initialize")?;
-        self.stats.init += t.elapsed();
-        Ok(())
-    }
-
-    /// A PIE main has dylink.0 and imports its memory.
-    fn is_pie(&self, main: usize) -> bool {
-        let module = &self.set.objects[main].module;
-        module.dylink().is_some()
-            && module
-                .imports()
-                .iter()
-                .any(|i| i.module == "env" && i.name == "memory")
-    }
-
-    /// Calls `name() -> ()` of `objects[index]` if it exports it.
-    fn call_hook(&mut self, index: usize, name: &str) -> Result<()> {
-        let Some(instance) = self.set.objects[index].instance else {
-            return Ok(());
-        };
-        let Some(func) = instance.get_func(&self.store, name) else {
-            return Ok(());
-        };
-        let ty = func.ty(&self.store);
-        if !ty.params().is_empty() || !ty.results().is_empty() {
-            return Err(Error::msg(format!(
-                "{}: {name} has type {ty}, expected () -> ()",
-                self.set.objects[index].name
-            )));
-        }
-        func.call(&mut self.store, &[], &mut [])
     }
 
     /// Runs the main's `_start` (if it has one). Returns the exit status:
@@ -299,45 +197,43 @@ impl<T: 'static> Process<T> {
     /// Looks `name` up in the global scope (main first, then libraries in
     /// load order), like `dlsym(RTLD_DEFAULT, name)`.
     pub fn lookup(&self, name: &str) -> Option<Extern> {
-        let (index, _) = self.scope.lookup(name)?;
-        self.set.objects[index]
-            .instance?
-            .get_export(&self.store, name)
+        self.loader().lookup(self.store.opaque(), name)
     }
 
     /// Every loaded object, in load order (main first).
     pub fn objects(&self) -> &[Object] {
-        &self.set.objects
+        &self.loader().set.objects
     }
 
     /// The main module's object.
     pub fn main(&self) -> Option<&Object> {
-        self.set.objects.get(self.main?)
+        let loader = self.loader();
+        loader.set.objects.get(loader.main?)
     }
 
     /// The shared memory (once loaded; `None` for a main without one).
     pub fn memory(&self) -> Option<Memory> {
-        self.memory
+        self.loader().memory
     }
 
     /// The shared function table.
     pub fn table(&self) -> Option<Table> {
-        self.table
+        self.loader().table
     }
 
     /// The stack pointer shared by every object.
     pub fn stack_pointer(&self) -> Option<Global> {
-        self.stack_pointer
+        self.loader().stack_pointer
     }
 
     /// Where the heap starts (`__heap_base`).
     pub fn heap_base(&self) -> u32 {
-        self.heap_base
+        self.loader().heap_base
     }
 
     /// Time spent reading, compiling, linking and initialising.
     pub fn stats(&self) -> LoadStats {
-        self.stats
+        self.loader().stats
     }
 
     /// The store holding every object's state (to read memory, globals, ...).
@@ -362,7 +258,7 @@ impl<T: 'static> Process<T> {
 
     /// The engine.
     pub fn engine(&self) -> &Engine {
-        &self.engine
+        self.store.engine()
     }
 }
 

@@ -45,7 +45,7 @@ pub(crate) fn expand_origin(entry: &str, origin: &Path) -> PathBuf {
 }
 
 /// The process-wide part of the search path.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct SearchPath {
     /// `-L` directories, in order.
     pub lib_paths: Vec<PathBuf>,

@@ -1,0 +1,230 @@
+//! The dynamic loader's state of one process (ld.so's link map): the
+//! objects, the global scope, the GOT, the shared memory, table and stack,
+//! and the host definitions imports bind to.
+//!
+//! It lives in the store's data ([`ProcessData`]), so that host functions
+//! (the `dyld` module behind `dlopen`) reach the loader of the process that
+//! called them. While the loader links, it is taken out of the store
+//! ([`with_loader`]); code that runs during linking (a start function)
+//! therefore cannot re-enter it, while constructors, which run after
+//! linking, can call `dlopen`.
+
+use super::bind::Patches;
+use super::got::{FuncSlots, Got};
+use super::graph::{init_order, ObjectSet};
+use super::search::SearchPath;
+use super::symbols::{Planner, Scope};
+use super::{LoadStats, ProcessConfig, ProcessData};
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::externals::{Extern, Global, Memory, Table};
+use crate::instance::Instance;
+use crate::linker::Linker;
+use crate::store::{StoreContextMut, StoreOpaque};
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// The loader of one process.
+pub(crate) struct Loader<T: 'static> {
+    pub(crate) linker: Linker<ProcessData<T>>,
+    pub(crate) engine: Engine,
+    pub(crate) config: ProcessConfig,
+    pub(crate) set: ObjectSet,
+    pub(crate) scope: Scope,
+    pub(crate) got: Got,
+    pub(crate) slots: FuncSlots,
+    pub(crate) patches: Patches,
+    pub(crate) memory: Option<Memory>,
+    pub(crate) table: Option<Table>,
+    pub(crate) stack_pointer: Option<Global>,
+    pub(crate) heap_base: u32,
+    pub(crate) main: Option<usize>,
+    pub(crate) stats: LoadStats,
+    /// Where NEEDED (and `dlopen`) names are searched.
+    pub(crate) search: SearchPath,
+}
+
+/// An initialiser to run once linking is done: `name() -> ()` of an object.
+#[derive(Debug, Clone)]
+pub(crate) struct Init {
+    pub object: String,
+    pub instance: Instance,
+    pub name: &'static str,
+}
+
+/// Runs `f` with the loader taken out of the store's data, so that `f` can
+/// use the store freely; puts it back afterwards, whatever `f` returned.
+pub(crate) fn with_loader<T: 'static, R>(
+    mut cx: StoreContextMut<'_, ProcessData<T>>,
+    f: impl FnOnce(&mut Loader<T>, &mut StoreOpaque) -> Result<R>,
+) -> Result<R> {
+    let mut loader = cx.data_mut().loader.take().ok_or_else(|| {
+        Error::msg(
+            "the dynamic loader is busy: a start function cannot load libraries while its own library is being linked",
+        )
+    })?;
+    let result = f(&mut loader, cx.opaque_mut());
+    cx.data_mut().loader = Some(loader);
+    result
+}
+
+impl<T: 'static> Loader<T> {
+    pub(crate) fn new(
+        engine: &Engine,
+        config: ProcessConfig,
+        linker: Linker<ProcessData<T>>,
+    ) -> Self {
+        Loader {
+            linker,
+            engine: engine.clone(),
+            config,
+            set: ObjectSet::default(),
+            scope: Scope::default(),
+            got: Got::default(),
+            slots: FuncSlots::default(),
+            patches: Patches::default(),
+            memory: None,
+            table: None,
+            stack_pointer: None,
+            heap_base: 0,
+            main: None,
+            stats: LoadStats::default(),
+            search: SearchPath::default(),
+        }
+    }
+
+    /// Links the main `objects[main]` with its preloads and NEEDED
+    /// libraries: layout, binding, instantiation and the GOT. Returns the
+    /// initialisers to run, in order.
+    pub(crate) fn link_main(
+        &mut self,
+        store: &mut StoreOpaque,
+        main: usize,
+        main_dir: Option<PathBuf>,
+    ) -> Result<Vec<Init>> {
+        let engine = self.engine.clone();
+        self.main = Some(main);
+        for lib in self.config.preload.clone() {
+            self.set.add(
+                &engine,
+                &lib,
+                Some("given with --lib"),
+                false,
+                &mut self.stats,
+            )?;
+        }
+        self.search = SearchPath {
+            lib_paths: self.config.lib_paths.clone(),
+            env_paths: self.config.env_lib_paths.clone(),
+            main_dir,
+        };
+        self.set
+            .load_needed(&engine, &self.search, 0, &mut self.stats)?;
+
+        let t = Instant::now();
+        let count = self.set.objects.len();
+        for i in 0..count {
+            self.scope.add(&self.set.objects, i);
+        }
+        let mut planner = Planner {
+            objects: &self.set.objects,
+            scope: &self.scope,
+            linker: &self.linker,
+            got: &mut self.got,
+        };
+        let bindings = (0..count)
+            .map(|i| planner.plan(store, i))
+            .collect::<Result<Vec<_>>>()?;
+        let libs: Vec<usize> = (0..count).filter(|&i| i != main).collect();
+        let order = init_order(&self.set.objects, &libs, &[main]);
+        if self.is_pie(main) {
+            self.layout_pie(store, main, &libs)?;
+            for &i in &order {
+                self.instantiate(store, i, &bindings[i])?;
+            }
+            self.instantiate(store, main, &bindings[main])?;
+        } else {
+            self.prepare_fixed_main(store, main, &bindings[main])?;
+            self.instantiate(store, main, &bindings[main])?;
+            self.adopt_main_exports(store, main)?;
+            self.place_libraries(store, &libs)?;
+            for &i in &order {
+                self.instantiate(store, i, &bindings[i])?;
+            }
+        }
+        self.apply_patches(store)?;
+        if let Some(table) = self.table {
+            self.slots.scan(store, &table);
+        }
+        self.got.fill(
+            store,
+            &self.set.objects,
+            self.table.as_ref(),
+            &mut self.slots,
+        )?;
+        self.stats.link += t.elapsed();
+
+        // ld.so's order: every object relocated before any initialiser runs.
+        let mut all = order.clone();
+        all.push(main);
+        let mut inits = self.inits(&all, "__wasm_apply_data_relocs");
+        inits.extend(self.inits(&order, "__wasm_call_ctors"));
+        // A WASI reactor initialises itself through `_initialize`.
+        inits.extend(self.inits(&[main], "_initialize"));
+        Ok(inits)
+    }
+
+    /// `name` of each of `objects` that is instantiated, in order.
+    pub(crate) fn inits(&self, objects: &[usize], name: &'static str) -> Vec<Init> {
+        objects
+            .iter()
+            .filter_map(|&object| {
+                let instance = self.set.objects[object].instance?;
+                Some(Init {
+                    object: self.set.objects[object].name.clone(),
+                    instance,
+                    name,
+                })
+            })
+            .collect()
+    }
+
+    /// A PIE main has dylink.0 and imports its memory.
+    fn is_pie(&self, main: usize) -> bool {
+        let module = &self.set.objects[main].module;
+        module.dylink().is_some()
+            && module
+                .imports()
+                .iter()
+                .any(|i| i.module == "env" && i.name == "memory")
+    }
+
+    /// Looks `name` up in the global scope, like `dlsym(RTLD_DEFAULT, name)`.
+    pub(crate) fn lookup(&self, store: &StoreOpaque, name: &str) -> Option<Extern> {
+        let (index, _) = self.scope.lookup(name)?;
+        self.set.objects[index].instance?.get_export_in(store, name)
+    }
+}
+
+/// Runs initialisers (each `() -> ()`, skipped if not exported), in order;
+/// the loader is in the store meanwhile, so they may call `dlopen`.
+pub(crate) fn run_inits(store: &mut StoreOpaque, inits: &[Init]) -> Result<()> {
+    for init in inits {
+        let Some(func) = init
+            .instance
+            .get_export_in(store, init.name)
+            .and_then(Extern::into_func)
+        else {
+            continue;
+        };
+        let ty = func.ty_in(store);
+        if !ty.params().is_empty() || !ty.results().is_empty() {
+            return Err(Error::msg(format!(
+                "{}: {} has type {ty}, expected () -> ()",
+                init.object, init.name
+            )));
+        }
+        func.call_in(store, &[], &mut [])?;
+    }
+    Ok(())
+}
