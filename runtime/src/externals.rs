@@ -204,6 +204,12 @@ impl Memory {
         unsafe { (*self.mem.as_ptr()).data_mut() }
     }
 
+    pub(crate) fn data_mut_in<'a>(&self, store: &'a mut StoreOpaque) -> &'a mut [u8] {
+        store.check(self.store_id);
+        // SAFETY: owned by the store, which we borrow mutably for 'a.
+        unsafe { (*self.mem.as_ptr()).data_mut() }
+    }
+
     /// Copies `buffer.len()` bytes at `offset` into `buffer`; an error (and
     /// nothing copied) if the range is out of bounds.
     pub fn read(&self, store: impl AsContext, offset: usize, buffer: &mut [u8]) -> Result<()> {

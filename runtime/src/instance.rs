@@ -113,6 +113,19 @@ impl Instance {
         module: &Module,
         imports: &[Extern],
     ) -> Result<Instance> {
+        Instance::new_reusing(store, module, imports, None)
+    }
+
+    /// As [`Instance::new`]; if `reuse` is an instance of the same module
+    /// that defines no memory or table of its own (an unloaded library being
+    /// loaded again), its vmctx is reused instead of allocating another, so
+    /// load/unload cycles do not grow the store.
+    pub(crate) fn new_reusing(
+        store: &mut StoreOpaque,
+        module: &Module,
+        imports: &[Extern],
+        reuse: Option<Instance>,
+    ) -> Result<Instance> {
         if !crate::Engine::same(store.engine(), module.engine()) {
             return Err(Error::msg("module and store belong to different engines"));
         }
@@ -128,13 +141,29 @@ impl Instance {
             tables.push(table.raw());
         }
         let store_ctx: *const crate::vm::VMStoreContext = &*store.vm;
-        let mut data = InstanceData::new(module.clone(), store_ctx, &resolved, memories, tables);
-        data.init_globals();
-        let index = store.instances.len();
-        store.instances.push(data);
-        let instance = Instance {
-            store_id: store.id(),
-            index,
+        let owns_nothing = info.num_imported_memories as usize == info.memories.len()
+            && info.num_imported_tables as usize == info.tables.len();
+        let reusable = reuse.filter(|old| {
+            store.check(old.store_id);
+            owns_nothing && Module::same(&store.instances[old.index].module, module)
+        });
+        let instance = match reusable {
+            Some(old) => {
+                let data = &mut store.instances[old.index];
+                data.refill(store_ctx, &resolved, memories, tables);
+                data.init_globals();
+                old
+            }
+            None => {
+                let mut data =
+                    InstanceData::new(module.clone(), store_ctx, &resolved, memories, tables);
+                data.init_globals();
+                store.instances.push(data);
+                Instance {
+                    store_id: store.id(),
+                    index: store.instances.len() - 1,
+                }
+            }
         };
         instance.apply_segments(store)?;
         if let Some(start) = info.start {
@@ -210,6 +239,24 @@ impl Instance {
         let store = store.opaque();
         let count = self.data(store).info().functions.len();
         (usize::try_from(index).ok()? < count).then(|| self.func(store, index))
+    }
+
+    /// See [`InstanceData::kill_functions`].
+    pub(crate) fn kill_functions(
+        &self,
+        store: &mut StoreOpaque,
+        dead: impl Fn(u32) -> crate::vm::VMFuncRef,
+    ) {
+        self.data_mut(store).kill_functions(dead);
+    }
+
+    /// The addresses of the instance's vmctx.
+    pub(crate) fn vmctx_range(&self, store: &StoreOpaque) -> std::ops::Range<usize> {
+        self.data(store).vmctx_range()
+    }
+
+    pub(crate) fn module_in<'a>(&self, store: &'a StoreOpaque) -> &'a Module {
+        &self.data(store).module
     }
 
     /// The module this is an instance of.

@@ -39,25 +39,40 @@ pub(crate) struct Patches {
     placeholders: HashSet<(usize, usize)>,
 }
 
-impl<T: 'static> Loader<T> {
-    fn i32_global(
-        &mut self,
-        store: &mut StoreOpaque,
-        ty: &ExternType,
-        value: u32,
-    ) -> Result<Extern> {
-        let mutable = matches!(ty, ExternType::Global(GlobalType { mutable: true, .. }));
-        let global = Global::new_in(
-            store,
-            GlobalType {
-                content: ValType::I32,
-                mutable,
-            },
-            Val::I32(value as i32),
-        )?;
-        Ok(global.into())
+/// The i32 global `cached` for an import of type `ty`, set to `value`;
+/// made (and cached) on first use, so loading an object again makes none.
+fn reuse_i32(
+    store: &mut StoreOpaque,
+    cached: &mut Option<Extern>,
+    ty: &ExternType,
+    value: u32,
+) -> Result<Extern> {
+    if let Some(Extern::Global(global)) = cached {
+        if global.ty().mutable {
+            global.set_in(store, Val::I32(value as i32))?;
+        } else {
+            // An immutable global's value is only fixed for its importer,
+            // which is being instantiated again: rewrite it in place.
+            // SAFETY: the global is owned by this store and nothing reads it
+            // while the loader runs.
+            unsafe { (*global.raw()).bits = Val::I32(value as i32).to_raw() };
+        }
+        return Ok(*cached.as_ref().expect("just matched"));
     }
+    let mutable = matches!(ty, ExternType::Global(GlobalType { mutable: true, .. }));
+    let global = Global::new_in(
+        store,
+        GlobalType {
+            content: ValType::I32,
+            mutable,
+        },
+        Val::I32(value as i32),
+    )?;
+    *cached = Some(global.into());
+    Ok(global.into())
+}
 
+impl<T: 'static> Loader<T> {
     fn placeholder(
         &mut self,
         store: &mut StoreOpaque,
@@ -115,7 +130,9 @@ impl<T: 'static> Loader<T> {
         let module = self.set.objects[index].module.clone();
         let importer = self.set.objects[index].name.clone();
         let mut externs = Vec::with_capacity(bindings.len());
-        for (import, binding) in module.imports().iter().zip(bindings) {
+        let mut cache = std::mem::take(&mut self.set.objects[index].import_items);
+        cache.resize(bindings.len(), None);
+        for (n, (import, binding)) in module.imports().iter().zip(bindings).enumerate() {
             let symbol = format!("{}.{}", import.module, import.name);
             let missing =
                 |what: &str| Error::link(&importer, &symbol, format!("the process has no {what}"));
@@ -128,20 +145,28 @@ impl<T: 'static> Loader<T> {
                     .into(),
                 Binding::Table => self.ensure_table(store)?.into(),
                 Binding::StackPointer => self.ensure_stack(store)?.into(),
-                Binding::MemoryBase => self.i32_global(store, &import.ty, memory_base)?,
-                Binding::TableBase => self.i32_global(store, &import.ty, table_base)?,
-                Binding::HeapBase => self.i32_global(store, &import.ty, self.heap_base)?,
+                Binding::MemoryBase => reuse_i32(store, &mut cache[n], &import.ty, memory_base)?,
+                Binding::TableBase => reuse_i32(store, &mut cache[n], &import.ty, table_base)?,
+                Binding::HeapBase => reuse_i32(store, &mut cache[n], &import.ty, self.heap_base)?,
                 Binding::HeapEnd => {
                     let end = self
                         .memory
                         .map_or(0, |m| super::regions::memory_end(store, &m));
-                    self.i32_global(store, &import.ty, end.min(u64::from(u32::MAX)) as u32)?
+                    let end = end.min(u64::from(u32::MAX)) as u32;
+                    reuse_i32(store, &mut cache[n], &import.ty, end)?
                 }
                 Binding::Host(item) => *item,
                 Binding::Got(i) => self.got.global(*i).into(),
-                Binding::WeakFunc => self
-                    .weak_stub(store, &import.ty, &symbol, &importer)?
-                    .into(),
+                Binding::WeakFunc => match cache[n] {
+                    Some(stub) => stub,
+                    None => {
+                        let stub: Extern = self
+                            .weak_stub(store, &import.ty, &symbol, &importer)?
+                            .into();
+                        cache[n] = Some(stub);
+                        stub
+                    }
+                },
                 Binding::Export { object } => {
                     let definer = *object;
                     match self.set.objects[definer].instance {
@@ -173,7 +198,10 @@ impl<T: 'static> Loader<T> {
             };
             externs.push(item);
         }
-        let instance = Instance::new_in(store, &module, &externs)?;
+        self.set.objects[index].import_items = cache;
+        // An object loaded again reuses its earlier instance's vmctx.
+        let previous = self.set.objects[index].instance.take();
+        let instance = Instance::new_reusing(store, &module, &externs, previous)?;
         self.set.objects[index].instance = Some(instance);
         Ok(())
     }

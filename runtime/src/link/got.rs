@@ -40,6 +40,8 @@ pub(crate) struct GotEntry {
     /// The defining object; `None` for a weak undefined symbol (value 0).
     pub definition: Option<usize>,
     pub filled: bool,
+    /// Its definer was unloaded: the next import of it resolves it again.
+    pub rebind: bool,
 }
 
 /// All GOT cells of a process.
@@ -60,6 +62,11 @@ impl Got {
     ) -> Result<usize> {
         let key = (kind, name.to_string());
         if let Some(&i) = self.index.get(&key) {
+            let entry = &mut self.entries[i];
+            if entry.rebind {
+                entry.definition = definition;
+                entry.rebind = false;
+            }
             return Ok(i);
         }
         let ty = GlobalType {
@@ -74,9 +81,27 @@ impl Got {
             global,
             definition,
             filled: false,
+            rebind: false,
         });
         self.index.insert(key, i);
         Ok(i)
+    }
+
+    /// The object cell `i` was bound to (`None`: weak undefined, or not yet).
+    pub fn definition(&self, i: usize) -> Option<usize> {
+        self.entries[i].definition
+    }
+
+    /// Forgets `object` as a definition (it is being unloaded): its cells
+    /// read 0 and are bound again when an object loaded later imports them.
+    pub fn forget(&mut self, object: usize) {
+        for entry in &mut self.entries {
+            if entry.definition == Some(object) {
+                entry.definition = None;
+                entry.filled = false;
+                entry.rebind = true;
+            }
+        }
     }
 
     /// The global of cell `i`.
@@ -161,6 +186,10 @@ pub(crate) fn func_identity(func: &Func) -> (usize, usize) {
 pub(crate) struct FuncSlots {
     slots: HashMap<(usize, usize), u32>,
     scanned: u64,
+    /// Slots appended by `slot_for` (not part of any object's table region).
+    appended: hashbrown::HashSet<u32>,
+    /// Appended slots given back by unloaded objects, reused first.
+    free: Vec<u32>,
 }
 
 impl FuncSlots {
@@ -184,12 +213,32 @@ impl FuncSlots {
         if let Some(&slot) = self.slots.get(&key) {
             return Ok(slot);
         }
+        if let Some(slot) = self.free.pop() {
+            table.set_in(store, u64::from(slot), Val::FuncRef(Some(func)))?;
+            self.slots.insert(key, slot);
+            return Ok(slot);
+        }
         let index = table.size_in(store);
         grow_table_to(store, table, index + 1)?;
         table.set_in(store, index, Val::FuncRef(Some(func)))?;
         let slot = u32::try_from(index).map_err(|_| Error::msg("function table too large"))?;
         self.slots.insert(key, slot);
+        self.appended.insert(slot);
         self.scanned = index + 1;
         Ok(slot)
+    }
+
+    /// Forgets the functions whose vmctx lies in `vmctx` (an instance being
+    /// unloaded); slots `slot_for` appended for them become free.
+    pub fn forget(&mut self, vmctx: &std::ops::Range<usize>) {
+        let free = &mut self.free;
+        let appended = &self.appended;
+        self.slots.retain(|&(_, ctx), slot| {
+            let dies = vmctx.contains(&ctx);
+            if dies && appended.contains(slot) {
+                free.push(*slot);
+            }
+            !dies
+        });
     }
 }

@@ -66,12 +66,24 @@ impl ObjectSet {
         is_main: bool,
         stats: &mut LoadStats,
     ) -> Result<(usize, bool)> {
-        if let Ok(canonical) = std::fs::canonicalize(path) {
-            if let Some(&index) = self.by_path.get(&canonical) {
-                return Ok((index, false));
-            }
+        let known = std::fs::canonicalize(path)
+            .ok()
+            .and_then(|canonical| self.by_path.get(&canonical).copied());
+        if let Some(index) = known.filter(|&i| self.objects[i].loaded) {
+            return Ok((index, false));
         }
         let (module, canonical) = load_file(engine, path, why, stats)?;
+        if let Some(index) = known {
+            // An unloaded library loaded again: same slot, a new incarnation.
+            let object = &mut self.objects[index];
+            object.module = module;
+            object.path = path.to_path_buf();
+            object.loaded = true;
+            object.generation = object.generation.wrapping_add(1);
+            object.needed.clear();
+            object.uses.clear();
+            return Ok((index, true));
+        }
         Ok((
             self.insert(path.to_path_buf(), canonical, module, is_main),
             true,
@@ -103,10 +115,26 @@ impl ObjectSet {
         first: usize,
         stats: &mut LoadStats,
     ) -> Result<()> {
-        let mut next = first;
-        while next < self.objects.len() {
+        let roots = (first..self.objects.len()).collect();
+        self.load_needed_of(engine, search, roots, stats).map(drop)
+    }
+
+    /// Resolves the NEEDED entries of `roots` and of every library they
+    /// bring in, breadth-first. Returns `roots` and every object that was
+    /// loaded (or loaded again) on the way, in load order.
+    pub fn load_needed_of(
+        &mut self,
+        engine: &Engine,
+        search: &SearchPath,
+        roots: Vec<usize>,
+        stats: &mut LoadStats,
+    ) -> Result<Vec<usize>> {
+        let mut queue = roots;
+        let mut next = 0;
+        while next < queue.len() {
+            let current = queue[next];
             let (needed, runtime_path, requester, requester_dir) = {
-                let object = &self.objects[next];
+                let object = &self.objects[current];
                 let dylink = object.module.dylink();
                 (
                     dylink.map(|d| d.needed.clone()).unwrap_or_default(),
@@ -128,13 +156,16 @@ impl ObjectSet {
                             })
                         })?;
                 let why = format!("needed by {requester}");
-                let (index, _) = self.add(engine, &path, Some(&why), false, stats)?;
+                let (index, new) = self.add(engine, &path, Some(&why), false, stats)?;
+                if new && !queue.contains(&index) {
+                    queue.push(index);
+                }
                 edges.push(index);
             }
-            self.objects[next].needed = edges;
+            self.objects[current].needed = edges;
             next += 1;
         }
-        Ok(())
+        Ok(queue)
     }
 }
 

@@ -21,6 +21,7 @@ use crate::externals::{Extern, Global, Memory, Table};
 use crate::instance::Instance;
 use crate::linker::Linker;
 use crate::store::{StoreContextMut, StoreOpaque};
+use hashbrown::HashMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -42,6 +43,10 @@ pub(crate) struct Loader<T: 'static> {
     pub(crate) stats: LoadStats,
     /// Where NEEDED (and `dlopen`) names are searched.
     pub(crate) search: SearchPath,
+    /// Linker definitions placed in the store (see `Planner::host_items`).
+    pub(crate) host_items: HashMap<(String, String), Extern>,
+    /// State of run-time loading (`dlopen`).
+    pub(crate) dyld: super::dlopen::DyldState,
 }
 
 /// An initialiser to run once linking is done: `name() -> ()` of an object.
@@ -90,6 +95,8 @@ impl<T: 'static> Loader<T> {
             main: None,
             stats: LoadStats::default(),
             search: SearchPath::default(),
+            host_items: HashMap::new(),
+            dyld: Default::default(),
         }
     }
 
@@ -123,14 +130,15 @@ impl<T: 'static> Loader<T> {
 
         let t = Instant::now();
         let count = self.set.objects.len();
-        for i in 0..count {
-            self.scope.add(&self.set.objects, i);
-        }
+        self.dyld.global_order = (0..count).collect();
+        self.scope = Scope::rebuild(&self.set.objects, &self.dyld.global_order);
         let mut planner = Planner {
             objects: &self.set.objects,
             scope: &self.scope,
+            local: &[],
             linker: &self.linker,
             got: &mut self.got,
+            host_items: &mut self.host_items,
         };
         let bindings = (0..count)
             .map(|i| planner.plan(store, i))

@@ -40,6 +40,8 @@
 //! ```
 
 mod bind;
+pub mod dlopen;
+mod dyld;
 mod got;
 mod graph;
 mod layout;
@@ -50,6 +52,7 @@ mod regions;
 pub mod search;
 mod symbols;
 
+pub use dlopen::{LibraryHandle, Symbol, SymbolKind};
 pub use object::Object;
 pub use process::{exit_status_of, Process};
 pub use search::{library_path_from_env, LIBRARY_PATH_VAR};
@@ -82,6 +85,9 @@ pub struct ProcessConfig {
     pub preload: Vec<PathBuf>,
     /// Bytes of stack for a PIE main (or for libraries of a main without one).
     pub stack_size: u32,
+    /// Whether `dlopen` accepts names with `/` or `..` (paths outside the
+    /// search path); off by default.
+    pub dlopen_paths: bool,
     /// The WASI context (arguments, environment, preopens, stdio); `None`
     /// defines no WASI functions at all. Default: inherited stdio, no
     /// arguments, no environment, no preopens.
@@ -95,6 +101,7 @@ impl Default for ProcessConfig {
             env_lib_paths: Vec::new(),
             preload: Vec::new(),
             stack_size: DEFAULT_STACK_SIZE,
+            dlopen_paths: false,
             wasi: Some(WasiCtx::builder().build()),
         }
     }
@@ -127,6 +134,12 @@ impl ProcessConfig {
     /// Sets the guest's WASI context.
     pub fn wasi(mut self, ctx: WasiCtx) -> Self {
         self.wasi = Some(ctx);
+        self
+    }
+
+    /// Lets `dlopen` open names with `/` or `..` (not only the search path).
+    pub fn allow_dlopen_paths(mut self, allow: bool) -> Self {
+        self.dlopen_paths = allow;
         self
     }
 

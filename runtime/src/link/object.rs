@@ -17,6 +17,27 @@ pub struct Object {
     pub(crate) table_base: u32,
     pub(crate) needed: Vec<usize>,
     pub(crate) is_main: bool,
+    /// Whether it is loaded (an unloaded object stays as a tombstone, so
+    /// that loading it again reuses its slot, instance and cached imports).
+    pub(crate) loaded: bool,
+    /// Whether linking it finished (a failed `dlopen` unloads the objects
+    /// it left unlinked).
+    pub(crate) linked: bool,
+    /// Bumped each time the object is loaded, so handles of an earlier
+    /// incarnation are recognised as stale.
+    pub(crate) generation: u16,
+    /// Open `dlopen` handles on it.
+    pub(crate) refs: u32,
+    /// Never unloaded: loaded at start, or opened with RTLD_NODELETE.
+    pub(crate) pinned: bool,
+    /// Its exports are in the global scope (load time, or RTLD_GLOBAL).
+    pub(crate) global: bool,
+    /// Objects it bound symbols from (and its NEEDED ones): they stay
+    /// loaded while it is.
+    pub(crate) uses: Vec<usize>,
+    /// Host items made for its imports (base globals, weak stubs), by
+    /// import index, reused when it is loaded again.
+    pub(crate) import_items: Vec<Option<crate::externals::Extern>>,
 }
 
 impl Object {
@@ -35,6 +56,14 @@ impl Object {
             table_base: 0,
             needed: Vec::new(),
             is_main,
+            loaded: true,
+            linked: true,
+            generation: 0,
+            refs: 0,
+            pinned: true,
+            global: true,
+            uses: Vec::new(),
+            import_items: Vec::new(),
         }
     }
 
@@ -87,6 +116,16 @@ impl Object {
     /// libraries it NEEDS, in NEEDED order.
     pub fn needed(&self) -> &[usize] {
         &self.needed
+    }
+
+    /// Whether it is currently loaded (`false` after it was unloaded by `dlclose`).
+    pub fn is_loaded(&self) -> bool {
+        self.loaded
+    }
+
+    /// Open `dlopen` references on it.
+    pub fn ref_count(&self) -> u32 {
+        self.refs
     }
 
     /// Whether this is the main module.

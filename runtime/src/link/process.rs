@@ -1,6 +1,7 @@
 //! A process: one store, one memory, one table, one stack pointer, a global
 //! symbol scope and the objects loaded into it.
 
+use super::dlopen::{LibraryHandle, Symbol, SymbolKind};
 use super::loader::{run_inits, with_loader, Init, Loader};
 use super::object::Object;
 use super::search::directory_of;
@@ -60,6 +61,7 @@ impl<T: 'static> Process<T> {
         if wasi.is_some() {
             crate::wasi::add_to_linker(&mut linker, wasi_of::<T>)?;
         }
+        super::dyld::add_to_linker(&mut linker)?;
         let loader = Loader::new(engine, config, linker);
         let data = ProcessData {
             wasi,
@@ -166,6 +168,37 @@ impl<T: 'static> Process<T> {
             Some(_) => Err(Error::msg("this process already has a main module")),
             None => Ok(()),
         }
+    }
+
+    /// Opens a library while the process runs, like `dlopen(name, flags)`
+    /// (flags from [`super::dlopen::flags`]; 0 is RTLD_LAZY | RTLD_LOCAL).
+    /// `name` is searched like a NEEDED entry; a library already loaded
+    /// returns the same handle and counts a reference.
+    pub fn dlopen(&mut self, name: &str, flags: u32) -> Result<LibraryHandle> {
+        super::dlopen::open(self.store.as_context_mut(), name, flags)
+    }
+
+    /// Finds a symbol in a library and what it NEEDS (`Some(handle)`), or
+    /// in the global scope (`None`, RTLD_DEFAULT), like `dlsym`.
+    pub fn dlsym(
+        &mut self,
+        handle: Option<LibraryHandle>,
+        kind: SymbolKind,
+        name: &str,
+    ) -> Result<Symbol> {
+        super::dlopen::sym(self.store.as_context_mut(), handle, kind, name)
+    }
+
+    /// Releases a handle, like `dlclose`; a library nothing needs any more
+    /// is unloaded (destructors first).
+    pub fn dlclose(&mut self, handle: LibraryHandle) -> Result<()> {
+        super::dlopen::close(self.store.as_context_mut(), handle)
+    }
+
+    /// The text of the last failed `dlopen`/`dlsym`/`dlclose` made by the
+    /// guest (through the `dyld` module), clearing it, like `dlerror`.
+    pub fn dlerror(&mut self) -> Option<String> {
+        self.loader_mut().dyld.last_error.take()
     }
 
     /// Runs the main's `_start` (if it has one). Returns the exit status:

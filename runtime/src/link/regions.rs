@@ -127,6 +127,41 @@ pub(crate) fn grow_table_to(store: &mut StoreOpaque, table: &Table, end: u64) ->
     Ok(())
 }
 
+/// Regions given back by unloaded objects, reused first-fit.
+#[derive(Debug, Default)]
+pub(crate) struct FreeList {
+    /// (start, size), disjoint.
+    regions: Vec<(u64, u64)>,
+}
+
+impl FreeList {
+    /// A free sub-range of `size` aligned to `2^align_log2`, if one fits.
+    pub fn take(&mut self, size: u64, align_log2: u32) -> Option<u64> {
+        let (i, base) = self
+            .regions
+            .iter()
+            .enumerate()
+            .find_map(|(i, &(start, len))| {
+                let base = align_up(start, align_log2)?;
+                (base.checked_add(size)? <= start + len).then_some((i, base))
+            })?;
+        let (start, len) = self.regions.swap_remove(i);
+        if base > start {
+            self.regions.push((start, base - start));
+        }
+        let end = base + size;
+        if end < start + len {
+            self.regions.push((end, start + len - end));
+        }
+        Some(base)
+    }
+
+    /// Returns a region.
+    pub fn give(&mut self, start: u64, size: u64) {
+        self.regions.push((start, size));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,6 +185,19 @@ mod tests {
         .unwrap();
         assert_eq!(bases, vec![16, 26, 32]);
         assert_eq!(end, 40);
+    }
+
+    #[test]
+    fn free_regions_are_reused_aligned_and_split() {
+        let mut free = FreeList::default();
+        assert_eq!(free.take(8, 0), None);
+        free.give(100, 50);
+        assert_eq!(free.take(16, 4), Some(112));
+        // What is left: 100..112 and 128..150.
+        assert_eq!(free.take(20, 0), Some(128));
+        assert_eq!(free.take(12, 0), Some(100));
+        assert_eq!(free.take(1, 0), Some(148));
+        assert_eq!(free.take(2, 0), None);
     }
 
     #[test]

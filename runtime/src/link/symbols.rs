@@ -61,6 +61,29 @@ impl Scope {
     pub fn lookup(&self, name: &str) -> Option<(usize, &ExternType)> {
         self.definitions.get(name).map(|(i, ty)| (*i, ty))
     }
+
+    /// The scope of the global objects `order`, in that order (after an
+    /// object left it, a definition it shadowed becomes visible again).
+    pub fn rebuild(objects: &[Object], order: &[usize]) -> Scope {
+        let mut scope = Scope::default();
+        for &i in order {
+            scope.add(objects, i);
+        }
+        scope
+    }
+}
+
+/// Where a dlopen'ed group's symbols are looked up after the global scope
+/// (its RTLD_LOCAL scope): the objects in `objects`, in order.
+pub(crate) fn local_lookup(
+    objects: &[Object],
+    local: &[usize],
+    name: &str,
+) -> Option<(usize, ExternType)> {
+    local.iter().find_map(|&i| {
+        let ty = objects[i].module.exports().find(|(n, _)| *n == name)?.1;
+        Some((i, ty))
+    })
 }
 
 fn is_i32_global(ty: &ExternType) -> bool {
@@ -92,11 +115,24 @@ fn type_matches(wanted: &ExternType, found: &ExternType) -> bool {
 pub(crate) struct Planner<'a, T> {
     pub objects: &'a [Object],
     pub scope: &'a Scope,
+    /// Objects searched after the global scope (a dlopen'ed group).
+    pub local: &'a [usize],
     pub linker: &'a Linker<T>,
     pub got: &'a mut Got,
+    /// Linker definitions already placed in the store, so each host
+    /// function exists once per process however often objects are loaded.
+    pub host_items: &'a mut HashMap<(String, String), Extern>,
 }
 
 impl<T: 'static> Planner<'_, T> {
+    /// The definition of `name`: the global scope first, then the local one.
+    fn lookup(&self, name: &str) -> Option<(usize, ExternType)> {
+        self.scope
+            .lookup(name)
+            .map(|(i, ty)| (i, ty.clone()))
+            .or_else(|| local_lookup(self.objects, self.local, name))
+    }
+
     pub fn plan(&mut self, store: &mut StoreOpaque, index: usize) -> Result<Vec<Binding>> {
         let object = &self.objects[index];
         object
@@ -134,10 +170,10 @@ impl<T: 'static> Planner<'_, T> {
                     import.ty
                 )));
             }
-            let definition = match self.scope.lookup(&import.name) {
+            let definition = match self.lookup(&import.name) {
                 Some((def, ty)) => {
                     let ok = match kind {
-                        GotKind::Mem => is_i32_global(ty),
+                        GotKind::Mem => is_i32_global(&ty),
                         GotKind::Func => matches!(ty, ExternType::Func(_)),
                     };
                     if !ok {
@@ -176,9 +212,9 @@ impl<T: 'static> Planner<'_, T> {
             if let Some(binding) = special {
                 return Ok(binding);
             }
-            if let Some((def, ty)) = self.scope.lookup(&import.name) {
+            if let Some((def, ty)) = self.lookup(&import.name) {
                 if matches!(ty, ExternType::Memory(_) | ExternType::Table(_))
-                    || !type_matches(&import.ty, ty)
+                    || !type_matches(&import.ty, &ty)
                 {
                     return Err(link_err(format!(
                         "incompatible import type: expected {}, found {ty} (defined in {})",
@@ -188,7 +224,7 @@ impl<T: 'static> Planner<'_, T> {
                 return Ok(Binding::Export { object: def });
             }
         }
-        if let Some(item) = self.linker.get_in(store, &import.module, &import.name) {
+        if let Some(item) = self.host_item(store, &import.module, &import.name) {
             let item = item?;
             let found = item.ty_in(store);
             if !type_matches(&import.ty, &found) {
@@ -209,6 +245,24 @@ impl<T: 'static> Planner<'_, T> {
             "unknown import module `{}` (expected env, GOT.mem, GOT.func or a host module)",
             import.module
         )))
+    }
+
+    /// The linker's definition of `module.name`, placed in the store once.
+    fn host_item(
+        &mut self,
+        store: &mut StoreOpaque,
+        module: &str,
+        name: &str,
+    ) -> Option<Result<Extern>> {
+        let key = (module.to_string(), name.to_string());
+        if let Some(item) = self.host_items.get(&key) {
+            return Some(Ok(*item));
+        }
+        let item = self.linker.get_in(store, module, name)?;
+        if let Ok(item) = &item {
+            self.host_items.insert(key, *item);
+        }
+        Some(item)
     }
 
     fn undefined(&self) -> String {

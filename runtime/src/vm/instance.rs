@@ -57,7 +57,38 @@ impl InstanceData {
             memories,
             tables,
         });
-        let data_ptr: *mut InstanceData = &mut *data;
+        data.fill(store_ctx, imports);
+        data
+    }
+
+    /// Makes this (unloaded) instance a fresh instance of the same module
+    /// again, reusing its vmctx allocation: handles to the old incarnation
+    /// then point into the new one, never into freed memory.
+    pub fn refill(
+        &mut self,
+        store_ctx: *const VMStoreContext,
+        imports: &ResolvedImports,
+        memories: Vec<*mut LinearMemory>,
+        tables: Vec<*mut Table>,
+    ) {
+        // SAFETY: the vmctx is `layout.size()` bytes, allocated in `new`.
+        unsafe { std::ptr::write_bytes(self.vmctx.cast::<u8>(), 0, self.layout.size()) };
+        self.memories = memories;
+        self.tables = tables;
+        self.dropped_data.fill(false);
+        self.dropped_elements.fill(false);
+        self.fill(store_ctx, imports);
+    }
+
+    /// Writes the vmctx: header, memories, tables, imported globals and
+    /// every function reference.
+    fn fill(&mut self, store_ctx: *const VMStoreContext, imports: &ResolvedImports) {
+        let module = self.module.clone();
+        let offsets = *module.offsets();
+        let info = module.info();
+        let vmctx = self.vmctx;
+        let data_ptr: *mut InstanceData = self;
+        let data = &*self;
         // SAFETY: every offset below is inside the zeroed vmctx (VmOffsets).
         unsafe {
             data.write(offsets.store_context(), store_ctx);
@@ -85,7 +116,24 @@ impl InstanceData {
                 data.write(offsets.funcref(i), funcref);
             }
         }
-        data
+    }
+
+    /// The addresses of the vmctx (every `VMFuncRef` of the instance is inside).
+    pub fn vmctx_range(&self) -> std::ops::Range<usize> {
+        let start = self.vmctx as usize;
+        start..start + self.layout.size()
+    }
+
+    /// Points every function reference of the instance (imported and
+    /// defined) at `dead(type_id)`, so that any handle, table entry or
+    /// function pointer still naming one of its functions reaches that
+    /// instead of the instance's code.
+    pub fn kill_functions(&mut self, dead: impl Fn(u32) -> VMFuncRef) {
+        for i in 0..self.info().functions.len() as u32 {
+            let slot = self.funcref(i);
+            // SAFETY: `slot` is a VMFuncRef inside our vmctx.
+            unsafe { *slot = dead((*slot).type_id) };
+        }
     }
 
     unsafe fn write<T>(&self, offset: u32, value: T) {

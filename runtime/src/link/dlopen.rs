@@ -1,0 +1,760 @@
+//! Run-time linking: `dlopen`, `dlsym` and `dlclose` on a live process.
+//!
+//! - Opening a library already loaded returns the same handle and counts a
+//!   reference; its constructors do not run again. A new library is loaded
+//!   with the NEEDED libraries it brings, laid out, bound (eagerly, even for
+//!   RTLD_LAZY, which permits it), instantiated, and initialised
+//!   (relocations, then constructors, dependencies first).
+//! - A failure at any step leaves nothing behind: every object of the
+//!   half-loaded group is unloaded again (scope entries, regions, table slots).
+//! - RTLD_GLOBAL puts the group's exports in the global scope; RTLD_LOCAL
+//!   keeps them reachable only from the group itself and through its handle.
+//! - `dlclose` drops a reference; an object with no references that no
+//!   loaded object uses (bound a symbol from, or NEEDS) is unloaded, with its
+//!   destructors, and so on transitively. Objects loaded at start and
+//!   RTLD_NODELETE ones stay.
+//!
+//! Unloading is real but memory-safe: every function reference of the
+//! object is pointed at a stub that fails with a clear error (so stale
+//! handles and function pointers never run freed code), table slots that
+//! named its functions are cleared (a stale `call_indirect` traps with
+//! "uninitialized element"), and its data and table regions go to free
+//! lists that later loads reuse (zeroed, so a reused region looks fresh).
+//! The object's slot keeps its instance allocation and cached imports, so
+//! opening the same library again reuses them: load/unload cycles do not
+//! grow the process.
+
+use super::graph::init_order;
+use super::loader::{run_inits, with_loader, Init, Loader};
+use super::regions::{self, align_up, FreeList, Request};
+use super::symbols::{Binding, Planner, Scope};
+use super::ProcessData;
+use crate::error::{Error, ErrorKind, Result};
+use crate::externals::Extern;
+use crate::func::{Func, HostFunc};
+use crate::store::{AsContextMut, StoreContextMut, StoreOpaque};
+use crate::values::Val;
+use crate::vm::VMFuncRef;
+use hashbrown::HashMap;
+use std::path::{Component, Path, PathBuf};
+
+/// `dlopen` flags, with musl's (and so wasi-libc's) values.
+pub mod flags {
+    /// Bind functions when first called (wrun binds at open, which this permits).
+    pub const RTLD_LAZY: u32 = 1;
+    /// Bind everything at open.
+    pub const RTLD_NOW: u32 = 2;
+    /// Only return a handle if the library is already loaded.
+    pub const RTLD_NOLOAD: u32 = 4;
+    /// Keep the library's symbols out of the global scope (the default).
+    pub const RTLD_LOCAL: u32 = 8;
+    /// Add the library's symbols to the global scope.
+    pub const RTLD_GLOBAL: u32 = 0x100;
+    /// Never unload the library.
+    pub const RTLD_NODELETE: u32 = 0x1000;
+    /// Every flag wrun knows.
+    pub const ALL: u32 =
+        RTLD_LAZY | RTLD_NOW | RTLD_NOLOAD | RTLD_LOCAL | RTLD_GLOBAL | RTLD_NODELETE;
+}
+
+/// What `dlsym` looks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SymbolKind {
+    /// A function: its table index (a function pointer).
+    Func,
+    /// A data symbol: its address in the process memory.
+    Data,
+}
+
+/// A symbol found by [`crate::Process::dlsym`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Symbol {
+    /// A function, callable from the host, and its table index (the value
+    /// of a function pointer to it in the guest).
+    Func {
+        /// The function.
+        func: Func,
+        /// Its slot in the process table.
+        table_index: u32,
+    },
+    /// A data symbol's address in the process memory.
+    Data {
+        /// The address.
+        address: u32,
+    },
+}
+
+/// A handle returned by `dlopen`: an object slot and the incarnation it
+/// was opened in, so a handle outliving its library is recognised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct LibraryHandle(pub(crate) u32);
+
+impl LibraryHandle {
+    /// The handle as the guest sees it (never 0, which means RTLD_DEFAULT).
+    pub fn raw(self) -> u32 {
+        self.0
+    }
+
+    /// A handle from its guest value.
+    pub fn from_raw(raw: u32) -> LibraryHandle {
+        LibraryHandle(raw)
+    }
+
+    fn new(index: usize, generation: u16) -> LibraryHandle {
+        LibraryHandle((u32::from(generation) << 16) | (index as u32 + 1))
+    }
+
+    fn index(self) -> Option<usize> {
+        (self.0 & 0xffff).checked_sub(1).map(|i| i as usize)
+    }
+
+    fn generation(self) -> u16 {
+        (self.0 >> 16) as u16
+    }
+}
+
+/// Most objects a process can hold (handles keep the slot in 16 bits).
+const MAX_OBJECTS: usize = 0xfffe;
+
+/// Run-time loading state of a process.
+#[derive(Default)]
+pub(crate) struct DyldState {
+    /// Objects in the global scope, in load order.
+    pub global_order: Vec<usize>,
+    /// Data regions given back by unloaded objects.
+    pub free_memory: FreeList,
+    /// Table regions given back by unloaded objects.
+    pub free_table: FreeList,
+    /// The failing stub each unloaded function now points to, by signature.
+    dead: HashMap<u32, VMFuncRef>,
+    /// `__cxa_atexit` registrations: (function table index, argument, DSO handle).
+    pub atexit: Vec<(u32, u32, u32)>,
+    /// The text `dlerror` returns next.
+    pub last_error: Option<String>,
+}
+
+/// A finaliser to run before objects are unloaded.
+#[derive(Debug, Clone)]
+pub(crate) enum Fini {
+    /// A `__cxa_atexit` handler: `func(arg)`.
+    AtExit { func: Func, arg: u32 },
+    /// `__wasm_call_dtors` (or another `() -> ()` export) of an object.
+    Export(Init),
+}
+
+/// Checks `dlopen` flags: unknown bits are an error that names them.
+pub(crate) fn check_flags(value: u32) -> Result<()> {
+    let unknown = value & !flags::ALL;
+    if unknown != 0 {
+        return Err(Error::msg(format!(
+            "invalid dlopen flags {value:#x}: unknown bits {unknown:#x}"
+        )));
+    }
+    if value & flags::RTLD_LAZY != 0 && value & flags::RTLD_NOW != 0 {
+        return Err(Error::msg(
+            "invalid dlopen flags: RTLD_LAZY and RTLD_NOW together",
+        ));
+    }
+    Ok(())
+}
+
+impl<T: 'static> Loader<T> {
+    /// The object a handle names, if the handle is current.
+    fn handle_object(&self, handle: LibraryHandle) -> Result<usize> {
+        handle
+            .index()
+            .filter(|&i| {
+                self.set.objects.get(i).is_some_and(|o| {
+                    o.loaded && o.generation == handle.generation() && (o.refs > 0 || o.pinned)
+                })
+            })
+            .ok_or_else(|| {
+                Error::msg(format!(
+                    "invalid handle {:#x} (not open, or its library was closed)",
+                    handle.raw()
+                ))
+            })
+    }
+
+    /// Where `name` is: searched like a NEEDED name (`-L`, `WRUN_LIBRARY_PATH`,
+    /// the main's directory); a name with `/` or `..` only if allowed.
+    fn find_library(&self, name: &str) -> Result<PathBuf> {
+        let is_path = name.contains('/')
+            || Path::new(name)
+                .components()
+                .any(|c| matches!(c, Component::ParentDir));
+        if is_path && !self.config.dlopen_paths {
+            return Err(Error::msg(format!(
+                "{name}: a library name with `/` or `..` is refused (only the search path is used)"
+            )));
+        }
+        let main_dir = self.search.main_dir.clone().unwrap_or_default();
+        self.search.find(name, &main_dir, &[]).map_err(|searched| {
+            Error::new(ErrorKind::LibraryNotFound {
+                name: name.to_string(),
+                needed_by: "dlopen".to_string(),
+                searched,
+            })
+        })
+    }
+
+    /// Opens a library (see the module docs). Returns its handle and the
+    /// initialisers to run (none if it was loaded already).
+    pub(crate) fn dlopen(
+        &mut self,
+        store: &mut StoreOpaque,
+        name: &str,
+        flags: u32,
+    ) -> Result<(LibraryHandle, Vec<Init>)> {
+        check_flags(flags)?;
+        let path = self.find_library(name)?;
+        let known = std::fs::canonicalize(&path)
+            .ok()
+            .and_then(|c| self.set.by_path.get(&c).copied())
+            .filter(|&i| self.set.objects[i].loaded);
+        if let Some(index) = known {
+            self.add_reference(index, flags);
+            let object = &self.set.objects[index];
+            return Ok((LibraryHandle::new(index, object.generation), Vec::new()));
+        }
+        if flags & flags::RTLD_NOLOAD != 0 {
+            return Err(Error::msg(format!("{name}: not loaded (RTLD_NOLOAD)")));
+        }
+        if self.set.objects.len() >= MAX_OBJECTS {
+            return Err(Error::msg("too many libraries in one process"));
+        }
+        match self.load_group(store, &path, flags) {
+            Ok(result) => Ok(result),
+            Err(e) => {
+                self.roll_back(store);
+                Err(e)
+            }
+        }
+    }
+
+    fn add_reference(&mut self, index: usize, flags: u32) {
+        let object = &mut self.set.objects[index];
+        object.refs += 1;
+        if flags & flags::RTLD_NODELETE != 0 {
+            object.pinned = true;
+        }
+        if flags & flags::RTLD_GLOBAL != 0 && !object.global {
+            object.global = true;
+            self.dyld.global_order.push(index);
+            self.scope = Scope::rebuild(&self.set.objects, &self.dyld.global_order);
+        }
+    }
+
+    /// Loads `path` and what it NEEDS; on error the caller rolls back every
+    /// object left loaded but not linked.
+    fn load_group(
+        &mut self,
+        store: &mut StoreOpaque,
+        path: &Path,
+        flags: u32,
+    ) -> Result<(LibraryHandle, Vec<Init>)> {
+        let engine = self.engine.clone();
+        let was_loaded: Vec<bool> = self.set.objects.iter().map(|o| o.loaded).collect();
+        let loaded = self
+            .set
+            .add(
+                &engine,
+                path,
+                Some("opened with dlopen"),
+                false,
+                &mut self.stats,
+            )
+            .and_then(|(root, _)| {
+                let group =
+                    self.set
+                        .load_needed_of(&engine, &self.search, vec![root], &mut self.stats)?;
+                Ok((root, group))
+            });
+        // Whatever became loaded here is not linked until the end, so a
+        // failure anywhere (also while reading NEEDED ones) rolls it back.
+        for (i, object) in self.set.objects.iter_mut().enumerate() {
+            if object.loaded && !was_loaded.get(i).copied().unwrap_or(false) {
+                object.linked = false;
+            }
+        }
+        let (root, group) = loaded?;
+        let global = flags & flags::RTLD_GLOBAL != 0;
+        for &i in &group {
+            let object = &mut self.set.objects[i];
+            object.pinned = i == root && flags & flags::RTLD_NODELETE != 0;
+            object.global = global;
+            object.refs = 0;
+        }
+        self.set.objects[root].refs = 1;
+        if global {
+            self.dyld.global_order.extend(&group);
+            self.scope = Scope::rebuild(&self.set.objects, &self.dyld.global_order);
+        }
+        for &i in &group {
+            self.place_object(store, i)?;
+        }
+        let local = self.closure(root);
+        let bindings = {
+            let mut planner = Planner {
+                objects: &self.set.objects,
+                scope: &self.scope,
+                local: &local,
+                linker: &self.linker,
+                got: &mut self.got,
+                host_items: &mut self.host_items,
+            };
+            group
+                .iter()
+                .map(|&i| planner.plan(store, i))
+                .collect::<Result<Vec<_>>>()?
+        };
+        for (&i, bindings) in group.iter().zip(&bindings) {
+            self.record_uses(i, bindings);
+        }
+        let order: Vec<usize> = init_order(&self.set.objects, &[root], &[])
+            .into_iter()
+            .filter(|i| group.contains(i))
+            .collect();
+        for &i in &order {
+            let position = group.iter().position(|&g| g == i).expect("in the group");
+            self.instantiate(store, i, &bindings[position])?;
+        }
+        self.apply_patches(store)?;
+        if let Some(table) = self.table {
+            self.slots.scan(store, &table);
+        }
+        self.got.fill(
+            store,
+            &self.set.objects,
+            self.table.as_ref(),
+            &mut self.slots,
+        )?;
+        for &i in &group {
+            self.set.objects[i].linked = true;
+        }
+        let mut inits = self.inits(&order, "__wasm_apply_data_relocs");
+        inits.extend(self.inits(&order, "__wasm_call_ctors"));
+        Ok((
+            LibraryHandle::new(root, self.set.objects[root].generation),
+            inits,
+        ))
+    }
+
+    /// The object and everything it NEEDS, breadth-first (its local scope).
+    fn closure(&self, root: usize) -> Vec<usize> {
+        let mut out = vec![root];
+        let mut next = 0;
+        while next < out.len() {
+            for &dep in &self.set.objects[out[next]].needed {
+                if !out.contains(&dep) {
+                    out.push(dep);
+                }
+            }
+            next += 1;
+        }
+        out
+    }
+
+    /// Remembers which objects `index` bound symbols from.
+    fn record_uses(&mut self, index: usize, bindings: &[Binding]) {
+        let mut uses = self.set.objects[index].needed.clone();
+        for binding in bindings {
+            let definer = match binding {
+                Binding::Export { object } => Some(*object),
+                Binding::Got(cell) => self.got.definition(*cell),
+                _ => None,
+            };
+            if let Some(d) = definer.filter(|&d| d != index && !uses.contains(&d)) {
+                uses.push(d);
+            }
+        }
+        self.set.objects[index].uses = uses;
+    }
+
+    /// Gives a dlopen'ed object its data and table regions: from the free
+    /// lists, else from the main's allocator (a non-PIE main with libc),
+    /// else from the end of memory and table.
+    fn place_object(&mut self, store: &mut StoreOpaque, index: usize) -> Result<()> {
+        let object = &self.set.objects[index];
+        let (size, align) = (
+            u64::from(object.memory_size()),
+            object.module.dylink().map_or(0, |d| d.memory_alignment),
+        );
+        let (slots, slot_align) = (
+            u64::from(object.table_size()),
+            object.module.dylink().map_or(0, |d| d.table_alignment),
+        );
+        let name = object.name.clone();
+        let memory_base = if size == 0 {
+            self.memory.map_or(0, |m| {
+                regions::memory_end(store, &m).min(u64::from(u32::MAX))
+            })
+        } else {
+            match self.dyld.free_memory.take(size, align) {
+                Some(base) => base,
+                None => self.new_memory_region(store, &name, size, align)?,
+            }
+        };
+        let table_base = if slots == 0 {
+            0
+        } else {
+            match self.dyld.free_table.take(slots, slot_align) {
+                Some(base) => base,
+                None => {
+                    let table = self.ensure_table(store)?;
+                    let request = Request {
+                        owner: name,
+                        size: slots,
+                        align_log2: slot_align,
+                    };
+                    u64::from(regions::allocate_table(store, &table, &[request])?[0])
+                }
+            }
+        };
+        let object = &mut self.set.objects[index];
+        object.memory_base = memory_base as u32;
+        object.table_base = table_base as u32;
+        Ok(())
+    }
+
+    /// A fresh data region: from the main's `malloc` if it exports one
+    /// (its heap may claim the whole memory it sees, so growing memory
+    /// behind its back is not safe), else from the end of memory.
+    fn new_memory_region(
+        &mut self,
+        store: &mut StoreOpaque,
+        owner: &str,
+        size: u64,
+        align_log2: u32,
+    ) -> Result<u64> {
+        let memory = self.memory.ok_or_else(|| {
+            Error::msg(format!(
+                "{owner}: the process has no shared memory for its data"
+            ))
+        })?;
+        if let Some(malloc) = self.main_export_func(store, "malloc") {
+            let padded = align_up(size, align_log2)
+                .and_then(|s| s.checked_add((1u64 << align_log2.min(31)) - 1))
+                .filter(|&s| s <= u64::from(u32::MAX))
+                .ok_or_else(|| Error::msg(format!("{owner}: data region too large")))?;
+            let mut result = [Val::I32(0)];
+            malloc.call_in(store, &[Val::I32(padded as u32 as i32)], &mut result)?;
+            let block = result[0].i32().unwrap_or(0) as u32;
+            if block == 0 {
+                return Err(Error::msg(format!(
+                    "{owner}: the main's malloc could not provide {padded} bytes for its data"
+                )));
+            }
+            let base = align_up(u64::from(block), align_log2).expect("fits: padded above");
+            // malloc'ed memory is not necessarily zero, and .bss must be.
+            memory.data_mut_in(store)[base as usize..(base + size) as usize].fill(0);
+            return Ok(base);
+        }
+        let request = Request {
+            owner: owner.to_string(),
+            size,
+            align_log2,
+        };
+        Ok(u64::from(
+            regions::allocate_memory(store, &memory, &[request])?[0],
+        ))
+    }
+
+    fn main_export_func(&self, store: &StoreOpaque, name: &str) -> Option<Func> {
+        let main = &self.set.objects[self.main?];
+        if main.is_relocatable() {
+            return None;
+        }
+        main.instance?
+            .get_export_in(store, name)
+            .and_then(Extern::into_func)
+    }
+
+    /// Unloads every object left loaded but not linked by a failed `dlopen`.
+    fn roll_back(&mut self, store: &mut StoreOpaque) {
+        let doomed: Vec<usize> = (0..self.set.objects.len())
+            .filter(|&i| self.set.objects[i].loaded && !self.set.objects[i].linked)
+            .collect();
+        for i in doomed {
+            self.unload_object(store, i);
+        }
+    }
+
+    /// Finds a symbol (see [`crate::Process::dlsym`]).
+    pub(crate) fn dlsym(
+        &mut self,
+        store: &mut StoreOpaque,
+        handle: Option<LibraryHandle>,
+        kind: SymbolKind,
+        name: &str,
+    ) -> Result<Symbol> {
+        let definer = match handle {
+            None => self.scope.lookup(name).map(|(i, _)| i),
+            Some(h) => {
+                let root = self.handle_object(h)?;
+                self.closure(root)
+                    .into_iter()
+                    .find(|&i| self.set.objects[i].module.export_index(name).is_some())
+            }
+        };
+        let scope_name = match handle {
+            None => "the global scope".to_string(),
+            Some(h) => self.set.objects[self.handle_object(h)?].name.clone(),
+        };
+        let undefined = || Error::msg(format!("undefined symbol: {name} (in {scope_name})"));
+        let object = &self.set.objects[definer.ok_or_else(undefined)?];
+        let item = object
+            .instance
+            .and_then(|i| i.get_export_in(store, name))
+            .ok_or_else(undefined)?;
+        match (kind, item) {
+            (SymbolKind::Func, Extern::Func(func)) => {
+                let table = self
+                    .table
+                    .ok_or_else(|| Error::msg("function pointers need a function table"))?;
+                let table_index = self.slots.slot_for(store, &table, func)?;
+                Ok(Symbol::Func { func, table_index })
+            }
+            (SymbolKind::Data, Extern::Global(global)) => {
+                let offset = global.get_in(store).i32().ok_or_else(|| {
+                    Error::msg(format!("{name} is not a data symbol (an i32 global)"))
+                })? as u32;
+                let base = if object.is_relocatable() {
+                    object.memory_base
+                } else {
+                    0
+                };
+                Ok(Symbol::Data {
+                    address: base.wrapping_add(offset),
+                })
+            }
+            (SymbolKind::Func, _) => Err(Error::msg(format!("{name} is not a function"))),
+            (SymbolKind::Data, _) => Err(Error::msg(format!("{name} is not a data symbol"))),
+        }
+    }
+
+    /// Drops a reference; returns the objects to unload (dependents first)
+    /// and the finalisers to run before.
+    pub(crate) fn dlclose(
+        &mut self,
+        store: &StoreOpaque,
+        handle: LibraryHandle,
+    ) -> Result<(Vec<usize>, Vec<Fini>)> {
+        let index = self.handle_object(handle)?;
+        let object = &mut self.set.objects[index];
+        if object.refs == 0 {
+            return Err(Error::msg(format!(
+                "{}: dlclose without a matching dlopen",
+                object.name
+            )));
+        }
+        object.refs -= 1;
+        let doomed = self.unloadable();
+        let order = init_order(&self.set.objects, &doomed, &[]);
+        let order: Vec<usize> = order
+            .into_iter()
+            .rev()
+            .filter(|i| doomed.contains(i))
+            .collect();
+        let mut finis = Vec::new();
+        for &i in &order {
+            let object = &self.set.objects[i];
+            let region = u64::from(object.memory_base)
+                ..u64::from(object.memory_base) + u64::from(object.memory_size());
+            let table = self.table;
+            finis.extend(
+                self.dyld
+                    .atexit
+                    .iter()
+                    .rev()
+                    .filter(|(_, _, dso)| region.contains(&u64::from(*dso)))
+                    .filter_map(|&(func, arg, _)| {
+                        let func = table?.get_in(store, u64::from(func))?;
+                        match func {
+                            Val::FuncRef(Some(func)) => Some(Fini::AtExit { func, arg }),
+                            _ => None,
+                        }
+                    }),
+            );
+            finis.extend(
+                self.inits(&[i], "__wasm_call_dtors")
+                    .into_iter()
+                    .map(Fini::Export),
+            );
+        }
+        Ok((order, finis))
+    }
+
+    /// Objects with no references, not pinned, that no object staying
+    /// loaded uses.
+    fn unloadable(&self) -> Vec<usize> {
+        let objects = &self.set.objects;
+        let mut doomed: Vec<usize> = (0..objects.len())
+            .filter(|&i| objects[i].loaded && !objects[i].pinned && objects[i].refs == 0)
+            .collect();
+        loop {
+            let before = doomed.len();
+            let kept = |i: usize| objects[i].loaded && !doomed.contains(&i);
+            let used: Vec<usize> = (0..objects.len())
+                .filter(|&i| kept(i))
+                .flat_map(|i| objects[i].uses.iter().copied())
+                .collect();
+            doomed.retain(|i| !used.contains(i));
+            if doomed.len() == before {
+                return doomed;
+            }
+        }
+    }
+
+    /// Unloads `index` (see the module docs).
+    pub(crate) fn unload_object(&mut self, store: &mut StoreOpaque, index: usize) {
+        if let Some(instance) = self.set.objects[index].instance {
+            self.kill(store, instance);
+        }
+        let object = &self.set.objects[index];
+        let (base, size) = (
+            u64::from(object.memory_base),
+            u64::from(object.memory_size()),
+        );
+        if size > 0 {
+            if let Some(memory) = self.memory {
+                if let Some(bytes) = memory
+                    .data_mut_in(store)
+                    .get_mut(base as usize..(base + size) as usize)
+                {
+                    bytes.fill(0);
+                    self.dyld.free_memory.give(base, size);
+                }
+            }
+        }
+        let (slot, slots) = (u64::from(object.table_base), u64::from(object.table_size()));
+        if slots > 0 {
+            self.dyld.free_table.give(slot, slots);
+        }
+        let region = base..base + size;
+        self.dyld
+            .atexit
+            .retain(|(_, _, dso)| !region.contains(&u64::from(*dso)));
+        self.got.forget(index);
+        if self.set.objects[index].global {
+            self.dyld.global_order.retain(|&i| i != index);
+            self.scope = Scope::rebuild(&self.set.objects, &self.dyld.global_order);
+        }
+        let object = &mut self.set.objects[index];
+        object.loaded = false;
+        object.linked = false;
+        object.refs = 0;
+        object.pinned = false;
+        object.global = false;
+        object.uses.clear();
+        object.needed.clear();
+    }
+
+    /// Points the instance's functions at failing stubs and clears every
+    /// table slot that named one of them.
+    fn kill(&mut self, store: &mut StoreOpaque, instance: crate::Instance) {
+        let range = instance.vmctx_range(store);
+        let info_types: Vec<u32> = {
+            let module = instance.module_in(store).clone();
+            let info = module.info();
+            (0..info.functions.len() as u32)
+                .map(|f| module.signature_id(info.functions[f as usize]))
+                .collect()
+        };
+        for type_id in info_types {
+            if !self.dyld.dead.contains_key(&type_id) {
+                let ty = store.engine().signature(type_id);
+                let stub = HostFunc::new::<ProcessData<T>>(ty, |_, _, _| {
+                    Err(Error::msg(
+                        "called a function of a library that dlclose unloaded",
+                    ))
+                })
+                .into_func(store);
+                if let Ok(stub) = stub {
+                    // SAFETY: the stub's funcref lives as long as the store.
+                    self.dyld.dead.insert(type_id, unsafe { *stub.raw() });
+                }
+            }
+        }
+        let dead = &self.dyld.dead;
+        instance.kill_functions(store, |type_id| dead[&type_id]);
+        if let Some(table) = self.table {
+            self.slots.forget(&range);
+            for index in 0..table.size_in(store) {
+                if let Some(Val::FuncRef(Some(f))) = table.get_in(store, index) {
+                    if range.contains(&(f.raw() as usize)) {
+                        let _ = table.set_in(store, index, Val::FuncRef(None));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `dlopen` on a live process: links with the loader taken out of the
+/// store, then runs the new objects' initialisers with it back in (so they
+/// may `dlopen` too). If an initialiser fails, the library is unloaded
+/// again and the error returned.
+pub(crate) fn open<T: 'static>(
+    mut cx: StoreContextMut<'_, ProcessData<T>>,
+    name: &str,
+    flags: u32,
+) -> Result<LibraryHandle> {
+    let (handle, inits) = with_loader(cx.as_context_mut(), |loader, store| {
+        loader.dlopen(store, name, flags)
+    })?;
+    if let Err(error) = run_inits(cx.opaque_mut(), &inits) {
+        with_loader(cx, |loader, store| {
+            let (doomed, _) = loader.dlclose(store, handle)?;
+            for i in doomed {
+                loader.unload_object(store, i);
+            }
+            Ok(())
+        })?;
+        return Err(Error::msg(format!(
+            "{name}: initialisation failed: {error}"
+        )));
+    }
+    Ok(handle)
+}
+
+/// `dlsym` on a live process.
+pub(crate) fn sym<T: 'static>(
+    cx: StoreContextMut<'_, ProcessData<T>>,
+    handle: Option<LibraryHandle>,
+    kind: SymbolKind,
+    name: &str,
+) -> Result<Symbol> {
+    with_loader(cx, |loader, store| loader.dlsym(store, handle, kind, name))
+}
+
+/// `dlclose` on a live process: drops the reference, runs the finalisers
+/// of what is unloaded (dependents first, loader in the store), then
+/// unloads it. A failing finaliser does not stop the unloading.
+pub(crate) fn close<T: 'static>(
+    mut cx: StoreContextMut<'_, ProcessData<T>>,
+    handle: LibraryHandle,
+) -> Result<()> {
+    let (doomed, finis) = with_loader(cx.as_context_mut(), |loader, store| {
+        loader.dlclose(store, handle)
+    })?;
+    let mut outcome = Ok(());
+    for fini in &finis {
+        let result = match fini {
+            Fini::AtExit { func, arg } => {
+                func.call_in(cx.opaque_mut(), &[Val::I32(*arg as i32)], &mut [])
+            }
+            Fini::Export(init) => run_inits(cx.opaque_mut(), std::slice::from_ref(init)),
+        };
+        if outcome.is_ok() {
+            outcome = result;
+        }
+    }
+    with_loader(cx, |loader, store| {
+        for i in doomed {
+            loader.unload_object(store, i);
+        }
+        Ok(())
+    })?;
+    outcome
+}
