@@ -2,6 +2,7 @@
 
 mod api;
 mod cli;
+mod dlopen;
 mod dylink;
 mod engine;
 mod signals;

@@ -84,6 +84,14 @@ link_pie() {
 echo "support"
 cc_pic "$OBJ/wrt.o" "$SUP/wrt.c"
 
+# ----------------------------------------------------------------- libdl
+# dlopen/dlsym/dlclose/dlerror over the "dyld" host module: an object to
+# link into a main, and the same code as a side module.
+echo "libdl"
+L="$ROOT/libdl"
+cc_pic "$OBJ/libdl.o" "$L/libdl.c"
+link_lib "$L/libdl.wasm" "$OBJ/libdl.o"
+
 # ---------------------------------------------------------------- dylink
 echo "dylink"
 D="$ROOT/dylink"
@@ -258,7 +266,71 @@ build_needed_cycle() {
     link_pie "$d/main.wasm" "$(case_obj $d main)" "$d/liba.wasm" --unresolved-symbols=import-dynamic
 }
 
+# dlopen cases: PIE mains with libdl linked in; libraries opened at run time.
+build_dlopen_case() {
+    local d=$D/$1
+    shift
+    cc_pic "$(case_obj $d main)" "$d/main.c" -I"$L"
+    local lib
+    for lib in "$@"; do
+        cc_pic "$(case_obj $d $lib)" "$d/$lib.c" -I"$L"
+    done
+    link_pie "$d/main.wasm" "$(case_obj $d main)" "$OBJ/libdl.o"
+}
+
+build_dlopen() {
+    build_dlopen_case dlopen libplugin
+    link_lib "$D/dlopen/libplugin.wasm" "$(case_obj $D/dlopen libplugin)"
+}
+
+build_dlopen_errors() {
+    local d=$D/dlopen-errors
+    build_dlopen_case dlopen-errors libok libbroken libctorfail
+    link_lib "$d/libok.wasm" "$(case_obj $d libok)"
+    link_lib "$d/libbroken.wasm" "$(case_obj $d libbroken)"
+    link_lib "$d/libctorfail.wasm" "$(case_obj $d libctorfail)"
+}
+
+build_dlopen_scope() {
+    local d=$D/dlopen-scope
+    build_dlopen_case dlopen-scope libinner libouter libglobal libuser libnest
+    link_lib "$d/libinner.wasm" "$(case_obj $d libinner)"
+    link_lib "$d/libouter.wasm" "$(case_obj $d libouter)" "$d/libinner.wasm"
+    link_lib "$d/libglobal.wasm" "$(case_obj $d libglobal)"
+    link_lib "$d/libuser.wasm" "$(case_obj $d libuser)"
+    link_lib "$d/libnest.wasm" "$(case_obj $d libnest)"
+}
+
+build_dlopen_cycles() {
+    build_dlopen_case dlopen-cycles libbig
+    link_lib "$D/dlopen-cycles/libbig.wasm" "$(case_obj $D/dlopen-cycles libbig)"
+}
+
+build_dlopen_stale() {
+    build_dlopen_case dlopen-stale libshort
+    link_lib "$D/dlopen-stale/libshort.wasm" "$(case_obj $D/dlopen-stale libshort)"
+}
+
+build_dlopen_libc() {
+    local d=$D/dlopen-libc
+    "$CC" $PIC_LIBC_CFLAGS -c "$d/libbuf.c" -o "$OBJ/dlopen-libbuf.o"
+    link_lib "$d/libbuf.wasm" "$OBJ/dlopen-libbuf.o"
+    local exports=(malloc free memset)
+    local flags=()
+    for s in "${exports[@]}"; do flags+=("-Wl,--export=$s"); done
+    "$CC" $NONPIE_CFLAGS $NONPIE_LDFLAGS "${flags[@]}" -I"$L" -o "$d/main.wasm" \
+        "$d/main.c" "$L/libdl.c" "$SUP/wasi_start.c"
+    log "dylink/dlopen-libc/main.wasm"
+    check_exports "$d/main.wasm" "$d/libbuf.wasm"
+}
+
 build_ctors
+build_dlopen
+build_dlopen_errors
+build_dlopen_scope
+build_dlopen_cycles
+build_dlopen_stale
+build_dlopen_libc
 build_needed_cycle
 build_data_relocs
 build_fnptr_eq

@@ -549,13 +549,7 @@ impl<T: 'static> Loader<T> {
             )));
         }
         object.refs -= 1;
-        let doomed = self.unloadable();
-        let order = init_order(&self.set.objects, &doomed, &[]);
-        let order: Vec<usize> = order
-            .into_iter()
-            .rev()
-            .filter(|i| doomed.contains(i))
-            .collect();
+        let order = self.users_first(self.unloadable());
         let mut finis = Vec::new();
         for &i in &order {
             let object = &self.set.objects[i];
@@ -583,6 +577,26 @@ impl<T: 'static> Loader<T> {
             );
         }
         Ok((order, finis))
+    }
+
+    /// `doomed` ordered so that an object comes before every object it uses
+    /// (its destructors run while what it uses is still there); a cycle is
+    /// broken in load order.
+    fn users_first(&self, mut doomed: Vec<usize>) -> Vec<usize> {
+        let mut order = Vec::with_capacity(doomed.len());
+        while !doomed.is_empty() {
+            let used = |i: usize| {
+                doomed
+                    .iter()
+                    .any(|&d| d != i && self.set.objects[d].uses.contains(&i))
+            };
+            let next = doomed
+                .iter()
+                .position(|&i| !used(i))
+                .unwrap_or(doomed.len() - 1);
+            order.push(doomed.remove(next));
+        }
+        order
     }
 
     /// Objects with no references, not pinned, that no object staying

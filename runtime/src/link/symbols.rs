@@ -266,7 +266,12 @@ impl<T: 'static> Planner<'_, T> {
     }
 
     fn undefined(&self) -> String {
-        let names: Vec<&str> = self.objects.iter().map(|o| o.name.as_str()).collect();
+        let names: Vec<&str> = self
+            .objects
+            .iter()
+            .filter(|o| o.loaded)
+            .map(|o| o.name.as_str())
+            .collect();
         format!("undefined symbol (not exported by {})", names.join(", "))
     }
 }

@@ -1,0 +1,2 @@
+#include "wrt.h"
+int ok_value(void) { return 17; }

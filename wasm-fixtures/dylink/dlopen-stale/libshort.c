@@ -1,0 +1,2 @@
+#include "wrt.h"
+int short_lived(void) { return 1; }
