@@ -488,20 +488,24 @@ impl<T: 'static> Loader<T> {
         kind: SymbolKind,
         name: &str,
     ) -> Result<Symbol> {
-        let definer = match handle {
-            None => self.scope.lookup(name).map(|(i, _)| i),
+        let exports = |i: usize| self.set.objects[i].module.export_index(name).is_some();
+        let (definer, root) = match handle {
+            None => (self.scope.lookup(name).map(|(i, _)| i), None),
             Some(h) => {
                 let root = self.handle_object(h)?;
-                self.closure(root)
-                    .into_iter()
-                    .find(|&i| self.set.objects[i].module.export_index(name).is_some())
+                // The library itself first; its NEEDED closure only if not.
+                let definer = if exports(root) {
+                    Some(root)
+                } else {
+                    self.closure(root).into_iter().find(|&i| exports(i))
+                };
+                (definer, Some(root))
             }
         };
-        let scope_name = match handle {
-            None => "the global scope".to_string(),
-            Some(h) => self.set.objects[self.handle_object(h)?].name.clone(),
+        let undefined = || {
+            let scope = root.map_or("the global scope", |r| self.set.objects[r].name.as_str());
+            Error::msg(format!("undefined symbol: {name} (in {scope})"))
         };
-        let undefined = || Error::msg(format!("undefined symbol: {name} (in {scope_name})"));
         let object = &self.set.objects[definer.ok_or_else(undefined)?];
         let item = object
             .instance
