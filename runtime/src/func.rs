@@ -12,7 +12,7 @@ use crate::vm::code_registry::describe_pc;
 use crate::vm::instance::InstanceData;
 use crate::vm::traps::{self, catch_traps, raise_error, Unwound};
 use crate::vm::{VMContext, VMFuncRef, ValRaw};
-use std::any::TypeId;
+use std::any::{Any, TypeId};
 use std::ptr::NonNull;
 use std::sync::Arc;
 
@@ -29,11 +29,8 @@ unsafe impl Send for Func {}
 // SAFETY: as above.
 unsafe impl Sync for Func {}
 
-/// A host function with the store erased: called with the store (a
-/// `*mut StoreInner<T>` for the `T` it was made for), the calling instance's
-/// vmctx (null when called from the host) and the argument/result array.
-pub(crate) type RawHostFn =
-    dyn Fn(*mut u8, *mut VMContext, *mut ValRaw) -> Result<()> + Send + Sync + 'static;
+/// The dispatcher a host stub calls: `(its context, caller vmctx, values)`.
+type Dispatch = unsafe extern "C" fn(*mut HostFuncCtx, *mut VMContext, *mut ValRaw);
 
 /// A host function not yet placed in a store: what a [`crate::Linker`]
 /// keeps, so one definition serves every store it instantiates into.
@@ -42,17 +39,26 @@ pub(crate) type RawHostFn =
 #[derive(Clone)]
 pub struct HostFunc {
     pub(crate) ty: FuncType,
-    raw: Arc<RawHostFn>,
-    /// The `T` of the `StoreInner<T>` that `raw` expects.
+    /// The closure, called by `dispatch` (made for its concrete type, so
+    /// the call is direct and can be inlined: no second indirect call).
+    func: Arc<dyn Any + Send + Sync>,
+    dispatch: Dispatch,
+    /// The `T` of the `StoreInner<T>` that the closure expects.
     data_type: TypeId,
 }
 
 impl HostFunc {
-    /// A host function whose `raw` expects a `StoreInner<T>`.
-    pub(crate) fn from_raw<T: 'static>(ty: FuncType, raw: Arc<RawHostFn>) -> HostFunc {
+    /// A host function from a closure with the store erased: it is called
+    /// with the store (a `*mut StoreInner<T>`), the calling instance's vmctx
+    /// (null when called from the host) and the argument/result array.
+    pub(crate) fn from_raw<T: 'static, F>(ty: FuncType, raw: F) -> HostFunc
+    where
+        F: Fn(*mut u8, *mut VMContext, *mut ValRaw) -> Result<()> + Send + Sync + 'static,
+    {
         HostFunc {
             ty,
-            raw,
+            func: Arc::new(raw),
+            dispatch: host_dispatch::<F>,
             data_type: TypeId::of::<T>(),
         }
     }
@@ -93,7 +99,7 @@ impl HostFunc {
             }
             Ok(())
         };
-        HostFunc::from_raw::<T>(ty, Arc::new(raw))
+        HostFunc::from_raw::<T, _>(ty, raw)
     }
 
     /// Places the function in `store`, which must hold the `T` it was made for.
@@ -110,9 +116,9 @@ impl HostFunc {
         let type_id = engine.signature_id(&self.ty);
         let stub = engine.trampoline(TrampolineKind::HostStub, type_id)?;
         let mut ctx = Box::new(HostFuncCtx {
-            dispatch: host_dispatch,
+            dispatch: self.dispatch,
             store: store.vm.store,
-            func: self.raw,
+            func: self.func,
             funcref: VMFuncRef {
                 code: stub as *const u8,
                 vmctx: std::ptr::null_mut(),
@@ -133,10 +139,11 @@ impl HostFunc {
 /// Context of a host function; compiled host stubs find the dispatcher at offset 0.
 #[repr(C)]
 pub(crate) struct HostFuncCtx {
-    dispatch: unsafe extern "C" fn(*mut HostFuncCtx, *mut VMContext, *mut ValRaw),
+    dispatch: Dispatch,
     /// The owning store, type-erased (a `*mut StoreInner<T>`).
     store: *mut u8,
-    func: Arc<RawHostFn>,
+    /// The closure; its concrete type is the one `dispatch` was made for.
+    func: Arc<dyn Any + Send + Sync>,
     funcref: VMFuncRef,
 }
 
@@ -428,16 +435,23 @@ fn collapse_repeats(names: impl Iterator<Item = String>) -> Vec<String> {
         .collect()
 }
 
-/// Called by host stubs. Errors and panics become traps carrying the error.
-unsafe extern "C" fn host_dispatch(
+/// Called by host stubs, one instance per closure type `F`. Errors and
+/// panics become traps carrying the error.
+unsafe extern "C" fn host_dispatch<F>(
     ctx: *mut HostFuncCtx,
     caller_vmctx: *mut VMContext,
     values: *mut ValRaw,
-) {
+) where
+    F: Fn(*mut u8, *mut VMContext, *mut ValRaw) -> Result<()> + Send + Sync + 'static,
+{
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        // SAFETY: the stub passes its own context, which lives in its store.
-        let ctx = unsafe { &*ctx };
-        (ctx.func)(ctx.store, caller_vmctx, values)
+        // SAFETY: the stub passes its own context, which lives in its store,
+        // and this dispatcher was stored beside a closure of type `F`.
+        let (f, store) = unsafe {
+            let ctx = &*ctx;
+            (&*Arc::as_ptr(&ctx.func).cast::<F>(), ctx.store)
+        };
+        f(store, caller_vmctx, values)
     }));
     let error = match outcome {
         Ok(Ok(())) => return,

@@ -26,7 +26,6 @@ use crate::store::AsContextMut;
 use crate::types::{FuncType, ValType};
 use crate::vm::{VMContext, ValRaw};
 use std::marker::PhantomData;
-use std::sync::Arc;
 
 /// Most parameters or results a typed call carries (the fixed array's size).
 const MAX_TYPED_SLOTS: usize = 16;
@@ -200,7 +199,7 @@ macro_rules! into_func {
                     unsafe { results.store(values) };
                     Ok(())
                 };
-                HostFunc::from_raw::<T>(ty, Arc::new(raw))
+                HostFunc::from_raw::<T, _>(ty, raw)
             }
         }
 
@@ -292,14 +291,17 @@ impl<P: WasmParams, R: WasmResults> TypedFunc<P, R> {
         let store = cx.opaque_mut();
         store.check(self.func.store_id());
         debug_assert!(P::count().max(R::count()) <= MAX_TYPED_SLOTS);
-        let mut values: [ValRaw; MAX_TYPED_SLOTS] = [0; MAX_TYPED_SLOTS];
+        // Not zeroed: every slot read is written first (parameters by
+        // `store`, results by the callee).
+        let mut values = [std::mem::MaybeUninit::<ValRaw>::uninit(); MAX_TYPED_SLOTS];
+        let values = values.as_mut_ptr().cast::<ValRaw>();
         // SAFETY: the type was checked in `Func::typed`, `entry` is its entry
         // trampoline, and the array has room for every parameter and result
         // (tuples have at most 8).
         unsafe {
-            params.store(values.as_mut_ptr());
-            call_raw(store, self.entry, self.func.raw(), values.as_mut_ptr())?;
-            Ok(R::load(values.as_ptr()))
+            params.store(values);
+            call_raw(store, self.entry, self.func.raw(), values)?;
+            Ok(R::load(values))
         }
     }
 }

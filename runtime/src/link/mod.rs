@@ -1,6 +1,8 @@
-//! Load-time dynamic linking (`dylink.0`): a [`Process`] loads a main
-//! module and the shared libraries it needs into one memory and one table,
-//! binds their imports through a global symbol scope, and runs them.
+//! Dynamic linking (`dylink.0`): a [`Process`] loads a main module and the
+//! shared libraries it needs into one memory and one table, binds their
+//! imports through a global symbol scope, and runs them; while it runs,
+//! libraries come and go with `dlopen`/`dlclose` ([`dlopen`], and the guest
+//! ABI in `dyld.rs`).
 //!
 //! The protocol (WebAssembly tool-conventions `DynamicLinking.md`):
 //!
