@@ -72,6 +72,17 @@ fn reuse_i32(
     Ok(global.into())
 }
 
+/// A host function of type `ty` in a process store that fails with
+/// `error()` whenever it is called (placeholders, weak stubs, the stubs
+/// unloaded functions point to).
+pub(crate) fn failing_stub<T: 'static>(
+    store: &mut StoreOpaque,
+    ty: crate::types::FuncType,
+    error: impl Fn() -> Error + Send + Sync + 'static,
+) -> Result<Func> {
+    HostFunc::new::<ProcessData<T>>(ty, move |_, _, _| Err(error())).into_func(store)
+}
+
 impl<T: 'static> Loader<T> {
     fn placeholder(
         &mut self,
@@ -90,10 +101,7 @@ impl<T: 'static> Loader<T> {
         let message = format!(
             "{importer}: {name} was called before dynamic linking completed (from a start function)"
         );
-        let func = HostFunc::new::<ProcessData<T>>(ty.clone(), move |_, _, _| {
-            Err(Error::msg(message.clone()))
-        })
-        .into_func(store)?;
+        let func = failing_stub::<T>(store, ty.clone(), move || Error::msg(message.clone()))?;
         self.patches.placeholders.insert(func_identity(&func));
         Ok(func)
     }
@@ -109,14 +117,13 @@ impl<T: 'static> Loader<T> {
             return Err(Error::msg("weak stubs are functions"));
         };
         let (importer, name) = (importer.to_string(), name.to_string());
-        HostFunc::new::<ProcessData<T>>(ty.clone(), move |_, _, _| {
-            Err(Error::link(
+        failing_stub::<T>(store, ty.clone(), move || {
+            Error::link(
                 &importer,
                 &name,
                 "called an undefined weak function (no loaded module defines it)",
-            ))
+            )
         })
-        .into_func(store)
     }
 
     /// Instantiates `objects[index]` with its planned `bindings` (this runs

@@ -137,7 +137,7 @@ pub(crate) fn add_to_linker<T: 'static>(linker: &mut Linker<ProcessData<T>>) -> 
         "close_object",
         |mut caller: Caller<'_, ProcessData<T>>, handle: u32| {
             errno(&mut caller, |caller| {
-                super::dlopen::close(caller.as_context_mut(), LibraryHandle::from_raw(handle))
+                super::unload::close(caller.as_context_mut(), LibraryHandle::from_raw(handle))
             })
         },
     )?;

@@ -160,16 +160,7 @@ impl<T: 'static> Loader<T> {
                 self.instantiate(store, i, &bindings[i])?;
             }
         }
-        self.apply_patches(store)?;
-        if let Some(table) = self.table {
-            self.slots.scan(store, &table);
-        }
-        self.got.fill(
-            store,
-            &self.set.objects,
-            self.table.as_ref(),
-            &mut self.slots,
-        )?;
+        self.finish_linking(store)?;
         self.stats.link += t.elapsed();
 
         // ld.so's order: every object relocated before any initialiser runs.
@@ -180,6 +171,21 @@ impl<T: 'static> Loader<T> {
         // A WASI reactor initialises itself through `_initialize`.
         inits.extend(self.inits(&[main], "_initialize"));
         Ok(inits)
+    }
+
+    /// After instantiation: placeholder imports patched, the table's new
+    /// function slots recorded, and every GOT cell not yet filled filled.
+    pub(crate) fn finish_linking(&mut self, store: &mut StoreOpaque) -> Result<()> {
+        self.apply_patches(store)?;
+        if let Some(table) = self.table {
+            self.slots.scan(store, &table);
+        }
+        self.got.fill(
+            store,
+            &self.set.objects,
+            self.table.as_ref(),
+            &mut self.slots,
+        )
     }
 
     /// `name` of each of `objects` that is instantiated, in order.

@@ -53,6 +53,7 @@ mod process;
 mod regions;
 pub mod search;
 mod symbols;
+mod unload;
 
 pub use dlopen::{LibraryHandle, Symbol, SymbolKind};
 pub use object::Object;

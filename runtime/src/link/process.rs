@@ -192,7 +192,7 @@ impl<T: 'static> Process<T> {
     /// Releases a handle, like `dlclose`; a library nothing needs any more
     /// is unloaded (destructors first).
     pub fn dlclose(&mut self, handle: LibraryHandle) -> Result<()> {
-        super::dlopen::close(self.store.as_context_mut(), handle)
+        super::unload::close(self.store.as_context_mut(), handle)
     }
 
     /// The text of the last failed `dlopen`/`dlsym`/`dlclose` made by the
