@@ -154,3 +154,23 @@ fn nodelete_and_load_time_libraries_stay_loaded() {
     );
     assert_eq!(q.objects().len(), main_object_count);
 }
+
+#[test]
+fn paths_are_refused_unless_the_embedder_allows_them() {
+    let path = case("dlopen").join("libplugin.wasm");
+    let path = path.to_str().unwrap();
+    let mut p = process("dlopen-errors");
+    let error = p.dlopen(path, RTLD_NOW).unwrap_err();
+    assert!(error.to_string().contains("refused"), "{error}");
+
+    let quiet = WasiCtx::builder().inherit_stdio(false).build();
+    let config = ProcessConfig::new()
+        .lib_path(case("dlopen-errors"))
+        .wasi(quiet)
+        .allow_dlopen_paths(true);
+    let mut p = Process::new(&Engine::default(), config).unwrap();
+    p.load_main(case("dlopen-errors").join("main.wasm"))
+        .unwrap();
+    let h = p.dlopen(path, RTLD_NOW).unwrap();
+    assert!(p.dlsym(Some(h), SymbolKind::Func, "plugin_add").is_ok());
+}

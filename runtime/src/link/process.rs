@@ -233,7 +233,9 @@ impl<T: 'static> Process<T> {
         self.loader().lookup(self.store.opaque(), name)
     }
 
-    /// Every loaded object, in load order (main first).
+    /// Every object slot, in load order (main first). A library that
+    /// `dlclose` unloaded keeps its slot (reused if it is opened again) and
+    /// reports [`Object::is_loaded`] false.
     pub fn objects(&self) -> &[Object] {
         &self.loader().set.objects
     }
