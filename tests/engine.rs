@@ -315,3 +315,49 @@ fn imports_are_type_checked() {
         "{text}"
     );
 }
+
+#[test]
+fn compiled_modules_outlive_their_handles_within_a_budget() {
+    let engine = Engine::default();
+    let bytes = std::fs::read(fixture("wat/counter.wasm")).unwrap();
+    let first = Module::new(&engine, &bytes).unwrap();
+    let address = {
+        let mut store = Store::new(&engine, ());
+        let instance = Instance::new(&mut store, &first, &[]).unwrap();
+        instance
+            .get_func(&store, "inc")
+            .unwrap()
+            .code_address(&store)
+    };
+    drop(first);
+    let stats = engine.module_cache_stats();
+    assert_eq!((stats.misses, stats.hits, stats.entries), (1, 0, 1));
+    // No handle is left, yet the same bytes are not compiled again.
+    let again = Module::new(&engine, &bytes).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &again, &[]).unwrap();
+    assert_eq!(
+        instance
+            .get_func(&store, "inc")
+            .unwrap()
+            .code_address(&store),
+        address
+    );
+    assert_eq!(engine.module_cache_stats().hits, 1);
+
+    // A budget smaller than two modules keeps only the most recent one.
+    let small = Engine::new(wrun::Config::new().module_cache_bytes(1)).unwrap();
+    let other = std::fs::read(fixture("wat/add.wasm")).unwrap();
+    drop(Module::new(&small, &bytes).unwrap());
+    drop(Module::new(&small, &other).unwrap());
+    let stats = small.module_cache_stats();
+    assert_eq!((stats.entries, stats.evictions), (1, 1));
+    drop(Module::new(&small, &other).unwrap());
+    drop(Module::new(&small, &bytes).unwrap());
+    let stats = small.module_cache_stats();
+    assert_eq!(
+        (stats.hits, stats.misses),
+        (1, 3),
+        "the evicted one compiled again"
+    );
+}

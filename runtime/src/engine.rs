@@ -3,12 +3,13 @@
 
 use crate::compile::trampolines::{TrampolineKind, Trampolines};
 use crate::error::{Error, Result};
-use crate::module::ModuleInner;
+use crate::module::ModuleCode;
+use crate::module_cache::{ModuleCache, ModuleCacheStats};
 use crate::types::FuncType;
 use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
 use hashbrown::HashMap;
-use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::sync::{Arc, Mutex, RwLock};
 
 /// Engine settings, built with chained setters (as wasmtime's `Config`):
 ///
@@ -27,6 +28,10 @@ pub struct Config {
     pub max_wasm_stack: usize,
     /// Reuse the compiled module when the same bytes are loaded again (default on).
     pub cache_modules: bool,
+    /// Bytes (machine code plus module bytes) of compiled modules the engine
+    /// keeps after their last `Module` handle is gone (default 256 MiB);
+    /// least recently used ones go first.
+    pub module_cache_bytes: usize,
 }
 
 impl Default for Config {
@@ -34,6 +39,7 @@ impl Default for Config {
         Config {
             max_wasm_stack: 1 << 20,
             cache_modules: true,
+            module_cache_bytes: 256 << 20,
         }
     }
 }
@@ -55,6 +61,12 @@ impl Config {
         self.cache_modules = enable;
         self
     }
+
+    /// Sets the byte budget of the compiled-module cache.
+    pub fn module_cache_bytes(mut self, bytes: usize) -> Config {
+        self.module_cache_bytes = bytes;
+        self
+    }
 }
 
 /// Engine-wide canonical signature ids: equal types get equal ids, so a
@@ -70,7 +82,7 @@ pub(crate) struct EngineInner {
     pub config: Config,
     signatures: RwLock<SignatureRegistry>,
     trampolines: Mutex<Trampolines>,
-    modules: Mutex<HashMap<u64, Vec<Weak<ModuleInner>>>>,
+    modules: Mutex<ModuleCache>,
 }
 
 /// Compiles modules and owns what they share. Cheap to clone; `Send + Sync`.
@@ -132,9 +144,9 @@ impl Engine {
             inner: Arc::new(EngineInner {
                 trampolines: Mutex::new(Trampolines::new(isa.clone())),
                 isa,
+                modules: Mutex::new(ModuleCache::new(config.module_cache_bytes)),
                 config,
                 signatures: RwLock::new(SignatureRegistry::default()),
-                modules: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -190,27 +202,27 @@ impl Engine {
             .get(kind, id, &ty)
     }
 
-    /// A previously compiled module with exactly these bytes, if still alive.
-    pub(crate) fn cached_module(&self, hash: u64, bytes: &[u8]) -> Option<Arc<ModuleInner>> {
+    /// A compiled module with exactly these bytes, if the cache has one.
+    pub(crate) fn cached_module(&self, hash: u64, bytes: &[u8]) -> Option<Arc<ModuleCode>> {
         if !self.inner.config.cache_modules {
             return None;
         }
-        let modules = self.inner.modules.lock().unwrap_or_else(|e| e.into_inner());
-        modules
-            .get(&hash)?
-            .iter()
-            .filter_map(Weak::upgrade)
-            .find(|m| m.bytes() == bytes)
+        self.module_cache().get(hash, bytes)
     }
 
-    /// Remembers a compiled module for reuse.
-    pub(crate) fn cache_module(&self, hash: u64, module: &Arc<ModuleInner>) {
-        if !self.inner.config.cache_modules {
-            return;
+    /// Keeps a compiled module for reuse.
+    pub(crate) fn cache_module(&self, hash: u64, module: &Arc<ModuleCode>) {
+        if self.inner.config.cache_modules {
+            self.module_cache().insert(hash, module);
         }
-        let mut modules = self.inner.modules.lock().unwrap_or_else(|e| e.into_inner());
-        let entry = modules.entry(hash).or_default();
-        entry.retain(|w| w.strong_count() > 0);
-        entry.push(Arc::downgrade(module));
+    }
+
+    fn module_cache(&self) -> std::sync::MutexGuard<'_, ModuleCache> {
+        self.inner.modules.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Hits, misses, size and evictions of the compiled-module cache.
+    pub fn module_cache_stats(&self) -> ModuleCacheStats {
+        self.module_cache().stats()
     }
 }

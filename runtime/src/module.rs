@@ -17,12 +17,15 @@ use std::sync::Arc;
 /// same bytes.
 #[derive(Clone)]
 pub struct Module {
-    inner: Arc<ModuleInner>,
+    engine: Engine,
+    /// The name this handle was loaded under.
+    name: Arc<str>,
+    inner: Arc<ModuleCode>,
 }
 
-pub(crate) struct ModuleInner {
-    engine: Engine,
-    name: String,
+/// What compiling a module produced, independent of any handle or engine
+/// reference: the engine's cache keeps these.
+pub(crate) struct ModuleCode {
     info: ModuleInfo,
     offsets: VmOffsets,
     /// Engine-wide signature id of each type index.
@@ -31,24 +34,38 @@ pub(crate) struct ModuleInner {
     bytes: Box<[u8]>,
 }
 
-impl Drop for ModuleInner {
+impl Drop for ModuleCode {
     fn drop(&mut self) {
         // Before `code` (and its memory) is dropped with the fields.
         unregister_code(self.code.info());
     }
 }
 
-impl ModuleInner {
+impl ModuleCode {
     pub(crate) fn bytes(&self) -> &[u8] {
         &self.bytes
+    }
+
+    /// What keeping it costs the cache: machine code plus module bytes.
+    pub(crate) fn cost(&self) -> usize {
+        self.code.code_size() + self.bytes.len()
     }
 }
 
 impl std::fmt::Debug for Module {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Module")
-            .field("name", &self.inner.name)
-            .finish()
+        f.debug_struct("Module").field("name", &self.name).finish()
+    }
+}
+
+/// A module's name when it was not loaded under one: its name section's.
+fn default_name(info: &ModuleInfo) -> String {
+    info.name.clone().unwrap_or_else(|| "<module>".to_string())
+}
+
+impl ModuleCode {
+    fn default_name(&self) -> String {
+        default_name(&self.info)
     }
 }
 
@@ -70,13 +87,18 @@ impl Module {
         bytes.hash(&mut hasher);
         let hash = hasher.finish();
         if let Some(inner) = engine.cached_module(hash, bytes) {
-            return Ok(Module { inner });
+            let name = name.map_or_else(|| inner.default_name(), str::to_string);
+            return Ok(Module {
+                engine: engine.clone(),
+                name: name.into(),
+                inner,
+            });
         }
         validate(bytes)?;
         let (info, bodies) = environ::parse(bytes)?;
         let name = match name {
             Some(name) => name.to_string(),
-            None => info.name.clone().unwrap_or_else(|| "<module>".to_string()),
+            None => default_name(&info),
         };
         let sig_ids: Vec<u32> = info.types.iter().map(|t| engine.signature_id(t)).collect();
         let offsets = VmOffsets::new(
@@ -97,9 +119,7 @@ impl Module {
         )?;
         // Known to the trap handler from now until the code is freed.
         register_code(code.info());
-        let inner = Arc::new(ModuleInner {
-            engine: engine.clone(),
-            name,
+        let inner = Arc::new(ModuleCode {
             info,
             offsets,
             sig_ids,
@@ -107,7 +127,11 @@ impl Module {
             bytes: bytes.into(),
         });
         engine.cache_module(hash, &inner);
-        Ok(Module { inner })
+        Ok(Module {
+            engine: engine.clone(),
+            name: name.into(),
+            inner,
+        })
     }
 
     /// Validates and compiles `bytes`; the module is named after its name
@@ -135,12 +159,12 @@ impl Module {
     /// The module's name: the one it was loaded under (e.g. its file name),
     /// else its name section's.
     pub fn name(&self) -> &str {
-        &self.inner.name
+        &self.name
     }
 
     /// The engine that compiled it.
     pub fn engine(&self) -> &Engine {
-        &self.inner.engine
+        &self.engine
     }
 
     /// Imports, in order.
