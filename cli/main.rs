@@ -43,6 +43,13 @@ fn main() -> ExitCode {
         },
     };
     let _ = std::io::stdout().flush();
-    // Exit codes are a byte on Unix; WASI exit codes beyond it wrap like native ones.
-    ExitCode::from(status as u8)
+    // Exit statuses are a byte on Unix: a guest status outside it would
+    // wrap (256 would look like success), so it is an error instead.
+    match u8::try_from(status) {
+        Ok(status) => ExitCode::from(status),
+        Err(_) => {
+            eprintln!("wrun: error: the guest exited with status {status}, outside 0..=255");
+            ExitCode::from(1)
+        }
+    }
 }

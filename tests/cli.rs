@@ -117,3 +117,51 @@ fn help_and_version() {
     let out = wrun(&["--version"]);
     assert!(text(&out.stdout).starts_with("wrun "));
 }
+
+#[test]
+fn what_is_not_a_module_is_refused_in_one_line_without_reading_it_all() {
+    let dir = std::env::temp_dir().join(format!("wrun-notwasm-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let text_file = dir.join("notes.wasm");
+    std::fs::write(&text_file, "hello, this is text\n").unwrap();
+    let out = wrun(&[text_file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("not a WebAssembly module"), "{stderr}");
+
+    // /dev/zero would be read without end: refused before reading.
+    let add = fixture("wat/add.wasm");
+    for args in [
+        vec!["/dev/zero"],
+        vec!["--lib", "/dev/zero", add.to_str().unwrap()],
+    ] {
+        let out = wrun(&args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(text(&out.stderr).contains("not a regular file"), "{args:?}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn an_exit_status_beyond_a_byte_is_an_error_not_a_wrapped_success() {
+    let out = wrun(&[fixture("wat/exit256.wasm").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("status 256"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn names_from_modules_cannot_forge_lines() {
+    let error = wrun::Error::new(wrun::ErrorKind::LibraryNotFound {
+        name: "libx.wasm\nwrun: all good\x1b[2J".into(),
+        needed_by: "main.wasm".into(),
+        searched: vec![],
+    });
+    let shown = error.to_string();
+    assert_eq!(shown.lines().count(), 1, "{shown}");
+    assert!(!shown.contains('\x1b'), "{shown}");
+}

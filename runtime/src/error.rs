@@ -76,6 +76,22 @@ pub enum ErrorKind {
     Message(String),
 }
 
+/// `name` (which came from a module: a NEEDED entry, an import) with
+/// control characters escaped, so that it cannot forge lines or terminal
+/// escapes in a message.
+pub(crate) fn printable(name: &str) -> std::borrow::Cow<'_, str> {
+    if !name.chars().any(char::is_control) {
+        return name.into();
+    }
+    name.chars()
+        .map(|c| match c {
+            c if c.is_control() => c.escape_default().to_string(),
+            c => c.to_string(),
+        })
+        .collect::<String>()
+        .into()
+}
+
 /// Exit status after a trap, as for a native program killed by SIGABRT.
 pub const TRAP_EXIT_STATUS: i32 = 134;
 
@@ -152,8 +168,10 @@ impl From<Trap> for Error {
 
 impl From<wasmparser::BinaryReaderError> for Error {
     fn from(e: wasmparser::BinaryReaderError) -> Self {
+        // One line: some of wasmparser's messages embed pretty-printed values.
+        let message = e.message().split_whitespace().collect::<Vec<_>>().join(" ");
         Error::new(ErrorKind::Invalid {
-            message: e.message().to_string(),
+            message,
             offset: e.offset() as usize,
         })
     }
@@ -175,7 +193,12 @@ impl fmt::Display for Error {
                 importer,
                 symbol,
                 reason,
-            } => write!(f, "link error: {importer}: {symbol}: {reason}"),
+            } => write!(
+                f,
+                "link error: {}: {}: {reason}",
+                printable(importer),
+                printable(symbol)
+            ),
             ErrorKind::LibraryNotFound {
                 name,
                 needed_by,
@@ -183,7 +206,9 @@ impl fmt::Display for Error {
             } => {
                 write!(
                     f,
-                    "library not found: {name} (needed by {needed_by}; searched"
+                    "library not found: {} (needed by {}; searched",
+                    printable(name),
+                    printable(needed_by)
                 )?;
                 if searched.is_empty() {
                     write!(f, " nothing")?;

@@ -35,7 +35,7 @@ pub(crate) fn load_file(
         })
     };
     let t = Instant::now();
-    let bytes = std::fs::read(path).map_err(io)?;
+    let bytes = crate::module::read_wasm_file(path).map_err(context)?;
     let canonical = std::fs::canonicalize(path).map_err(io)?;
     stats.read += t.elapsed();
     let t = Instant::now();
