@@ -24,6 +24,8 @@ pub struct Options {
     pub stats: bool,
     /// `--stack-size BYTES` for a PIE main's stack.
     pub stack_size: Option<u32>,
+    /// `--timeout DURATION`: interrupt the guest after this long.
+    pub timeout: Option<std::time::Duration>,
 }
 
 pub const USAGE: &str = "\
@@ -39,6 +41,8 @@ options:
   --env <NAME=VALUE>      set a guest environment variable (repeatable)
   --invoke <NAME>         call this export with ARGS instead of running _start; print its results
   --stack-size <BYTES>    stack size for a PIE main (default 1 MiB)
+  --timeout <DURATION>    stop the guest after DURATION (e.g. 500ms, 2s, 1m; a bare number is
+                          seconds): it traps with \"interrupt\" and wrun exits 134
   --stats                 print a timing breakdown (read, compile, link, init, run) on stderr
   -h, --help              print this help
   -V, --version           print the version
@@ -98,6 +102,12 @@ fn parse_lexopt(args: impl IntoIterator<Item = String>) -> Result<Command, lexop
                 options.stack_size = Some(size);
             }
             Long("stats") => options.stats = true,
+            Long("timeout") => {
+                let v = parser.value()?.string()?;
+                options.timeout = Some(parse_duration(&v).ok_or_else(|| {
+                    format!("--timeout expects a duration like 500ms, 2s or 1m, got `{v}`")
+                })?);
+            }
             Value(main) => break main,
             _ => return Err(arg.unexpected()),
         }
@@ -108,6 +118,24 @@ fn parse_lexopt(args: impl IntoIterator<Item = String>) -> Result<Command, lexop
         .map(|a| a.string())
         .collect::<Result<_, _>>()?;
     Ok(Command::Run(options))
+}
+
+/// `500ms`, `2s`, `1.5s`, `1m`, `1h`, or a bare number of seconds.
+fn parse_duration(text: &str) -> Option<std::time::Duration> {
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: f64 = number.parse().ok()?;
+    let seconds = match unit {
+        "" | "s" => value,
+        "ms" => value / 1000.0,
+        "us" => value / 1e6,
+        "m" => value * 60.0,
+        "h" => value * 3600.0,
+        _ => return None,
+    };
+    std::time::Duration::try_from_secs_f64(seconds).ok()
 }
 
 #[cfg(test)]
@@ -145,6 +173,18 @@ mod tests {
         let o = run(&["--dir", "data::/data", "--dir", "/tmp", "m.wasm"]);
         assert_eq!(o.dirs[0], (PathBuf::from("data"), "/data".to_string()));
         assert_eq!(o.dirs[1], (PathBuf::from("/tmp"), "/tmp".to_string()));
+    }
+
+    #[test]
+    fn durations() {
+        use std::time::Duration;
+        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2"), Some(Duration::from_secs(2)));
+        assert_eq!(parse_duration("1.5s"), Some(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("1m"), Some(Duration::from_secs(60)));
+        assert_eq!(parse_duration("soon"), None);
+        assert_eq!(parse_duration("5 days"), None);
+        assert_eq!(parse_duration("-1s"), None);
     }
 
     #[test]

@@ -108,8 +108,19 @@ pub fn process_config(options: &Options) -> Result<ProcessConfig> {
 /// Every program goes through the process loader, dynamically linked or
 /// not: a plain module is a main without libraries.
 pub fn run(options: &Options) -> Result<i32> {
-    let engine = Engine::default();
+    let config = wrun::Config::new().epoch_interruption(options.timeout.is_some());
+    let engine = Engine::new(config)?;
     let mut process = Process::new(&engine, process_config(options)?)?;
+    if let Some(timeout) = options.timeout {
+        // One tick ends it, constructors included; the timer thread is
+        // simply left behind if the guest finishes first.
+        process.store_mut().set_epoch_deadline(1);
+        let engine = engine.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(timeout);
+            engine.increment_epoch();
+        });
+    }
     process.load_main(&options.main)?;
 
     let t = Instant::now();

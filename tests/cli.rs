@@ -165,3 +165,17 @@ fn names_from_modules_cannot_forge_lines() {
     assert_eq!(shown.lines().count(), 1, "{shown}");
     assert!(!shown.contains('\x1b'), "{shown}");
 }
+
+#[test]
+fn timeout_interrupts_an_endless_loop() {
+    let spin = fixture("wat/spin.wasm");
+    let out = wrun(&["--timeout", "100ms", spin.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(134));
+    assert!(
+        text(&out.stderr).starts_with("wasm trap: interrupt"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = wrun(&["--timeout", "forever", spin.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+}

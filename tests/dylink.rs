@@ -143,6 +143,7 @@ fixture_cases! {
     case_needed_cycle => "needed-cycle",
     case_nonpie_libc => "nonpie-libc",
     case_sig_mismatch => "sig-mismatch",
+    case_timeout_ctor => "timeout-ctor",
     case_weak => "weak",
 }
 

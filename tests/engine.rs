@@ -361,3 +361,36 @@ fn compiled_modules_outlive_their_handles_within_a_budget() {
         "the evicted one compiled again"
     );
 }
+
+#[test]
+fn epoch_deadlines_interrupt_wasm_from_another_thread() {
+    let spin = std::fs::read(fixture("wat/spin.wasm")).unwrap();
+    let engine = Engine::new(wrun::Config::new().epoch_interruption(true)).unwrap();
+    let module = Module::new(&engine, &spin).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let start = instance.get_typed_func::<(), ()>(&store, "_start").unwrap();
+    store.set_epoch_deadline(1);
+    let ticker = {
+        let engine = engine.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            engine.increment_epoch();
+        })
+    };
+    let error = start.call(&mut store, ()).unwrap_err();
+    assert_eq!(error.trap(), Some(Trap::Interrupt), "{error}");
+    ticker.join().unwrap();
+    // The deadline passed; a new one lets the store run again.
+    store.set_epoch_deadline(1);
+    let add = Module::from_file(&engine, fixture("wat/add.wasm")).unwrap();
+    let add = Instance::new(&mut store, &add, &[]).unwrap();
+    let add = add
+        .get_typed_func::<(i32, i32), i32>(&store, "add")
+        .unwrap();
+    assert_eq!(add.call(&mut store, (1, 2)).unwrap(), 3);
+
+    // Off (the default), no check is compiled at all.
+    let plain = Module::new(&Engine::default(), &spin).unwrap();
+    assert!(plain.code_size() < module.code_size());
+}

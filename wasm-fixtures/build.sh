@@ -324,7 +324,16 @@ build_dlopen_libc() {
     check_exports "$d/main.wasm" "$d/libbuf.wasm"
 }
 
+build_timeout_ctor() {
+    local d=$D/timeout-ctor
+    cc_pic "$(case_obj $d libspin)" "$d/libspin.c"
+    cc_pic "$(case_obj $d main)" "$d/main.c"
+    link_lib "$d/libspin.wasm" "$(case_obj $d libspin)"
+    link_pie "$d/main.wasm" "$(case_obj $d main)" "$d/libspin.wasm"
+}
+
 build_ctors
+build_timeout_ctor
 build_dlopen
 build_dlopen_errors
 build_dlopen_scope
@@ -378,7 +387,7 @@ log "compile-bench/compile-bench.wasm"
 
 # -------------------------------------------------------------------- wat
 echo "wat"
-for w in add trap counter simd exit256; do
+for w in add trap counter simd exit256 spin; do
     # wabt >= 1.0.30 enables SIMD and multi-value by default (and no longer
     # accepts --enable-simd)
     "$WAT2WASM" "$ROOT/wat/$w.wat" -o "$ROOT/wat/$w.wasm"

@@ -28,6 +28,10 @@ pub struct Config {
     pub max_wasm_stack: usize,
     /// Reuse the compiled module when the same bytes are loaded again (default on).
     pub cache_modules: bool,
+    /// Compile checks of the engine's epoch into every function entry and
+    /// loop header, so a store's deadline can stop any guest, even a
+    /// `loop br 0` (default off: then no check is compiled at all).
+    pub epoch_interruption: bool,
     /// Bytes (machine code plus module bytes) of compiled modules the engine
     /// keeps after their last `Module` handle is gone (default 256 MiB);
     /// least recently used ones go first.
@@ -39,6 +43,7 @@ impl Default for Config {
         Config {
             max_wasm_stack: 1 << 20,
             cache_modules: true,
+            epoch_interruption: false,
             module_cache_bytes: 256 << 20,
         }
     }
@@ -59,6 +64,12 @@ impl Config {
     /// Sets whether the same bytes loaded again reuse the compiled module.
     pub fn cache_modules(mut self, enable: bool) -> Config {
         self.cache_modules = enable;
+        self
+    }
+
+    /// Turns epoch interruption on or off (see the field).
+    pub fn epoch_interruption(mut self, enable: bool) -> Config {
+        self.epoch_interruption = enable;
         self
     }
 
@@ -83,6 +94,9 @@ pub(crate) struct EngineInner {
     signatures: RwLock<SignatureRegistry>,
     trampolines: Mutex<Trampolines>,
     modules: Mutex<ModuleCache>,
+    /// Bumped by `increment_epoch`; compiled code reads it through every
+    /// store's `VMStoreContext::epoch`.
+    epoch: std::sync::atomic::AtomicU64,
 }
 
 /// Compiles modules and owns what they share. Cheap to clone; `Send + Sync`.
@@ -145,6 +159,7 @@ impl Engine {
                 trampolines: Mutex::new(Trampolines::new(isa.clone())),
                 isa,
                 modules: Mutex::new(ModuleCache::new(config.module_cache_bytes)),
+                epoch: std::sync::atomic::AtomicU64::new(0),
                 config,
                 signatures: RwLock::new(SignatureRegistry::default()),
             }),
@@ -219,6 +234,23 @@ impl Engine {
 
     fn module_cache(&self) -> std::sync::MutexGuard<'_, ModuleCache> {
         self.inner.modules.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Advances the epoch: stores whose deadline it reaches trap with
+    /// "interrupt" at their next check. Cheap and callable from any thread
+    /// (a timer thread, a signal handler).
+    pub fn increment_epoch(&self) {
+        self.inner
+            .epoch
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub(crate) fn current_epoch(&self) -> u64 {
+        self.inner.epoch.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub(crate) fn epoch_counter(&self) -> *const std::sync::atomic::AtomicU64 {
+        &self.inner.epoch
     }
 
     /// Hits, misses, size and evictions of the compiled-module cache.

@@ -275,6 +275,8 @@ pub enum Trap {
     StackOverflow,
     /// A host function failed; the error travels separately.
     HostError,
+    /// The engine's epoch reached the store's deadline (a timeout).
+    Interrupt,
 }
 
 impl Trap {
@@ -292,6 +294,7 @@ impl Trap {
             Trap::BadConversionToInteger => "invalid conversion to integer",
             Trap::StackOverflow => "call stack exhausted",
             Trap::HostError => "host function error",
+            Trap::Interrupt => "interrupt",
         }
     }
 }

@@ -1,6 +1,6 @@
 //! A compiled module: immutable code and metadata, shared by every instance.
 
-use crate::compile::{compile_module, CompiledCode};
+use crate::compile::{compile_module, CodegenOptions, CompiledCode};
 use crate::dylink::DylinkInfo;
 use crate::engine::Engine;
 use crate::environ::{self, EntityIndex, Import, ModuleInfo};
@@ -161,7 +161,10 @@ impl Module {
             &sig_ids,
             offsets,
             &name,
-            crate::vm::libcalls::address,
+            CodegenOptions {
+                libcalls: crate::vm::libcalls::address,
+                epoch_interruption: engine.config().epoch_interruption,
+            },
         )?;
         // Known to the trap handler from now until the code is freed.
         register_code(code.info());

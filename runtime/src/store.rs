@@ -63,6 +63,11 @@ impl StoreOpaque {
         self.id
     }
 
+    /// See [`Store::set_epoch_deadline`].
+    pub fn set_epoch_deadline(&mut self, ticks: u64) {
+        self.vm.epoch_deadline = self.engine.current_epoch().saturating_add(ticks);
+    }
+
     /// Panics with a clear message when a handle from another store is used.
     pub fn check(&self, store_id: u64) {
         assert_eq!(
@@ -118,6 +123,8 @@ impl<T: 'static> Store<T> {
                 vm: Box::new(VMStoreContext {
                     stack_limit: 0,
                     store: std::ptr::null_mut(),
+                    epoch: engine.epoch_counter(),
+                    epoch_deadline: u64::MAX,
                 }),
                 instances: Vec::new(),
                 memories: Vec::new(),
@@ -144,6 +151,13 @@ impl<T: 'static> Store<T> {
     /// The host data.
     pub fn data(&self) -> &T {
         &self.inner().data
+    }
+
+    /// With epoch interruption on ([`crate::Config::epoch_interruption`]),
+    /// wasm code of this store traps with "interrupt" once the engine's
+    /// epoch has advanced `ticks` more times. The default is never.
+    pub fn set_epoch_deadline(&mut self, ticks: u64) {
+        self.opaque_mut().set_epoch_deadline(ticks);
     }
 
     /// The host data, mutably.
@@ -236,6 +250,11 @@ impl<'a, T> StoreContextMut<'a, T> {
 
     pub(crate) fn opaque_mut(&mut self) -> &mut StoreOpaque {
         &mut self.0.opaque
+    }
+
+    /// See [`Store::set_epoch_deadline`].
+    pub fn set_epoch_deadline(&mut self, ticks: u64) {
+        self.0.opaque.set_epoch_deadline(ticks);
     }
 
     /// Consumes the borrow, keeping its full lifetime.

@@ -56,6 +56,10 @@ pub const MEMORY_DEF_LENGTH: i32 = 8;
 pub const TABLE_DEF_BASE: i32 = 0;
 /// `VMTableDefinition::current_elements`.
 pub const TABLE_DEF_LENGTH: i32 = 8;
+/// `VMStoreContext::epoch`.
+pub const STORE_CTX_EPOCH: i32 = 16;
+/// `VMStoreContext::epoch_deadline`.
+pub const STORE_CTX_EPOCH_DEADLINE: i32 = 24;
 /// The dispatcher pointer at the start of a host function's context.
 pub const HOST_CTX_DISPATCH: i32 = 0;
 
@@ -190,6 +194,12 @@ mod tests {
         assert_eq!(
             TABLE_DEF_LENGTH as usize,
             offset_of!(VMTableDefinition, current_elements)
+        );
+        use crate::vm::VMStoreContext;
+        assert_eq!(STORE_CTX_EPOCH as usize, offset_of!(VMStoreContext, epoch));
+        assert_eq!(
+            STORE_CTX_EPOCH_DEADLINE as usize,
+            offset_of!(VMStoreContext, epoch_deadline)
         );
         // The host stub loads the dispatcher from offset 0 of its context.
         assert_eq!(HOST_CTX_DISPATCH, 0);

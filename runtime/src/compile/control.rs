@@ -68,6 +68,7 @@ impl FuncTranslator<'_, '_> {
                 let args = self.pop_n(params.len());
                 self.b.ins().jump(header, &block_args(&args));
                 self.b.switch_to_block(header);
+                self.epoch_check();
                 self.stack.extend_from_slice(self.b.block_params(header));
                 self.control.push(Frame {
                     kind: FrameKind::Loop,

@@ -38,6 +38,8 @@ pub(crate) struct ModuleEnv<'a> {
     pub libcall_ids: Vec<FuncId>,
     pub call_conv: CallConv,
     pub frontend_config: cranelift_codegen::isa::TargetFrontendConfig,
+    /// Emit epoch checks at function entries and loop headers.
+    pub epoch_interruption: bool,
 }
 
 /// A JIT module whose code is finalized and immutable.
@@ -87,6 +89,15 @@ impl CompiledCode {
 /// Where each libcall's implementation is: supplied by the run time, so
 /// that compile-time code does not depend on it.
 pub(crate) type LibcallAddress = fn(Libcall) -> *const u8;
+
+/// What the run time and the engine's settings decide about generated code.
+#[derive(Clone, Copy)]
+pub(crate) struct CodegenOptions {
+    /// Where the libcalls are.
+    pub libcalls: LibcallAddress,
+    /// Emit epoch checks (see `Config::epoch_interruption`).
+    pub epoch_interruption: bool,
+}
 
 /// A JIT module for code that calls no libcalls (trampolines).
 pub(crate) fn new_jit(isa: OwnedTargetIsa) -> JITModule {
@@ -148,6 +159,7 @@ pub(crate) fn trap_from_code(code: TrapCode) -> Option<Trap> {
         t::UNINITIALIZED_ELEMENT => Trap::UninitializedElement,
         t::BAD_SIGNATURE => Trap::IndirectCallTypeMismatch,
         t::TABLE_OUT_OF_BOUNDS => Trap::TableOutOfBounds,
+        t::INTERRUPT => Trap::Interrupt,
         _ => return None,
     })
 }
@@ -160,8 +172,12 @@ pub(crate) fn compile_module(
     sig_ids: &[u32],
     offsets: VmOffsets,
     module_name: &str,
-    libcalls: LibcallAddress,
+    options: CodegenOptions,
 ) -> Result<CompiledCode> {
+    let CodegenOptions {
+        libcalls,
+        epoch_interruption,
+    } = options;
     let call_conv = isa.default_call_conv();
     let frontend_config = isa.frontend_config();
     let code_bytes: u64 = bodies
@@ -182,6 +198,7 @@ pub(crate) fn compile_module(
         libcall_ids: Vec::new(),
         call_conv,
         frontend_config,
+        epoch_interruption,
     };
     for libcall in Libcall::ALL {
         let (params, results) = libcall.signature();

@@ -24,6 +24,7 @@ pub(crate) mod trap_codes {
     pub const UNINITIALIZED_ELEMENT: TrapCode = TrapCode::unwrap_user(3);
     pub const BAD_SIGNATURE: TrapCode = TrapCode::unwrap_user(4);
     pub const TABLE_OUT_OF_BOUNDS: TrapCode = TrapCode::unwrap_user(5);
+    pub const INTERRUPT: TrapCode = TrapCode::unwrap_user(6);
 }
 
 /// Cranelift type of a wasm value type.
@@ -123,6 +124,16 @@ pub(crate) struct FuncTranslator<'a, 'b> {
     pub func_refs: HashMap<u32, ir::FuncRef>,
     pub sig_refs: HashMap<u32, ir::SigRef>,
     pub libcall_refs: HashMap<crate::libcall::Libcall, ir::FuncRef>,
+    /// Set when the engine has epoch interruption on.
+    pub epoch: Option<EpochState>,
+}
+
+/// What epoch checks reuse within a function.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct EpochState {
+    store_ctx: Value,
+    /// Address of the engine's epoch counter.
+    counter: Value,
 }
 
 impl<'a, 'b> FuncTranslator<'a, 'b> {
@@ -156,6 +167,7 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             flags,
         });
         b.func.stack_limit = Some(limit);
+        let epoch_checks = env.epoch_interruption;
 
         let mut locals = Vec::new();
         for (i, p) in ty.params().iter().enumerate() {
@@ -183,7 +195,7 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             exit_reachable: false,
             pending_else: None,
         };
-        Ok(FuncTranslator {
+        let mut translator = FuncTranslator {
             b,
             env,
             jit,
@@ -196,7 +208,57 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             func_refs: HashMap::new(),
             sig_refs: HashMap::new(),
             libcall_refs: HashMap::new(),
-        })
+            epoch: None,
+        };
+        if epoch_checks {
+            translator.epoch_init();
+        }
+        Ok(translator)
+    }
+
+    /// Sets up epoch checks: the store context and the epoch counter's
+    /// address are loaded once, at entry (they dominate every check), then
+    /// the entry check itself.
+    fn epoch_init(&mut self) {
+        use crate::vmoffsets::STORE_CTX_EPOCH;
+        let store_ctx = self.b.ins().load(
+            types::I64,
+            readonly(),
+            self.vmctx,
+            self.env.offsets.store_context() as i32,
+        );
+        let counter = self
+            .b
+            .ins()
+            .load(types::I64, readonly(), store_ctx, STORE_CTX_EPOCH);
+        self.epoch = Some(EpochState { store_ctx, counter });
+        self.epoch_check();
+    }
+
+    /// Traps with "interrupt" once the engine's epoch reached the store's
+    /// deadline (emitted at function entry and loop headers when the engine
+    /// has epoch interruption on; nothing is emitted otherwise).
+    pub fn epoch_check(&mut self) {
+        use crate::vmoffsets::STORE_CTX_EPOCH_DEADLINE;
+        let Some(EpochState { store_ctx, counter }) = self.epoch else {
+            return;
+        };
+        // An atomic load: another thread bumps the epoch, and a plain load
+        // in a loop without stores would be merged with the one before it
+        // (Cranelift's redundant-load elimination), checking a stale value.
+        // (A variant caching the deadline in a variable, with a cold reload
+        // path, measured slower: sieve 1.44x instead of 1.05x.)
+        let epoch = self.b.ins().atomic_load(types::I64, trusted(), counter);
+        let deadline =
+            self.b
+                .ins()
+                .load(types::I64, trusted(), store_ctx, STORE_CTX_EPOCH_DEADLINE);
+        let reached = self.b.ins().icmp(
+            cranelift_codegen::ir::condcodes::IntCC::UnsignedGreaterThanOrEqual,
+            epoch,
+            deadline,
+        );
+        self.b.ins().trapnz(reached, trap_codes::INTERRUPT);
     }
 
     /// Translates locals and operators of `body`, then finishes the function.

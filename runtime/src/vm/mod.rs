@@ -70,6 +70,10 @@ pub struct VMStoreContext {
     pub stack_limit: usize,
     /// The owning store (type-erased).
     pub store: *mut u8,
+    /// The engine's epoch counter (see [`crate::Engine::increment_epoch`]).
+    pub epoch: *const std::sync::atomic::AtomicU64,
+    /// Code compiled with epoch interruption traps once `*epoch` reaches this.
+    pub epoch_deadline: u64,
 }
 
 /// One argument or result slot in the array passed between host and
