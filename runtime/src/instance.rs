@@ -245,7 +245,7 @@ impl Instance {
     pub(crate) fn kill_functions(
         &self,
         store: &mut StoreOpaque,
-        dead: impl Fn(u32) -> crate::vm::VMFuncRef,
+        dead: impl Fn(u32) -> Option<crate::vm::VMFuncRef>,
     ) {
         self.data_mut(store).kill_functions(dead);
     }

@@ -438,7 +438,16 @@ impl<T: 'static> Loader<T> {
             }
             let base = align_up(u64::from(block), align_log2).expect("fits: padded above");
             // malloc'ed memory is not necessarily zero, and .bss must be.
-            memory.data_mut_in(store)[base as usize..(base + size) as usize].fill(0);
+            // (A main's malloc is guest code: its answer is checked.)
+            memory
+                .data_mut_in(store)
+                .get_mut(base as usize..(base + size) as usize)
+                .ok_or_else(|| {
+                    Error::msg(format!(
+                        "{owner}: the main's malloc returned a block outside memory ({block:#x})"
+                    ))
+                })?
+                .fill(0);
             return Ok(base);
         }
         let request = Request {

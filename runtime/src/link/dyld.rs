@@ -30,6 +30,9 @@ const EINVAL: i32 = 28;
 const ENOEXEC: i32 = 45;
 const EFAULT: i32 = 21;
 
+/// Longest library or symbol name accepted (PATH_MAX).
+const MAX_NAME: u32 = 4096;
+
 /// The errno a failed dyld call returns for `error`.
 fn errno_of(error: &Error) -> i32 {
     match error.kind() {
@@ -59,6 +62,12 @@ fn fail<T>(caller: &mut Caller<'_, ProcessData<T>>, error: Error) -> i32 {
 
 /// Reads `len` bytes at `ptr` of the caller's memory as a name.
 fn read_name<T>(caller: &Caller<'_, ProcessData<T>>, ptr: u32, len: u32) -> Result<String> {
+    // Bounded before allocating: a guest must not make the host allocate 4 GiB.
+    if len > MAX_NAME {
+        return Err(Error::msg(format!(
+            "name of {len} bytes is too long (at most {MAX_NAME})"
+        )));
+    }
     let memory = caller
         .memory()
         .ok_or_else(|| Error::msg("dyld called from a module without memory"))?;

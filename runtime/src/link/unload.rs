@@ -167,7 +167,7 @@ impl<T: 'static> Loader<T> {
             }
         }
         let dead = &self.dyld.dead;
-        instance.kill_functions(store, |type_id| dead[&type_id]);
+        instance.kill_functions(store, |type_id| dead.get(&type_id).copied());
         if let Some(table) = self.table {
             self.slots.forget(&range);
             for index in 0..table.size_in(store) {

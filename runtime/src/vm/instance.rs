@@ -127,12 +127,17 @@ impl InstanceData {
     /// Points every function reference of the instance (imported and
     /// defined) at `dead(type_id)`, so that any handle, table entry or
     /// function pointer still naming one of its functions reaches that
-    /// instead of the instance's code.
-    pub fn kill_functions(&mut self, dead: impl Fn(u32) -> VMFuncRef) {
+    /// instead of the instance's code. (Where `dead` has none, the slot is
+    /// left: its code and vmctx stay allocated, so it is still safe to run.)
+    pub fn kill_functions(&mut self, dead: impl Fn(u32) -> Option<VMFuncRef>) {
         for i in 0..self.info().functions.len() as u32 {
             let slot = self.funcref(i);
             // SAFETY: `slot` is a VMFuncRef inside our vmctx.
-            unsafe { *slot = dead((*slot).type_id) };
+            unsafe {
+                if let Some(stub) = dead((*slot).type_id) {
+                    *slot = stub;
+                }
+            }
         }
     }
 
