@@ -174,3 +174,42 @@ fn paths_are_refused_unless_the_embedder_allows_them() {
     let h = p.dlopen(path, RTLD_NOW).unwrap();
     assert!(p.dlsym(Some(h), SymbolKind::Func, "plugin_add").is_ok());
 }
+
+#[test]
+fn hostile_dyld_calls_get_errors_not_crashes() {
+    let module = crate::wat(
+        r#"(module
+        (import "dyld" "load_object" (func $load (param i32 i32 i32 i32) (result i32)))
+        (import "dyld" "resolve_symbol" (func $sym (param i32 i32 i32 i32 i32) (result i32)))
+        (import "dyld" "close_object" (func $close (param i32) (result i32)))
+        (import "dyld" "error_message" (func $err (param i32 i32) (result i32)))
+        (memory (export "memory") 1)
+        (data (i32.const 16) "libnope.wasm")
+        (func (export "huge_name") (result i32) (call $load (i32.const 0) (i32.const -1) (i32.const 0) (i32.const 0)))
+        (func (export "name_out_of_bounds") (result i32) (call $load (i32.const 65530) (i32.const 100) (i32.const 0) (i32.const 0)))
+        (func (export "missing") (result i32) (call $load (i32.const 16) (i32.const 12) (i32.const 0) (i32.const 0)))
+        (func (export "bad_symtype") (result i32) (call $sym (i32.const 0) (i32.const 9) (i32.const 16) (i32.const 3) (i32.const 0)))
+        (func (export "bad_handle") (result i32) (call $close (i32.const 77)))
+        (func (export "message") (result i32) (call $err (i32.const 100) (i32.const 200))))"#,
+    );
+    let config = ProcessConfig::new().without_wasi();
+    let mut p = Process::new(&Engine::default(), config).unwrap();
+    p.load_main_bytes("hostile.wasm", &module).unwrap();
+    let call = |p: &mut Process, name: &str| p.invoke(name, &[]).unwrap()[0].i32().unwrap();
+    for (export, errno) in [
+        ("huge_name", 28),
+        ("name_out_of_bounds", 21),
+        ("missing", 44),
+        ("bad_symtype", 28),
+        ("bad_handle", 28),
+    ] {
+        assert_eq!(call(&mut p, export), errno, "{export}");
+    }
+    let len = call(&mut p, "message");
+    assert!(len > 0);
+    let mut text = vec![0u8; len as usize];
+    p.memory().unwrap().read(p.store(), 100, &mut text).unwrap();
+    let text = String::from_utf8(text).unwrap();
+    assert!(text.contains("invalid handle"), "{text}");
+    assert_eq!(call(&mut p, "message"), 0, "cleared once read");
+}
