@@ -232,3 +232,19 @@ fn exit_status_is_shared_with_the_cli() {
         7
     );
 }
+
+#[test]
+fn captured_and_null_stdio_are_not_terminals() {
+    let module = std::fs::read(example_dir().join("../wat/isatty.wasm")).unwrap();
+    let wasi = WasiCtx::builder()
+        .inherit_stdio(false)
+        .stdout(OutputBuffer::new())
+        .build();
+    let mut process = Process::new(&Engine::default(), ProcessConfig::new().wasi(wasi)).unwrap();
+    process.load_main_bytes("isatty.wasm", &module).unwrap();
+    assert_eq!(
+        process.run_start().unwrap(),
+        0,
+        "bit mask of fds that look like terminals"
+    );
+}

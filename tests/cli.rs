@@ -179,3 +179,20 @@ fn timeout_interrupts_an_endless_loop() {
     let out = wrun(&["--timeout", "forever", spin.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn redirected_stdio_is_not_reported_as_a_terminal() {
+    // stdin is /dev/null (a character device), stdout and stderr are pipes:
+    // wasi-libc's isatty() must say no for all three (CPython would print
+    // its interactive banner otherwise). The guest exits with the mask.
+    let out = Command::new(env!("CARGO_BIN_EXE_wrun"))
+        .arg(fixture("wat/isatty.wasm"))
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("wrun runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "fds that looked like terminals (bit mask)"
+    );
+}

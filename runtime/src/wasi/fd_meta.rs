@@ -198,6 +198,10 @@ fn list_dir(dir: RawFd) -> WasiResult<Vec<DirEntry>> {
     Ok(out)
 }
 
+/// `FD_SEEK | FD_TELL`: what tells wasi-libc's `isatty()` a character
+/// device is not a terminal.
+const NOT_A_TERMINAL_RIGHTS: u64 = (1 << 2) | (1 << 5);
+
 impl WasiCtx {
     /// `fd_close(fd)`.
     pub(crate) fn fd_close(&mut self, fd: u32) -> WasiResult<()> {
@@ -228,10 +232,24 @@ impl WasiCtx {
             }
             None => (filetype::CHARACTER_DEVICE, 0),
         };
+        // wasi-libc's isatty() is "a character device without seek/tell
+        // rights": report those rights for stdio unless the host descriptor
+        // really is a terminal, so a guest whose output goes to /dev/null,
+        // a pipe or a capture buffer does not think it is interactive.
+        let mut rights = entry.rights_base;
+        if let FdKind::Stdio { .. } = entry.kind {
+            let terminal = entry.host_fd().is_some_and(|raw| {
+                // SAFETY: isatty only inspects the descriptor.
+                unsafe { libc::isatty(raw) == 1 }
+            });
+            if !terminal {
+                rights |= NOT_A_TERMINAL_RIGHTS;
+            }
+        }
         let mut out = [0u8; 24];
         out[0] = ftype;
         out[2..4].copy_from_slice(&flags.to_le_bytes());
-        out[8..16].copy_from_slice(&entry.rights_base.to_le_bytes());
+        out[8..16].copy_from_slice(&rights.to_le_bytes());
         out[16..24].copy_from_slice(&entry.rights_inheriting.to_le_bytes());
         write_bytes(mem, buf, &out)
     }
