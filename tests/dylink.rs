@@ -62,9 +62,63 @@ fn wrun(dir: &Path, args: &[String], env: &[(&str, &str)]) -> std::process::Outp
     cmd.output().expect("run wrun")
 }
 
+/// Cases with a `libc-main` file have a non-PIE main that links wasi-libc
+/// statically. Binaries built from third-party code are not committed, so
+/// the main is built here, once per test run, into the case directory
+/// (git-ignored), the way `wasm-fixtures/build.sh` builds it. Returns false
+/// (the test is skipped, with a note) when clang-19 or wasi-libc is missing,
+/// unless `WRUN_REQUIRE_LIBC_TOOLCHAIN` is set (CI installs them and sets it).
+fn ensure_libc_main(dir: &Path) -> bool {
+    static BUILT: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+    let args_file = dir.join("libc-main");
+    if !args_file.exists() {
+        return true;
+    }
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if built.iter().any(|d| d == dir) {
+        return true;
+    }
+    let cc = std::env::var("WRUN_LIBC_CC").unwrap_or_else(|_| "clang-19".into());
+    let extra = std::fs::read_to_string(&args_file).unwrap();
+    let support = fixtures().join("support/wasi_start.c");
+    let status = Command::new(&cc)
+        .current_dir(dir)
+        .args(
+            "--target=wasm32-wasi -mcpu=mvp -mmutable-globals -msign-ext -Wall -Wextra -Werror -O2 \
+             -nostartfiles -Wl,--export-table -Wl,--growable-table -Wl,--export=__stack_pointer"
+                .split_whitespace(),
+        )
+        .args(extra.split_whitespace())
+        .args(["-o", "main.wasm", "main.c"])
+        .arg(&support)
+        .status();
+    match status {
+        Ok(s) if s.success() => {
+            built.push(dir.to_path_buf());
+            true
+        }
+        outcome => {
+            let why = format!(
+                "{}: cannot build its wasi-libc main with {cc} ({outcome:?}); \
+                 install clang-19 lld-19 wasi-libc libclang-rt-19-dev-wasm32",
+                dir.display()
+            );
+            assert!(
+                std::env::var_os("WRUN_REQUIRE_LIBC_TOOLCHAIN").is_none(),
+                "{why}"
+            );
+            eprintln!("skipped: {why}");
+            false
+        }
+    }
+}
+
 /// Runs the case in `dir` as its `expected` file says and checks stdout
 /// exactly, the status, and the stderr substring.
 fn check_case(dir: &Path) {
+    if !ensure_libc_main(dir) {
+        return;
+    }
     let text = std::fs::read_to_string(dir.join("expected")).expect("read expected");
     let want = parse_expected(&text);
     let out = wrun(dir, &want.args, &[]);
@@ -542,6 +596,9 @@ fn pie_layout_keeps_stack_regions_and_heap_apart() {
 #[test]
 fn non_pie_main_libraries_take_memory_from_the_end() {
     let dir = case_dir("nonpie-libc");
+    if !ensure_libc_main(&dir) {
+        return;
+    }
     let engine = Engine::default();
     let config = {
         let mut config = quiet_config();

@@ -174,16 +174,22 @@ check_exports() {
     return $missing
 }
 
+# libc_main DIR: DIR/main.wasm from DIR/main.c with wasi-libc linked in
+# statically, extra clang arguments from DIR/libc-main (relative to DIR).
+# These mains carry third-party code (wasi-libc), so they are not committed
+# (.gitignore): tests/dylink.rs builds them the same way at test time.
+libc_main() {
+    local d=$1
+    (cd "$d" && "$CC" $NONPIE_CFLAGS $NONPIE_LDFLAGS $(cat libc-main) -o main.wasm \
+        main.c "$SUP/wasi_start.c")
+    log "$(realpath --relative-to="$ROOT" "$d/main.wasm") (not committed)"
+}
+
 build_nonpie_libc() {
     local d=$D/nonpie-libc
     "$CC" $PIC_LIBC_CFLAGS -c "$d/libplugin.c" -o "$OBJ/nonpie-libplugin.o"
     link_lib "$d/libplugin.wasm" "$OBJ/nonpie-libplugin.o"
-    local exports=(register_plugin malloc free printf snprintf strlen memcpy)
-    local flags=()
-    for s in "${exports[@]}"; do flags+=("-Wl,--export=$s"); done
-    "$CC" $NONPIE_CFLAGS $NONPIE_LDFLAGS "${flags[@]}" -o "$d/main.wasm" \
-        "$d/main.c" "$SUP/wasi_start.c"
-    log "dylink/nonpie-libc/main.wasm"
+    libc_main "$d"
     check_exports "$d/main.wasm" "$d/libplugin.wasm"
 }
 
@@ -196,9 +202,7 @@ build_args_env() {
 }
 
 build_files() {
-    local d=$D/files
-    "$CC" $NONPIE_CFLAGS $NONPIE_LDFLAGS -o "$d/main.wasm" "$d/main.c" "$SUP/wasi_start.c"
-    log "dylink/files/main.wasm"
+    libc_main "$D/files"
 }
 
 build_missing_lib() {
@@ -315,12 +319,7 @@ build_dlopen_libc() {
     local d=$D/dlopen-libc
     "$CC" $PIC_LIBC_CFLAGS -c "$d/libbuf.c" -o "$OBJ/dlopen-libbuf.o"
     link_lib "$d/libbuf.wasm" "$OBJ/dlopen-libbuf.o"
-    local exports=(malloc free memset)
-    local flags=()
-    for s in "${exports[@]}"; do flags+=("-Wl,--export=$s"); done
-    "$CC" $NONPIE_CFLAGS $NONPIE_LDFLAGS "${flags[@]}" -I"$L" -o "$d/main.wasm" \
-        "$d/main.c" "$L/libdl.c" "$SUP/wasi_start.c"
-    log "dylink/dlopen-libc/main.wasm"
+    libc_main "$d"
     check_exports "$d/main.wasm" "$d/libbuf.wasm"
 }
 
