@@ -386,9 +386,10 @@ pub(crate) unsafe fn call_raw(
     let max_stack = store.engine().config().max_wasm_stack;
     let vm = &mut store.vm;
     let saved_limit = vm.stack_limit;
-    // Keep the outer budget for nested calls; a new call chain gets a fresh one.
+    // Keep the outer budget for calls nested in a call of this store (its
+    // limit is set only while one runs); a new call chain gets a fresh one.
     let fresh = traps::stack_limit(max_stack);
-    vm.stack_limit = if traps::in_wasm_call() {
+    vm.stack_limit = if saved_limit != 0 {
         saved_limit.max(fresh)
     } else {
         fresh

@@ -199,11 +199,6 @@ pub(crate) unsafe fn raise_error(error: Error) -> ! {
     }
 }
 
-/// Whether this thread is currently inside a host→wasm call.
-pub(crate) fn in_wasm_call() -> bool {
-    CURRENT.with(|c| !c.get().is_null())
-}
-
 // ---------------------------------------------------------------------------
 // Stack limit.
 
