@@ -791,3 +791,31 @@ fn stats_and_stack_size_options() {
         );
     }
 }
+
+#[test]
+fn loader_provided_names_imported_as_the_wrong_kind_say_so() {
+    for (import, wanted) in [
+        ("(import \"env\" \"memory\" (table 1 funcref))", "a memory"),
+        (
+            "(import \"env\" \"__memory_base\" (global i64))",
+            "an i32 global",
+        ),
+        (
+            "(import \"env\" \"__stack_pointer\" (global (mut i64)))",
+            "an i32 global",
+        ),
+        (
+            "(import \"env\" \"__indirect_function_table\" (memory 1))",
+            "a table",
+        ),
+    ] {
+        let module = crate::wat(&format!("(module {import})"));
+        let mut p = Process::new(&Engine::default(), quiet_config()).unwrap();
+        let error = p.load_main_bytes("wrongkind.wasm", &module).unwrap_err();
+        let text = error.to_string();
+        assert!(
+            text.contains(&format!("provided by the dynamic loader as {wanted}")),
+            "{import}: {text}"
+        );
+    }
+}

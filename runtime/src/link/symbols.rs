@@ -212,6 +212,21 @@ impl<T: 'static> Planner<'_, T> {
             if let Some(binding) = special {
                 return Ok(binding);
             }
+            // A name the loader provides, imported as the wrong kind: say
+            // so, rather than "undefined symbol".
+            let wanted = match import.name.as_str() {
+                "memory" => Some("a memory"),
+                "__indirect_function_table" => Some("a table"),
+                "__stack_pointer" | "__memory_base" | "__table_base" | "__heap_base"
+                | "__heap_end" => Some("an i32 global"),
+                _ => None,
+            };
+            if let Some(wanted) = wanted {
+                return Err(link_err(format!(
+                    "provided by the dynamic loader as {wanted}, but imported as {}",
+                    import.ty
+                )));
+            }
             if let Some((def, ty)) = self.lookup(&import.name) {
                 if matches!(ty, ExternType::Memory(_) | ExternType::Table(_))
                     || !type_matches(&import.ty, &ty)
