@@ -27,7 +27,7 @@
 use super::graph::init_order;
 use super::loader::{run_inits, with_loader, Init, Loader};
 use super::regions::{self, align_up, FreeList, Request};
-use super::symbols::{Binding, Planner, Scope};
+use super::symbols::{Binding, Planner};
 use super::ProcessData;
 use crate::error::{Error, ErrorKind, Result};
 use crate::externals::Extern;
@@ -239,9 +239,18 @@ impl<T: 'static> Loader<T> {
             object.pinned = true;
         }
         if flags & flags::RTLD_GLOBAL != 0 && !object.global {
-            object.global = true;
-            self.dyld.global_order.push(index);
-            self.scope = Scope::rebuild(&self.set.objects, &self.dyld.global_order);
+            self.make_global(&[index]);
+        }
+    }
+
+    /// Appends `objects` to the global scope. Definitions already there
+    /// win, so adding at the end is the same as rebuilding (which only
+    /// removal needs).
+    fn make_global(&mut self, objects: &[usize]) {
+        for &i in objects {
+            self.set.objects[i].global = true;
+            self.dyld.global_order.push(i);
+            self.scope.add(&self.set.objects, i);
         }
     }
 
@@ -278,17 +287,15 @@ impl<T: 'static> Loader<T> {
             }
         }
         let (root, group) = loaded?;
-        let global = flags & flags::RTLD_GLOBAL != 0;
         for &i in &group {
             let object = &mut self.set.objects[i];
             object.pinned = i == root && flags & flags::RTLD_NODELETE != 0;
-            object.global = global;
+            object.global = false;
             object.refs = 0;
         }
         self.set.objects[root].refs = 1;
-        if global {
-            self.dyld.global_order.extend(&group);
-            self.scope = Scope::rebuild(&self.set.objects, &self.dyld.global_order);
+        if flags & flags::RTLD_GLOBAL != 0 {
+            self.make_global(&group);
         }
         for &i in &group {
             self.place_object(store, i)?;
@@ -475,9 +482,7 @@ impl<T: 'static> Loader<T> {
         let doomed: Vec<usize> = (0..self.set.objects.len())
             .filter(|&i| self.set.objects[i].loaded && !self.set.objects[i].linked)
             .collect();
-        for i in doomed {
-            self.unload_object(store, i);
-        }
+        self.unload_objects(store, &doomed);
     }
 
     /// Finds a symbol (see [`crate::Process::dlsym`]).
@@ -553,9 +558,7 @@ pub(crate) fn open<T: 'static>(
     if let Err(error) = run_inits(cx.opaque_mut(), &inits) {
         with_loader(cx, |loader, store| {
             let (doomed, _) = loader.dlclose(store, handle)?;
-            for i in doomed {
-                loader.unload_object(store, i);
-            }
+            loader.unload_objects(store, &doomed);
             Ok(())
         })?;
         return Err(Error::msg(format!(

@@ -99,6 +99,13 @@ impl<T: 'static> Loader<T> {
         }
     }
 
+    /// Unloads each of `objects`, in order.
+    pub(crate) fn unload_objects(&mut self, store: &mut StoreOpaque, objects: &[usize]) {
+        for &i in objects {
+            self.unload_object(store, i);
+        }
+    }
+
     /// Unloads `index` (see the module docs).
     pub(crate) fn unload_object(&mut self, store: &mut StoreOpaque, index: usize) {
         if let Some(instance) = self.set.objects[index].instance {
@@ -204,9 +211,7 @@ pub(crate) fn close<T: 'static>(
         }
     }
     with_loader(cx, |loader, store| {
-        for i in doomed {
-            loader.unload_object(store, i);
-        }
+        loader.unload_objects(store, &doomed);
         Ok(())
     })?;
     outcome
