@@ -1,7 +1,8 @@
 //! The engine: compiler settings, the engine-wide signature registry, the
-//! trampoline cache and the cache of compiled modules.
+//! trampoline cache, the cache of compiled modules and the on-disk code cache.
 
 use crate::compile::trampolines::{TrampolineKind, Trampolines};
+use crate::disk_cache::{format::Key, DiskCache};
 use crate::error::{Error, Result};
 use crate::module::ModuleCode;
 use crate::module_cache::{ModuleCache, ModuleCacheStats};
@@ -9,6 +10,8 @@ use crate::types::FuncType;
 use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
 use hashbrown::HashMap;
+use sha2::{Digest, Sha256};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 
 /// Engine settings, built with chained setters (as wasmtime's `Config`):
@@ -36,6 +39,12 @@ pub struct Config {
     /// keeps after their last `Module` handle is gone (default 256 MiB);
     /// least recently used ones go first.
     pub module_cache_bytes: usize,
+    /// Directory of the on-disk code cache (default none: off). Compiled
+    /// code is written there and later loads, in any OS process, map it
+    /// instead of compiling; see [`Config::default_cache_dir`].
+    pub cache_dir: Option<PathBuf>,
+    /// Compile a large module's functions on every core (default on).
+    pub parallel_compilation: bool,
 }
 
 impl Default for Config {
@@ -45,6 +54,8 @@ impl Default for Config {
             cache_modules: true,
             epoch_interruption: false,
             module_cache_bytes: 256 << 20,
+            cache_dir: None,
+            parallel_compilation: true,
         }
     }
 }
@@ -78,6 +89,32 @@ impl Config {
         self.module_cache_bytes = bytes;
         self
     }
+
+    /// Sets the on-disk code cache directory; `None` turns the cache off.
+    pub fn cache_dir(mut self, dir: Option<PathBuf>) -> Config {
+        self.cache_dir = dir;
+        self
+    }
+
+    /// Turns parallel compilation on or off.
+    pub fn parallel_compilation(mut self, enable: bool) -> Config {
+        self.parallel_compilation = enable;
+        self
+    }
+
+    /// Where the command-line tool keeps compiled code: `$WRUN_CACHE_DIR`,
+    /// else `$XDG_CACHE_HOME/wrun`, else `$HOME/.cache/wrun` (`None` when
+    /// none of them is set).
+    pub fn default_cache_dir() -> Option<PathBuf> {
+        let var = |name| std::env::var_os(name).filter(|v| !v.is_empty());
+        if let Some(dir) = var("WRUN_CACHE_DIR") {
+            return Some(dir.into());
+        }
+        if let Some(dir) = var("XDG_CACHE_HOME") {
+            return Some(PathBuf::from(dir).join("wrun"));
+        }
+        var("HOME").map(|home| PathBuf::from(home).join(".cache").join("wrun"))
+    }
 }
 
 /// Engine-wide canonical signature ids: equal types get equal ids, so a
@@ -94,6 +131,11 @@ pub(crate) struct EngineInner {
     signatures: RwLock<SignatureRegistry>,
     trampolines: Mutex<Trampolines>,
     modules: Mutex<ModuleCache>,
+    disk_cache: Option<DiskCache>,
+    /// Hash of everything besides a module's bytes that changes its code:
+    /// this build of wrun (and of Cranelift), the target and its CPU
+    /// features, and the code-generation settings.
+    code_fingerprint: [u8; 32],
     /// Bumped by `increment_epoch`; compiled code reads it through every
     /// store's `VMStoreContext::epoch`.
     epoch: std::sync::atomic::AtomicU64,
@@ -150,13 +192,39 @@ fn build_isa() -> Result<OwnedTargetIsa> {
         .map_err(|e| Error::msg(format!("cannot create the code generator: {e}")))
 }
 
+/// See `EngineInner::code_fingerprint`. The build id covers wrun's sources
+/// and `Cargo.lock` (so the Cranelift version), so a rebuilt wrun never runs
+/// code an older build cached.
+fn code_fingerprint(isa: &OwnedTargetIsa, config: &Config) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    hasher.update(b"wrun code\0");
+    hasher.update(env!("CARGO_PKG_VERSION"));
+    hasher.update(env!("WRUN_BUILD_ID"));
+    hasher.update(isa.triple().to_string());
+    hasher.update(isa.flags().to_string());
+    for flag in isa.isa_flags() {
+        hasher.update(flag.to_string());
+        hasher.update(b"\0");
+    }
+    hasher.update([u8::from(config.epoch_interruption)]);
+    hasher.finalize().into()
+}
+
 impl Engine {
-    /// Creates an engine for the host CPU.
+    /// Creates an engine for the host CPU. Fails if `cache_dir` is set but
+    /// cannot be used (not creatable, or not owned and writable only by
+    /// this user).
     pub fn new(config: Config) -> Result<Engine> {
         let isa = build_isa()?;
+        let disk_cache = match &config.cache_dir {
+            Some(dir) => Some(DiskCache::open(dir)?),
+            None => None,
+        };
         Ok(Engine {
             inner: Arc::new(EngineInner {
                 trampolines: Mutex::new(Trampolines::new(isa.clone())),
+                code_fingerprint: code_fingerprint(&isa, &config),
+                disk_cache,
                 isa,
                 modules: Mutex::new(ModuleCache::new(config.module_cache_bytes)),
                 epoch: std::sync::atomic::AtomicU64::new(0),
@@ -253,8 +321,27 @@ impl Engine {
         &self.inner.epoch
     }
 
-    /// Hits, misses, size and evictions of the compiled-module cache.
+    /// Hits, misses, size and evictions of the compiled-module cache, and
+    /// what the disk cache and the compiler did.
     pub fn module_cache_stats(&self) -> ModuleCacheStats {
         self.module_cache().stats()
+    }
+
+    /// Counts an event in the cache statistics.
+    pub(crate) fn record(&self, event: impl FnOnce(&mut ModuleCacheStats)) {
+        self.module_cache().record(event);
+    }
+
+    /// The on-disk code cache, if on.
+    pub(crate) fn disk_cache(&self) -> Option<&DiskCache> {
+        self.inner.disk_cache.as_ref()
+    }
+
+    /// The disk-cache key of a module with `bytes`.
+    pub(crate) fn code_key(&self, bytes: &[u8]) -> Key {
+        let mut hasher = Sha256::new();
+        hasher.update(self.inner.code_fingerprint);
+        hasher.update(bytes);
+        hasher.finalize().into()
     }
 }

@@ -68,7 +68,9 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
+mod code;
 pub(crate) mod compile;
+pub(crate) mod disk_cache;
 pub mod dylink;
 mod engine;
 mod environ;

@@ -46,22 +46,6 @@ impl Libcall {
         Libcall::ElemDrop,
     ];
 
-    /// Symbol name used when linking compiled code.
-    pub fn name(self) -> &'static str {
-        match self {
-            Libcall::MemoryGrow => "wrun_memory_grow",
-            Libcall::MemoryFill => "wrun_memory_fill",
-            Libcall::MemoryCopy => "wrun_memory_copy",
-            Libcall::MemoryInit => "wrun_memory_init",
-            Libcall::DataDrop => "wrun_data_drop",
-            Libcall::TableGrow => "wrun_table_grow",
-            Libcall::TableFill => "wrun_table_fill",
-            Libcall::TableCopy => "wrun_table_copy",
-            Libcall::TableInit => "wrun_table_init",
-            Libcall::ElemDrop => "wrun_elem_drop",
-        }
-    }
-
     /// Parameters after the vmctx, and results.
     pub fn signature(self) -> (&'static [ValType], &'static [ValType]) {
         match self {

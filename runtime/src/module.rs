@@ -1,12 +1,14 @@
 //! A compiled module: immutable code and metadata, shared by every instance.
 
-use crate::compile::{compile_module, CodegenOptions, CompiledCode};
+use crate::code::LoadedCode;
+use crate::compile::{compile_module, CodegenOptions};
+use crate::disk_cache::{Lookup, MappedCode};
 use crate::dylink::DylinkInfo;
 use crate::engine::Engine;
 use crate::environ::{self, EntityIndex, Import, ModuleInfo};
 use crate::error::{Error, ErrorKind, Result};
 use crate::types::ExternType;
-use crate::vm::code_registry::{register_code, unregister_code};
+use crate::vm::code_memory::CodeMemory;
 use crate::vmoffsets::VmOffsets;
 use std::hash::{Hash, Hasher};
 use std::path::Path;
@@ -30,15 +32,8 @@ pub(crate) struct ModuleCode {
     offsets: VmOffsets,
     /// Engine-wide signature id of each type index.
     sig_ids: Vec<u32>,
-    code: CompiledCode,
+    code: LoadedCode,
     bytes: Box<[u8]>,
-}
-
-impl Drop for ModuleCode {
-    fn drop(&mut self) {
-        // Before `code` (and its memory) is dropped with the fields.
-        unregister_code(self.code.info());
-    }
 }
 
 impl ModuleCode {
@@ -140,7 +135,23 @@ impl Module {
                 inner,
             });
         }
-        validate(bytes)?;
+        let key = engine.disk_cache().map(|_| engine.code_key(bytes));
+        let cached = match (engine.disk_cache(), &key) {
+            (Some(cache), Some(key)) => match cache.load(key) {
+                Lookup::Hit(code) => Some(code),
+                Lookup::Miss => None,
+                Lookup::Rejected => {
+                    engine.record(|s| s.disk_rejected += 1);
+                    None
+                }
+            },
+            _ => None,
+        };
+        // A cache file exists only for bytes that validated, under a key
+        // that covers the bytes: those need no second validation.
+        if cached.is_none() {
+            validate(bytes)?;
+        }
         let (info, bodies) = environ::parse(bytes)?;
         let name = match name {
             Some(name) => name.to_string(),
@@ -153,21 +164,45 @@ impl Module {
             info.num_imported_globals,
             info.globals.len() as u32 - info.num_imported_globals,
             info.functions.len() as u32,
+            info.types.len() as u32,
         );
-        let code = compile_module(
-            engine.inner.isa.clone(),
-            &info,
-            &bodies,
-            &sig_ids,
-            offsets,
-            &name,
-            CodegenOptions {
-                libcalls: crate::vm::libcalls::address,
-                epoch_interruption: engine.config().epoch_interruption,
-            },
-        )?;
-        // Known to the trap handler from now until the code is freed.
-        register_code(code.info());
+        let cached = cached.filter(|c| c.layout.functions.len() == bodies.len());
+        let mapped = match cached {
+            Some(code) => {
+                engine.record(|s| s.disk_hits += 1);
+                code
+            }
+            None => {
+                let image = compile_module(
+                    &engine.inner.isa,
+                    &info,
+                    &bodies,
+                    offsets,
+                    CodegenOptions {
+                        epoch_interruption: engine.config().epoch_interruption,
+                        parallel: engine.config().parallel_compilation,
+                    },
+                )?;
+                engine.record(|s| s.compiled += 1);
+                let stored = match (engine.disk_cache(), &key) {
+                    // A cache that cannot be written (full disk, read-only)
+                    // only costs the next process a compilation.
+                    (Some(cache), Some(key)) => cache.store(key, &image).ok(),
+                    _ => None,
+                };
+                match stored {
+                    Some(code) => {
+                        engine.record(|s| s.disk_writes += 1);
+                        code
+                    }
+                    None => MappedCode {
+                        memory: CodeMemory::copy_of(&image.text)?,
+                        layout: image.layout,
+                    },
+                }
+            }
+        };
+        let code = LoadedCode::new(mapped.memory, &mapped.layout, &info, &name);
         let inner = Arc::new(ModuleCode {
             info,
             offsets,
@@ -241,6 +276,12 @@ impl Module {
     /// Bytes of machine code compiled for this module.
     pub fn code_size(&self) -> usize {
         self.inner.code.code_size()
+    }
+
+    /// Whether its machine code is mapped from the on-disk code cache, so
+    /// that OS processes running it share the pages.
+    pub fn code_is_shared_file(&self) -> bool {
+        self.inner.code.file_backed()
     }
 
     /// Whether two handles share one compilation.

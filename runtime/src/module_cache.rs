@@ -26,11 +26,19 @@ pub struct ModuleCacheStats {
     pub bytes: usize,
     /// Entries dropped to stay within the budget.
     pub evictions: u64,
+    /// Modules compiled by Cranelift (with the cache on or off).
+    pub compiled: u64,
+    /// Loads answered by mapping a file of the on-disk code cache.
+    pub disk_hits: u64,
+    /// Files written to the on-disk code cache.
+    pub disk_writes: u64,
+    /// Cache files found unusable (corrupted, truncated, foreign, from
+    /// another build) and recompiled instead.
+    pub disk_rejected: u64,
 }
 
-/// Most modules kept whatever their size: each keeps a reservation of code
-/// address space (at least 64 MiB, see `compile::code_arena_size`), so many
-/// tiny modules must not pile up either.
+/// Most modules kept whatever their size: each keeps at least a page of
+/// code and its own mappings, so many tiny modules must not pile up either.
 const MAX_ENTRIES: usize = 1024;
 
 struct Entry {
@@ -112,5 +120,10 @@ impl ModuleCache {
 
     pub fn stats(&self) -> ModuleCacheStats {
         self.stats
+    }
+
+    /// Counts an event that is not a lookup (see `Engine::record`).
+    pub fn record(&mut self, event: impl FnOnce(&mut ModuleCacheStats)) {
+        event(&mut self.stats);
     }
 }

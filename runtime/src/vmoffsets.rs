@@ -6,13 +6,18 @@
 //! ```text
 //! store context pointer      *const VMStoreContext (stack limit, store)
 //! instance pointer           *mut InstanceData     (for libcalls)
+//! libcall table              *const [*const u8; N] (libcall entry points)
 //! memories                   *mut VMMemoryDefinition   per memory (imported or defined)
 //! tables                     *mut VMTableDefinition    per table  (imported or defined)
 //! memory bases               *mut u8                   per memory (its base, which never moves)
 //! imported globals           *mut VMGlobalDefinition   per imported global
 //! defined globals            VMGlobalDefinition (16 bytes, 16-aligned) per defined global
 //! function references        VMFuncRef (24 bytes) per function, imported first
+//! type ids                   u32 per type index    (engine-wide signature ids)
 //! ```
+//! Nothing that differs between OS processes or engines is a constant in
+//! compiled code: libcall addresses and signature ids are read from here, so
+//! one compilation can be mapped from a cache file by every process.
 //! Memories and tables are always reached through a pointer so that a defined
 //! and an imported one cost the same and an exported one is shared, not copied.
 //! A memory's base is also copied into the vmctx: it never moves, and loads
@@ -26,12 +31,14 @@ pub struct VmOffsets {
     num_imported_globals: u32,
     num_defined_globals: u32,
     num_funcs: u32,
+    num_types: u32,
     memories: u32,
     tables: u32,
     memory_bases: u32,
     imported_globals: u32,
     defined_globals: u32,
     funcrefs: u32,
+    type_ids: u32,
     size: u32,
 }
 
@@ -75,26 +82,30 @@ impl VmOffsets {
         num_imported_globals: u32,
         num_defined_globals: u32,
         num_funcs: u32,
+        num_types: u32,
     ) -> Self {
-        let memories = 2 * PTR;
+        let memories = 3 * PTR;
         let tables = memories + num_memories * PTR;
         let memory_bases = tables + num_tables * PTR;
         let imported_globals = memory_bases + num_memories * PTR;
         let defined_globals = align(imported_globals + num_imported_globals * PTR, 16);
         let funcrefs = defined_globals + num_defined_globals * GLOBAL_SIZE;
-        let size = funcrefs + num_funcs * FUNCREF_SIZE;
+        let type_ids = funcrefs + num_funcs * FUNCREF_SIZE;
+        let size = type_ids + num_types * 4;
         VmOffsets {
             num_memories,
             num_tables,
             num_imported_globals,
             num_defined_globals,
             num_funcs,
+            num_types,
             memories,
             tables,
             memory_bases,
             imported_globals,
             defined_globals,
             funcrefs,
+            type_ids,
             size,
         }
     }
@@ -107,6 +118,11 @@ impl VmOffsets {
     /// Offset of the instance back-pointer.
     pub const fn instance(&self) -> u32 {
         PTR
+    }
+
+    /// Offset of the pointer to the libcall table.
+    pub const fn libcalls(&self) -> u32 {
+        2 * PTR
     }
 
     /// Offset of the pointer to memory `index`'s definition.
@@ -145,6 +161,12 @@ impl VmOffsets {
         self.funcrefs + index * FUNCREF_SIZE
     }
 
+    /// Offset of type `index`'s engine-wide signature id.
+    pub fn type_id(&self, index: u32) -> u32 {
+        debug_assert!(index < self.num_types);
+        self.type_ids + index * 4
+    }
+
     /// Total size of the vmctx in bytes.
     pub fn size(&self) -> u32 {
         self.size
@@ -157,20 +179,23 @@ mod tests {
 
     #[test]
     fn layout_is_packed_in_order_and_aligned() {
-        let o = VmOffsets::new(1, 2, 3, 2, 4);
+        let o = VmOffsets::new(1, 2, 3, 2, 4, 3);
         assert_eq!(o.store_context(), 0);
         assert_eq!(o.instance(), 8);
-        assert_eq!(o.memory(0), 16);
-        assert_eq!(o.table(0), 24);
-        assert_eq!(o.table(1), 32);
-        assert_eq!(o.memory_base(0), 40);
-        assert_eq!(o.imported_global(0), 48);
-        assert_eq!(o.imported_global(2), 64);
+        assert_eq!(o.libcalls(), 16);
+        assert_eq!(o.memory(0), 24);
+        assert_eq!(o.table(0), 32);
+        assert_eq!(o.table(1), 40);
+        assert_eq!(o.memory_base(0), 48);
+        assert_eq!(o.imported_global(0), 56);
+        assert_eq!(o.imported_global(2), 72);
         assert_eq!(o.defined_global(0), 80, "globals are 16-aligned");
         assert_eq!(o.defined_global(1), 96);
         assert_eq!(o.funcref(0), 112);
         assert_eq!(o.funcref(3), 112 + 3 * 24);
-        assert_eq!(o.size(), 112 + 4 * 24);
+        assert_eq!(o.type_id(0), 112 + 4 * 24);
+        assert_eq!(o.type_id(2), 112 + 4 * 24 + 8);
+        assert_eq!(o.size(), 112 + 4 * 24 + 12);
     }
 
     #[test]

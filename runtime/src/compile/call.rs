@@ -1,5 +1,6 @@
 //! Direct, imported and indirect calls, and calls to runtime libcalls.
 
+use crate::compile::translator::ir_type;
 use crate::compile::translator::{readonly, trap_codes, trusted, wasm_signature, FuncTranslator};
 use crate::error::Result;
 use crate::libcall::Libcall;
@@ -7,9 +8,8 @@ use crate::vmoffsets::{FUNCREF_CODE, FUNCREF_TYPE_ID, FUNCREF_VMCTX};
 use cranelift_codegen::ir::{
     condcodes::IntCC,
     types::{I32, I64},
-    InstBuilder, Value,
+    AbiParam, ExtFuncData, ExternalName, InstBuilder, Signature, UserExternalName, Value,
 };
-use cranelift_module::Module as _;
 use wasmparser::Operator;
 
 impl FuncTranslator<'_, '_> {
@@ -39,7 +39,7 @@ impl FuncTranslator<'_, '_> {
             full.extend(args);
             self.b.ins().call_indirect(sig, code, &full)
         } else {
-            let func_ref = self.direct_func_ref(index);
+            let func_ref = self.direct_func_ref(index)?;
             let mut full = vec![self.vmctx, self.vmctx];
             full.extend(args);
             self.b.ins().call(func_ref, &full)
@@ -59,8 +59,15 @@ impl FuncTranslator<'_, '_> {
             .ins()
             .trapz(funcref, trap_codes::UNINITIALIZED_ELEMENT);
         let type_id = self.b.ins().load(I32, trusted(), funcref, FUNCREF_TYPE_ID);
-        let expected = i64::from(self.env.sig_ids[type_index as usize]);
-        let mismatch = self.b.ins().icmp_imm_u(IntCC::NotEqual, type_id, expected);
+        // The expected id is read from the vmctx, not baked in: ids are
+        // engine-wide and code may be shared by engines in other processes.
+        let expected = self.b.ins().load(
+            I32,
+            readonly(),
+            self.vmctx,
+            self.env.offsets.type_id(type_index) as i32,
+        );
+        let mismatch = self.b.ins().icmp(IntCC::NotEqual, type_id, expected);
         self.b.ins().trapnz(mismatch, trap_codes::BAD_SIGNATURE);
         let code = self.b.ins().load(I64, trusted(), funcref, FUNCREF_CODE);
         let callee_vmctx = self.b.ins().load(I64, trusted(), funcref, FUNCREF_VMCTX);
@@ -86,30 +93,56 @@ impl FuncTranslator<'_, '_> {
         Ok(sig_ref)
     }
 
-    fn direct_func_ref(&mut self, index: u32) -> cranelift_codegen::ir::FuncRef {
+    /// A direct call to a function of this module: a PC-relative call that
+    /// is resolved when the module's functions are laid out together.
+    fn direct_func_ref(&mut self, index: u32) -> Result<cranelift_codegen::ir::FuncRef> {
         if let Some(f) = self.func_refs.get(&index) {
-            return *f;
+            return Ok(*f);
         }
-        let id = self.env.func_ids[(index - self.env.info.num_imported_funcs) as usize];
-        let f = self.jit.declare_func_in_func(id, self.b.func);
+        let sig = wasm_signature(self.env.info.func_type(index), self.env.call_conv)?;
+        let signature = self.b.import_signature(sig);
+        let name = self
+            .b
+            .func
+            .declare_imported_user_function(UserExternalName::new(0, index));
+        let f = self.b.import_function(ExtFuncData {
+            name: ExternalName::User(name),
+            signature,
+            colocated: true,
+            patchable: false,
+        });
         self.func_refs.insert(index, f);
-        f
+        Ok(f)
     }
 
     /// Calls a runtime libcall with the vmctx prepended; returns its results.
-    pub(crate) fn call_libcall(&mut self, libcall: Libcall, args: &[Value]) -> Vec<Value> {
-        let f = match self.libcall_refs.get(&libcall) {
-            Some(f) => *f,
+    /// The entry point comes from the libcall table the vmctx points to.
+    pub(crate) fn call_libcall(&mut self, libcall: Libcall, args: &[Value]) -> Result<Vec<Value>> {
+        let sig = match self.libcall_refs.get(&libcall) {
+            Some(sig) => *sig,
             None => {
-                let id = self.env.libcall_ids[libcall as usize];
-                let f = self.jit.declare_func_in_func(id, self.b.func);
-                self.libcall_refs.insert(libcall, f);
-                f
+                let (params, results) = libcall.signature();
+                let mut sig = Signature::new(self.env.call_conv);
+                sig.params.push(AbiParam::new(I64));
+                for p in params {
+                    sig.params.push(AbiParam::new(ir_type(*p)?));
+                }
+                for r in results {
+                    sig.returns.push(AbiParam::new(ir_type(*r)?));
+                }
+                let sig = self.b.import_signature(sig);
+                self.libcall_refs.insert(libcall, sig);
+                sig
             }
         };
+        let table = self.load_vmctx_ptr(self.env.offsets.libcalls(), readonly());
+        let code = self
+            .b
+            .ins()
+            .load(I64, readonly(), table, (libcall as usize * 8) as i32);
         let mut full = vec![self.vmctx];
         full.extend_from_slice(args);
-        let call = self.b.ins().call(f, &full);
-        self.b.inst_results(call).to_vec()
+        let call = self.b.ins().call_indirect(sig, code, &full);
+        Ok(self.b.inst_results(call).to_vec())
     }
 }

@@ -64,29 +64,29 @@ impl FuncTranslator<'_, '_> {
             Operator::MemoryGrow { mem } => {
                 let delta = self.pop();
                 let index = self.b.ins().iconst(I32, i64::from(*mem));
-                let v = self.call_libcall(Libcall::MemoryGrow, &[index, delta]);
+                let v = self.call_libcall(Libcall::MemoryGrow, &[index, delta])?;
                 self.push(v[0]);
             }
             Operator::MemoryFill { mem } => {
                 let (dst, val, len) = self.pop3();
                 let index = self.b.ins().iconst(I32, i64::from(*mem));
-                self.call_libcall(Libcall::MemoryFill, &[index, dst, val, len]);
+                self.call_libcall(Libcall::MemoryFill, &[index, dst, val, len])?;
             }
             Operator::MemoryCopy { dst_mem, src_mem } => {
                 let (dst, src, len) = self.pop3();
                 let d = self.b.ins().iconst(I32, i64::from(*dst_mem));
                 let s = self.b.ins().iconst(I32, i64::from(*src_mem));
-                self.call_libcall(Libcall::MemoryCopy, &[d, s, dst, src, len]);
+                self.call_libcall(Libcall::MemoryCopy, &[d, s, dst, src, len])?;
             }
             Operator::MemoryInit { data_index, mem } => {
                 let (dst, src, len) = self.pop3();
                 let m = self.b.ins().iconst(I32, i64::from(*mem));
                 let d = self.b.ins().iconst(I32, i64::from(*data_index));
-                self.call_libcall(Libcall::MemoryInit, &[m, d, dst, src, len]);
+                self.call_libcall(Libcall::MemoryInit, &[m, d, dst, src, len])?;
             }
             Operator::DataDrop { data_index } => {
                 let d = self.b.ins().iconst(I32, i64::from(*data_index));
-                self.call_libcall(Libcall::DataDrop, &[d]);
+                self.call_libcall(Libcall::DataDrop, &[d])?;
             }
             _ => return Ok(false),
         }

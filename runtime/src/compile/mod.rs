@@ -1,11 +1,16 @@
 //! From a validated module to machine code: each function body is translated
-//! to Cranelift IR by family of operators and compiled into one JIT module per
-//! wasm module. Code never embeds an instance address: every function takes
-//! its vmctx as first parameter, so one compilation serves every instance.
+//! to Cranelift IR by family of operators and compiled on its own (on every
+//! core, for large modules), then the functions are laid out as one
+//! position-independent image (`image`). Code never embeds an instance or a
+//! host address: every function takes its vmctx as first parameter, libcalls
+//! and signature ids are read through it, so one compilation serves every
+//! instance and can be mapped from a cache file by any OS process.
 
 mod call;
 pub(crate) mod code_info;
 mod control;
+pub(crate) mod function;
+pub(crate) mod image;
 mod memory;
 mod numeric;
 mod table;
@@ -15,27 +20,20 @@ mod variables;
 
 use crate::environ::ModuleInfo;
 use crate::error::{Error, ErrorKind, Result, Trap};
-use crate::libcall::Libcall;
 use crate::vmoffsets::VmOffsets;
-use code_info::CodeInfo;
-use cranelift_codegen::ir::{self, AbiParam, TrapCode, UserFuncName};
-use cranelift_codegen::isa::{CallConv, OwnedTargetIsa};
-use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
-use cranelift_jit::{ArenaMemoryProvider, JITBuilder, JITModule};
-use cranelift_module::{FuncId, Linkage, Module as _};
-use std::sync::Arc;
-use translator::{ir_type, wasm_signature, FuncTranslator};
+use cranelift_codegen::ir::TrapCode;
+use cranelift_codegen::isa::{CallConv, OwnedTargetIsa, TargetIsa};
+use cranelift_jit::{JITBuilder, JITModule};
+use function::{CompiledFunction, FunctionCompiler};
+use image::CodeImage;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 /// What the translator needs to know about the module being compiled.
 pub(crate) struct ModuleEnv<'a> {
     pub info: &'a ModuleInfo,
     pub offsets: VmOffsets,
-    /// Engine-wide signature id of each type index.
-    pub sig_ids: &'a [u32],
-    /// JIT ids of defined functions.
-    pub func_ids: Vec<FuncId>,
-    /// JIT ids of libcalls, by `Libcall` discriminant.
-    pub libcall_ids: Vec<FuncId>,
+    /// Calling convention of wasm functions and of libcalls.
     pub call_conv: CallConv,
     pub frontend_config: cranelift_codegen::isa::TargetFrontendConfig,
     /// Emit epoch checks at function entries and loop headers.
@@ -54,49 +52,20 @@ unsafe impl Sync for JitCode {}
 impl Drop for JitCode {
     fn drop(&mut self) {
         if let Some(jit) = self.0.take() {
-            // SAFETY: the owning module is being dropped, so no instance (each holds
-            // a Module clone) can still run this code.
+            // SAFETY: the owner is being dropped, so no caller can still run
+            // this code.
             unsafe { jit.free_memory() };
         }
     }
 }
 
-/// Machine code of one module.
-pub(crate) struct CompiledCode {
-    /// Entry point of each defined function.
-    functions: Vec<usize>,
-    info: Arc<CodeInfo>,
-    _jit: JitCode,
-}
-
-impl CompiledCode {
-    /// Entry point of defined function `defined_index`.
-    pub fn function(&self, defined_index: u32) -> *const u8 {
-        self.functions[defined_index as usize] as *const u8
-    }
-
-    /// Function ranges, trap sites and names, for the run time.
-    pub fn info(&self) -> &Arc<CodeInfo> {
-        &self.info
-    }
-
-    /// Size of all function code in bytes.
-    pub fn code_size(&self) -> usize {
-        self.info.functions.iter().map(|(s, e, _)| e - s).sum()
-    }
-}
-
-/// Where each libcall's implementation is: supplied by the run time, so
-/// that compile-time code does not depend on it.
-pub(crate) type LibcallAddress = fn(Libcall) -> *const u8;
-
-/// What the run time and the engine's settings decide about generated code.
+/// What the engine's settings decide about generated code.
 #[derive(Clone, Copy)]
 pub(crate) struct CodegenOptions {
-    /// Where the libcalls are.
-    pub libcalls: LibcallAddress,
     /// Emit epoch checks (see `Config::epoch_interruption`).
     pub epoch_interruption: bool,
+    /// Compile functions on every core (see `Config::parallel_compilation`).
+    pub parallel: bool,
 }
 
 /// A JIT module for code that calls no libcalls (trampolines).
@@ -105,37 +74,6 @@ pub(crate) fn new_jit(isa: OwnedTargetIsa) -> JITModule {
         isa,
         cranelift_module::default_libcall_names(),
     ))
-}
-
-fn jit_builder(isa: OwnedTargetIsa, libcalls: LibcallAddress) -> JITBuilder {
-    let mut builder = JITBuilder::with_isa(isa, cranelift_module::default_libcall_names());
-    for libcall in Libcall::ALL {
-        builder.symbol(libcall.name(), libcalls(libcall));
-    }
-    builder
-}
-
-/// Address space reserved for one module's machine code, from the size of
-/// its code section. Calls between a module's functions are PC-relative
-/// (±2 GiB), so its code must be contiguous: with separate allocations, a
-/// linear memory's 8 GiB reservation could land between two of them.
-fn code_arena_size(code_section_bytes: usize) -> usize {
-    const MIN: usize = 64 << 20;
-    const MAX: usize = 1 << 30;
-    code_section_bytes.saturating_mul(32).clamp(MIN, MAX)
-}
-
-/// A JIT module whose code lives in one contiguous reservation.
-fn new_module_jit(
-    isa: OwnedTargetIsa,
-    libcalls: LibcallAddress,
-    code_section_bytes: usize,
-) -> Result<JITModule> {
-    let arena = ArenaMemoryProvider::new_with_size(code_arena_size(code_section_bytes))
-        .map_err(|e| compile_error(0, format!("cannot reserve code memory: {e}")))?;
-    let mut builder = jit_builder(isa, libcalls);
-    builder.memory_provider(Box::new(arena));
-    Ok(JITModule::new(builder))
 }
 
 fn compile_error(func_index: u32, message: impl std::fmt::Display) -> Error {
@@ -164,115 +102,145 @@ pub(crate) fn trap_from_code(code: TrapCode) -> Option<Trap> {
     })
 }
 
-/// Compiles every function body of a module.
+/// The trap code that `trap_from_code` maps to `trap` (for cache files);
+/// `None` for traps that are not raised by compiled code.
+pub(crate) fn trap_code(trap: Trap) -> Option<TrapCode> {
+    use translator::trap_codes as t;
+    Some(match trap {
+        Trap::StackOverflow => TrapCode::STACK_OVERFLOW,
+        Trap::IntegerOverflow => TrapCode::INTEGER_OVERFLOW,
+        Trap::MemoryOutOfBounds => TrapCode::HEAP_OUT_OF_BOUNDS,
+        Trap::IntegerDivisionByZero => TrapCode::INTEGER_DIVISION_BY_ZERO,
+        Trap::BadConversionToInteger => TrapCode::BAD_CONVERSION_TO_INTEGER,
+        Trap::Unreachable => t::UNREACHABLE,
+        Trap::UndefinedElement => t::UNDEFINED_ELEMENT,
+        Trap::UninitializedElement => t::UNINITIALIZED_ELEMENT,
+        Trap::IndirectCallTypeMismatch => t::BAD_SIGNATURE,
+        Trap::TableOutOfBounds => t::TABLE_OUT_OF_BOUNDS,
+        Trap::Interrupt => t::INTERRUPT,
+        Trap::HostError => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trap_codes_round_trip() {
+        for raw in 1..=u8::MAX {
+            let code = TrapCode::from_raw(std::num::NonZeroU8::new(raw).unwrap());
+            if let Some(trap) = trap_from_code(code) {
+                assert_eq!(trap_code(trap), Some(code), "{trap:?}");
+            }
+        }
+        assert_eq!(trap_code(Trap::HostError), None);
+    }
+}
+
+/// Bytes of function bodies per extra compile thread: below this, starting a
+/// thread costs more than it saves.
+const BYTES_PER_THREAD: u64 = 16 << 10;
+
+/// How many threads compile `code_bytes` of function bodies.
+fn compile_threads(code_bytes: u64, num_bodies: usize, parallel: bool) -> usize {
+    if !parallel {
+        return 1;
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let by_size = usize::try_from(code_bytes / BYTES_PER_THREAD).unwrap_or(usize::MAX);
+    cores.min(by_size).min(num_bodies).max(1)
+}
+
+/// Compiles every function body of a module and lays the code out as one image.
 pub(crate) fn compile_module(
-    isa: OwnedTargetIsa,
+    isa: &OwnedTargetIsa,
     info: &ModuleInfo,
     bodies: &[wasmparser::FunctionBody<'_>],
-    sig_ids: &[u32],
     offsets: VmOffsets,
-    module_name: &str,
     options: CodegenOptions,
-) -> Result<CompiledCode> {
-    let CodegenOptions {
-        libcalls,
-        epoch_interruption,
-    } = options;
-    let call_conv = isa.default_call_conv();
-    let frontend_config = isa.frontend_config();
+) -> Result<CodeImage> {
+    let env = ModuleEnv {
+        info,
+        offsets,
+        call_conv: isa.default_call_conv(),
+        frontend_config: isa.frontend_config(),
+        epoch_interruption: options.epoch_interruption,
+    };
     let code_bytes: u64 = bodies
         .iter()
         .map(|b| b.range())
-        .map(|r| r.end - r.start)
+        .map(|r| (r.end - r.start) as u64)
         .sum();
-    let mut jit = new_module_jit(
-        isa,
-        libcalls,
-        usize::try_from(code_bytes).unwrap_or(usize::MAX),
-    )?;
-    let mut env = ModuleEnv {
-        info,
-        offsets,
-        sig_ids,
-        func_ids: Vec::new(),
-        libcall_ids: Vec::new(),
-        call_conv,
-        frontend_config,
-        epoch_interruption,
-    };
-    for libcall in Libcall::ALL {
-        let (params, results) = libcall.signature();
-        let mut sig = jit.make_signature();
-        sig.params.push(AbiParam::new(ir::types::I64));
-        for p in params {
-            sig.params.push(AbiParam::new(ir_type(*p)?));
-        }
-        for r in results {
-            sig.returns.push(AbiParam::new(ir_type(*r)?));
-        }
-        let id = jit
-            .declare_function(libcall.name(), Linkage::Import, &sig)
-            .map_err(|e| compile_error(0, e))?;
-        env.libcall_ids.push(id);
-    }
-    for index in info.num_imported_funcs..info.functions.len() as u32 {
-        let sig = wasm_signature(info.func_type(index), call_conv)?;
-        let id = jit
-            .declare_anonymous_function(&sig)
-            .map_err(|e| compile_error(index, e))?;
-        env.func_ids.push(id);
-    }
-
-    let mut ctx = jit.make_context();
-    let mut builder_ctx = FunctionBuilderContext::new();
-    // (defined index, size, trap sites relative to the function start)
-    let mut compiled: Vec<(usize, Vec<(u32, Trap)>)> = Vec::with_capacity(bodies.len());
-    for (defined, body) in bodies.iter().enumerate() {
-        let index = info.num_imported_funcs + defined as u32;
-        ctx.func.signature = wasm_signature(info.func_type(index), call_conv)?;
-        ctx.func.name = UserFuncName::user(0, index);
-        {
-            let builder = FunctionBuilder::new(&mut ctx.func, &mut builder_ctx);
-            let translator = FuncTranslator::new(builder, &env, &mut jit, index)?;
-            translator.translate_body(body)?;
-        }
-        jit.define_function(env.func_ids[defined], &mut ctx)
-            .map_err(|e| compile_error(index, format!("{e:?}")))?;
-        let code = ctx.compiled_code().expect("just compiled");
-        let traps = code
-            .buffer
-            .traps()
+    let threads = compile_threads(code_bytes, bodies.len(), options.parallel);
+    let functions = if threads == 1 {
+        let mut compiler = FunctionCompiler::default();
+        bodies
             .iter()
-            .filter_map(|t| trap_from_code(t.code).map(|trap| (t.offset, trap)))
-            .collect();
-        compiled.push((code.buffer.data().len(), traps));
-        jit.clear_context(&mut ctx);
-    }
-    jit.finalize_definitions()
-        .map_err(|e| compile_error(0, format!("{e:?}")))?;
-
-    let mut code_info = CodeInfo {
-        module_name: module_name.to_string(),
-        names: info.func_names.clone(),
-        ..CodeInfo::default()
+            .enumerate()
+            .map(|(defined, body)| {
+                let index = info.num_imported_funcs + defined as u32;
+                compiler.compile(&**isa, &env, index, body)
+            })
+            .collect::<Result<Vec<_>>>()?
+    } else {
+        compile_in_parallel(&**isa, &env, bodies, threads)?
     };
-    let mut functions = Vec::with_capacity(compiled.len());
-    for (defined, (size, traps)) in compiled.into_iter().enumerate() {
-        let start = jit.get_finalized_function(env.func_ids[defined]) as usize;
-        functions.push(start);
-        let index = info.num_imported_funcs + defined as u32;
-        code_info.functions.push((start, start + size, index));
-        code_info.traps.extend(
-            traps
-                .into_iter()
-                .map(|(offset, trap)| (start + offset as usize, trap)),
-        );
-    }
-    code_info.functions.sort_unstable();
-    code_info.traps.sort_unstable_by_key(|(pc, _)| *pc);
-    Ok(CompiledCode {
+    image::link(
         functions,
-        info: Arc::new(code_info),
-        _jit: JitCode(Some(jit)),
-    })
+        info.num_imported_funcs,
+        isa.function_alignment().minimum,
+    )
+}
+
+/// Compiles `bodies` on `threads` threads (this one included), each taking
+/// the next uncompiled body, so one large function does not hold up the
+/// others. The result is in body order, whatever order they finished in.
+fn compile_in_parallel(
+    isa: &dyn TargetIsa,
+    env: &ModuleEnv<'_>,
+    bodies: &[wasmparser::FunctionBody<'_>],
+    threads: usize,
+) -> Result<Vec<CompiledFunction>> {
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<Result<CompiledFunction>>>> =
+        Mutex::new((0..bodies.len()).map(|_| None).collect());
+    let work = || {
+        let mut compiler = FunctionCompiler::default();
+        loop {
+            let defined = next.fetch_add(1, Ordering::Relaxed);
+            let Some(body) = bodies.get(defined) else {
+                break;
+            };
+            let index = env.info.num_imported_funcs + defined as u32;
+            let result = compiler.compile(isa, env, index, body);
+            let failed = result.is_err();
+            results.lock().unwrap_or_else(|e| e.into_inner())[defined] = Some(result);
+            if failed {
+                // Stop everyone: the module fails with this error.
+                next.store(bodies.len(), Ordering::Relaxed);
+            }
+        }
+    };
+    std::thread::scope(|scope| {
+        for _ in 1..threads {
+            scope.spawn(work);
+        }
+        work();
+    });
+    let results = results.into_inner().unwrap_or_else(|e| e.into_inner());
+    let mut functions = Vec::with_capacity(bodies.len());
+    for (defined, result) in results.into_iter().enumerate() {
+        match result {
+            Some(result) => functions.push(result?),
+            // Not compiled: an earlier failure stopped the work.
+            None => {
+                return Err(compile_error(
+                    env.info.num_imported_funcs + defined as u32,
+                    "not compiled after an error in another function",
+                ))
+            }
+        }
+    }
+    Ok(functions)
 }

@@ -37,13 +37,13 @@ impl FuncTranslator<'_, '_> {
             Operator::TableGrow { table } => {
                 let (init, delta) = self.pop2();
                 let t = self.b.ins().iconst(I32, i64::from(*table));
-                let v = self.call_libcall(Libcall::TableGrow, &[t, init, delta]);
+                let v = self.call_libcall(Libcall::TableGrow, &[t, init, delta])?;
                 self.push(v[0]);
             }
             Operator::TableFill { table } => {
                 let (dst, value, len) = self.pop3();
                 let t = self.b.ins().iconst(I32, i64::from(*table));
-                self.call_libcall(Libcall::TableFill, &[t, dst, value, len]);
+                self.call_libcall(Libcall::TableFill, &[t, dst, value, len])?;
             }
             Operator::TableCopy {
                 dst_table,
@@ -52,17 +52,17 @@ impl FuncTranslator<'_, '_> {
                 let (dst, src, len) = self.pop3();
                 let d = self.b.ins().iconst(I32, i64::from(*dst_table));
                 let s = self.b.ins().iconst(I32, i64::from(*src_table));
-                self.call_libcall(Libcall::TableCopy, &[d, s, dst, src, len]);
+                self.call_libcall(Libcall::TableCopy, &[d, s, dst, src, len])?;
             }
             Operator::TableInit { elem_index, table } => {
                 let (dst, src, len) = self.pop3();
                 let t = self.b.ins().iconst(I32, i64::from(*table));
                 let e = self.b.ins().iconst(I32, i64::from(*elem_index));
-                self.call_libcall(Libcall::TableInit, &[t, e, dst, src, len]);
+                self.call_libcall(Libcall::TableInit, &[t, e, dst, src, len])?;
             }
             Operator::ElemDrop { elem_index } => {
                 let e = self.b.ins().iconst(I32, i64::from(*elem_index));
-                self.call_libcall(Libcall::ElemDrop, &[e]);
+                self.call_libcall(Libcall::ElemDrop, &[e])?;
             }
             Operator::RefNull { .. } => {
                 let v = self.b.ins().iconst(I64, 0);

@@ -12,7 +12,6 @@ use cranelift_codegen::ir::{
     Signature, Value,
 };
 use cranelift_frontend::{FunctionBuilder, Variable};
-use cranelift_jit::JITModule;
 use hashbrown::HashMap;
 use wasmparser::{FunctionBody, Operator};
 
@@ -113,7 +112,6 @@ impl Frame {
 pub(crate) struct FuncTranslator<'a, 'b> {
     pub b: FunctionBuilder<'b>,
     pub env: &'a ModuleEnv<'a>,
-    pub jit: &'a mut JITModule,
     pub stack: Vec<Value>,
     pub control: Vec<Frame>,
     pub reachable: bool,
@@ -123,7 +121,8 @@ pub(crate) struct FuncTranslator<'a, 'b> {
     pub vmctx: Value,
     pub func_refs: HashMap<u32, ir::FuncRef>,
     pub sig_refs: HashMap<u32, ir::SigRef>,
-    pub libcall_refs: HashMap<crate::libcall::Libcall, ir::FuncRef>,
+    /// Signature of each libcall called so far (they are called indirectly).
+    pub libcall_refs: HashMap<crate::libcall::Libcall, ir::SigRef>,
     /// Set when the engine has epoch interruption on.
     pub epoch: Option<EpochState>,
 }
@@ -141,7 +140,6 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
     pub fn new(
         mut b: FunctionBuilder<'b>,
         env: &'a ModuleEnv<'a>,
-        jit: &'a mut JITModule,
         func_index: u32,
     ) -> Result<Self> {
         let ty = env.info.func_type(func_index);
@@ -198,7 +196,6 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         let mut translator = FuncTranslator {
             b,
             env,
-            jit,
             stack: Vec::new(),
             control: vec![frame],
             reachable: true,

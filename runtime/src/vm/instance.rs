@@ -80,8 +80,8 @@ impl InstanceData {
         self.fill(store_ctx, imports);
     }
 
-    /// Writes the vmctx: header, memories, tables, imported globals and
-    /// every function reference.
+    /// Writes the vmctx: header, memories, tables, imported globals, every
+    /// function reference and the type ids.
     fn fill(&mut self, store_ctx: *const VMStoreContext, imports: &ResolvedImports) {
         let module = self.module.clone();
         let offsets = *module.offsets();
@@ -93,6 +93,10 @@ impl InstanceData {
         unsafe {
             data.write(offsets.store_context(), store_ctx);
             data.write(offsets.instance(), data_ptr);
+            data.write(offsets.libcalls(), crate::vm::libcalls::LIBCALLS.as_ptr());
+            for t in 0..info.types.len() as u32 {
+                data.write(offsets.type_id(t), module.signature_id(t));
+            }
             for (i, m) in data.memories.iter().enumerate() {
                 let definition = (**m).definition_ptr();
                 data.write(offsets.memory(i as u32), definition);

@@ -11,19 +11,33 @@ use crate::vm::instance::InstanceData;
 use crate::vm::traps::raise_trap;
 use crate::vm::VMContext;
 
-/// Address of the implementation of `libcall`, for linking compiled code.
-pub(crate) fn address(libcall: Libcall) -> *const u8 {
-    match libcall {
-        Libcall::MemoryGrow => memory_grow as *const u8,
-        Libcall::MemoryFill => memory_fill as *const u8,
-        Libcall::MemoryCopy => memory_copy as *const u8,
-        Libcall::MemoryInit => memory_init as *const u8,
-        Libcall::DataDrop => data_drop as *const u8,
-        Libcall::TableGrow => table_grow as *const u8,
-        Libcall::TableFill => table_fill as *const u8,
-        Libcall::TableCopy => table_copy as *const u8,
-        Libcall::TableInit => table_init as *const u8,
-        Libcall::ElemDrop => elem_drop as *const u8,
+/// The libcall entry points, by `Libcall` discriminant. Every vmctx points
+/// here (`VmOffsets::libcalls`) and compiled code calls through it, so the
+/// code holds no host address and stays valid in any OS process.
+#[repr(transparent)]
+pub(crate) struct LibcallTable([*const u8; Libcall::ALL.len()]);
+
+// SAFETY: the table is immutable and holds only function addresses.
+unsafe impl Sync for LibcallTable {}
+
+/// The one libcall table of this OS process.
+pub(crate) static LIBCALLS: LibcallTable = LibcallTable([
+    memory_grow as *const u8,
+    memory_fill as *const u8,
+    memory_copy as *const u8,
+    memory_init as *const u8,
+    data_drop as *const u8,
+    table_grow as *const u8,
+    table_fill as *const u8,
+    table_copy as *const u8,
+    table_init as *const u8,
+    elem_drop as *const u8,
+]);
+
+impl LibcallTable {
+    /// Address of the table, as stored in every vmctx.
+    pub(crate) fn as_ptr(&self) -> *const *const u8 {
+        self.0.as_ptr()
     }
 }
 
@@ -187,4 +201,20 @@ unsafe extern "C" fn table_init(
 unsafe extern "C" fn elem_drop(vmctx: *mut VMContext, elem_index: u32) {
     // SAFETY: compiled code passes its own live vmctx.
     unsafe { instance(vmctx) }.drop_element(elem_index);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_is_indexed_by_discriminant_and_has_no_duplicates() {
+        for (i, libcall) in Libcall::ALL.iter().enumerate() {
+            assert_eq!(*libcall as usize, i, "{libcall:?}");
+        }
+        let mut entries = LIBCALLS.0.to_vec();
+        entries.sort();
+        entries.dedup();
+        assert_eq!(entries.len(), Libcall::ALL.len());
+    }
 }

@@ -5,6 +5,7 @@
 //! two sides is [`crate::vmoffsets::VmOffsets`] plus the `#[repr(C)]` structs
 //! below.
 
+pub(crate) mod code_memory;
 pub(crate) mod code_registry;
 pub(crate) mod instance;
 pub(crate) mod libcalls;

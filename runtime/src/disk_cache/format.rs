@@ -1,0 +1,223 @@
+//! The layout of a code cache file, and its checks. A cache file is
+//! untrusted input: everything read from one is checked before use, and a
+//! file that fails any check is reported, never executed.
+//!
+//! ```text
+//! 0    magic "WRUNCODE"
+//! 8    format version      u32
+//! 12   page size           u32  (the text is page-aligned for mapping)
+//! 16   key                 [u8; 32]  (see `Engine`: module bytes + code settings)
+//! 48   checksum            [u8; 32]  SHA-256 of bytes 80..end
+//! 80   text offset         u64  (a multiple of the page size)
+//! 88   text length         u64
+//! 96   function count      u32, then per function: offset u32, length u32
+//!      trap count          u32, then per trap site: offset u32, trap code u8
+//!      zero padding to the text offset
+//!      text (machine code)
+//! ```
+//! All integers are little-endian.
+
+use crate::compile::image::{CodeImage, CodeLayout, FunctionRange};
+use crate::compile::{trap_code, trap_from_code};
+use cranelift_codegen::ir::TrapCode;
+use sha2::{Digest, Sha256};
+use std::ops::Range;
+
+/// A cache key: SHA-256 of everything that determines the code.
+pub(crate) type Key = [u8; 32];
+
+const MAGIC: &[u8; 8] = b"WRUNCODE";
+const FORMAT: u32 = 1;
+const CHECKSUMMED_FROM: usize = 80;
+const HEADER_LEN: usize = 96;
+
+/// What a valid file holds, with the text's place in the file.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Decoded {
+    pub layout: CodeLayout,
+    pub text: Range<usize>,
+}
+
+/// Serialises `image` under `key`, with the text at a multiple of `page_size`.
+pub(crate) fn encode(key: &Key, image: &CodeImage, page_size: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(HEADER_LEN + image.text.len() + page_size);
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&FORMAT.to_le_bytes());
+    out.extend_from_slice(&(page_size as u32).to_le_bytes());
+    out.extend_from_slice(key);
+    out.extend_from_slice(&[0; 32]); // checksum, filled in last
+    out.extend_from_slice(&[0; 16]); // text offset and length, filled in below
+    let layout = &image.layout;
+    out.extend_from_slice(&(layout.functions.len() as u32).to_le_bytes());
+    for f in &layout.functions {
+        out.extend_from_slice(&f.offset.to_le_bytes());
+        out.extend_from_slice(&f.len.to_le_bytes());
+    }
+    let traps: Vec<(u32, TrapCode)> = layout
+        .traps
+        .iter()
+        .filter_map(|(at, trap)| Some((*at, trap_code(*trap)?)))
+        .collect();
+    out.extend_from_slice(&(traps.len() as u32).to_le_bytes());
+    for (at, code) in traps {
+        out.extend_from_slice(&at.to_le_bytes());
+        out.push(code.as_raw().get());
+    }
+    let text_offset = out.len().next_multiple_of(page_size);
+    out.resize(text_offset, 0);
+    out.extend_from_slice(&image.text);
+    out[80..88].copy_from_slice(&(text_offset as u64).to_le_bytes());
+    out[88..96].copy_from_slice(&(image.text.len() as u64).to_le_bytes());
+    let checksum = Sha256::digest(&out[CHECKSUMMED_FROM..]);
+    out[48..80].copy_from_slice(&checksum);
+    out
+}
+
+/// Reads little-endian integers from a byte slice, failing past its end.
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Reader<'_> {
+    fn take(&mut self, n: usize) -> Result<&[u8], String> {
+        let end = self.at.checked_add(n).filter(|&e| e <= self.bytes.len());
+        let end = end.ok_or("truncated")?;
+        let slice = &self.bytes[self.at..end];
+        self.at = end;
+        Ok(slice)
+    }
+    fn u32(&mut self) -> Result<u32, String> {
+        Ok(u32::from_le_bytes(
+            self.take(4)?.try_into().expect("4 bytes"),
+        ))
+    }
+    fn u64(&mut self) -> Result<u64, String> {
+        Ok(u64::from_le_bytes(
+            self.take(8)?.try_into().expect("8 bytes"),
+        ))
+    }
+}
+
+/// Checks `bytes` as the cache file for `key` on a host with `page_size`
+/// pages, and reads its layout. The error says what is wrong.
+pub(crate) fn decode(bytes: &[u8], key: &Key, page_size: usize) -> Result<Decoded, String> {
+    if bytes.len() < HEADER_LEN {
+        return Err("truncated header".into());
+    }
+    if &bytes[..8] != MAGIC {
+        return Err("not a wrun code cache file".into());
+    }
+    let mut r = Reader { bytes, at: 8 };
+    let format = r.u32()?;
+    if format != FORMAT {
+        return Err(format!("format {format}, expected {FORMAT}"));
+    }
+    if r.u32()? as usize != page_size {
+        return Err("written for another page size".into());
+    }
+    if r.take(32)? != key {
+        return Err("key mismatch".into());
+    }
+    let checksum = r.take(32)?;
+    if Sha256::digest(&bytes[CHECKSUMMED_FROM..]).as_slice() != checksum {
+        return Err("checksum mismatch".into());
+    }
+    let text_offset = usize::try_from(r.u64()?).map_err(|_| "bad text offset")?;
+    let text_len = usize::try_from(r.u64()?).map_err(|_| "bad text length")?;
+    let text_end = text_offset
+        .checked_add(text_len)
+        .filter(|&end| end == bytes.len())
+        .ok_or("text does not end the file")?;
+    if text_offset % page_size != 0 || text_offset < HEADER_LEN {
+        return Err("text is not page-aligned".into());
+    }
+    let mut layout = CodeLayout::default();
+    let count = r.u32()? as usize;
+    for _ in 0..count {
+        let range = FunctionRange {
+            offset: r.u32()?,
+            len: r.u32()?,
+        };
+        let end = range.offset as usize + range.len as usize;
+        if end > text_len {
+            return Err("function outside the text".into());
+        }
+        layout.functions.push(range);
+    }
+    let count = r.u32()? as usize;
+    let mut last = None;
+    for _ in 0..count {
+        let at = r.u32()?;
+        let raw = std::num::NonZeroU8::new(r.take(1)?[0]).ok_or("bad trap code")?;
+        let trap = trap_from_code(TrapCode::from_raw(raw)).ok_or("unknown trap code")?;
+        if at as usize >= text_len || last.is_some_and(|l| l > at) {
+            return Err("trap site outside the text or out of order".into());
+        }
+        last = Some(at);
+        layout.traps.push((at, trap));
+    }
+    if r.at > text_offset {
+        return Err("layout overlaps the text".into());
+    }
+    Ok(Decoded {
+        layout,
+        text: text_offset..text_end,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Trap;
+
+    fn image() -> CodeImage {
+        CodeImage {
+            text: vec![0xc3; 100],
+            layout: CodeLayout {
+                functions: vec![
+                    FunctionRange { offset: 0, len: 40 },
+                    FunctionRange {
+                        offset: 64,
+                        len: 36,
+                    },
+                ],
+                traps: vec![(3, Trap::Unreachable), (70, Trap::StackOverflow)],
+            },
+        }
+    }
+
+    #[test]
+    fn round_trips_with_the_text_page_aligned() {
+        let key = [7; 32];
+        let bytes = encode(&key, &image(), 4096);
+        assert_eq!(bytes.len(), 4096 + 100);
+        let decoded = decode(&bytes, &key, 4096).unwrap();
+        assert_eq!(decoded.text, 4096..4196);
+        assert_eq!(decoded.layout, image().layout);
+    }
+
+    #[test]
+    fn every_damage_is_detected() {
+        let key = [7; 32];
+        let good = encode(&key, &image(), 4096);
+        assert!(decode(&good, &[8; 32], 4096).unwrap_err().contains("key"));
+        assert!(decode(&good, &key, 16384).is_err());
+        for len in [0, 10, 95, 200, 4096, good.len() - 1] {
+            assert!(
+                decode(&good[..len], &key, 4096).is_err(),
+                "truncated to {len}"
+            );
+        }
+        // Any single flipped byte: header fields fail their own check, the
+        // rest the checksum.
+        for at in (0..good.len()).step_by(7) {
+            let mut bad = good.clone();
+            bad[at] ^= 0x40;
+            assert!(decode(&bad, &key, 4096).is_err(), "byte {at} flipped");
+        }
+        let mut longer = good.clone();
+        longer.push(0);
+        assert!(decode(&longer, &key, 4096).is_err());
+    }
+}

@@ -1,0 +1,182 @@
+//! The on-disk code cache: one file per compiled module, named after its key,
+//! mapped read-only + executable straight from the file so that OS processes
+//! running the same library share its code pages.
+//!
+//! Files are untrusted: one not owned by this user, writable by others, or
+//! failing any check of [`format::decode`] is reported and recompiled, never
+//! executed. Writers never modify a file in place: each writes a temporary
+//! file and renames it over the entry, so two processes compiling the same
+//! module at once both succeed and readers see a whole file or none.
+
+pub(crate) mod format;
+
+use crate::compile::image::{CodeImage, CodeLayout};
+use crate::error::{Error, Result};
+use crate::vm::code_memory::CodeMemory;
+use format::Key;
+use std::fs::File;
+use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Largest cache file read (like the largest module file).
+const MAX_FILE: u64 = 4 << 30;
+
+/// A cache directory that passed the ownership checks.
+#[derive(Debug)]
+pub(crate) struct DiskCache {
+    dir: PathBuf,
+}
+
+/// Code mapped from a cache file, ready to run.
+pub(crate) struct MappedCode {
+    pub memory: CodeMemory,
+    pub layout: CodeLayout,
+}
+
+/// The answer to a lookup.
+pub(crate) enum Lookup {
+    Hit(MappedCode),
+    Miss,
+    /// A file is there but must not be used.
+    Rejected,
+}
+
+fn page_size() -> usize {
+    // SAFETY: sysconf has no preconditions.
+    usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096)
+}
+
+fn euid() -> u32 {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() }
+}
+
+/// Whether a file or directory with `meta` is safe to trust: ours and
+/// writable by no one else.
+fn trusted(meta: &std::fs::Metadata) -> std::result::Result<(), String> {
+    if meta.uid() != euid() {
+        return Err(format!("owned by uid {}, not by this user", meta.uid()));
+    }
+    if meta.mode() & 0o022 != 0 {
+        return Err(format!(
+            "writable by others (mode {:o})",
+            meta.mode() & 0o777
+        ));
+    }
+    Ok(())
+}
+
+impl DiskCache {
+    /// Uses `dir` (created, mode 0700, if missing) as the cache directory.
+    /// Fails if it is not a directory of this user's that only they can write.
+    pub fn open(dir: &Path) -> Result<DiskCache> {
+        let fail = |why: String| Error::msg(format!("code cache {}: {why}", dir.display()));
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| fail(e.to_string()))?;
+        let meta = std::fs::metadata(dir).map_err(|e| fail(e.to_string()))?;
+        if !meta.is_dir() {
+            return Err(fail("not a directory".into()));
+        }
+        trusted(&meta).map_err(fail)?;
+        Ok(DiskCache {
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    fn entry_path(&self, key: &Key) -> PathBuf {
+        let mut name = String::with_capacity(2 * key.len() + 5);
+        for byte in key {
+            name.push_str(&format!("{byte:02x}"));
+        }
+        name.push_str(".code");
+        self.dir.join(name)
+    }
+
+    /// The code cached under `key`, mapped and checked.
+    pub fn load(&self, key: &Key) -> Lookup {
+        let path = self.entry_path(key);
+        let file = match std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .open(&path)
+        {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Lookup::Miss,
+            Err(_) => return Lookup::Rejected,
+        };
+        match map_checked(&file, key) {
+            Ok(code) => Lookup::Hit(code),
+            Err(_) => Lookup::Rejected,
+        }
+    }
+
+    /// Writes `image` under `key` and maps the written file, so this process
+    /// shares its pages with later ones too.
+    pub fn store(&self, key: &Key, image: &CodeImage) -> Result<MappedCode> {
+        let bytes = format::encode(key, image, page_size());
+        let temp = self.temp_path();
+        let fail = |e: std::io::Error| Error::msg(format!("code cache {}: {e}", temp.display()));
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .mode(0o644)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .open(&temp)
+            .map_err(fail)?;
+        let written = file
+            .write_all(&bytes)
+            .map_err(fail)
+            .and_then(|()| std::fs::rename(&temp, self.entry_path(key)).map_err(fail));
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&temp);
+            return Err(e);
+        }
+        let mut memory = CodeMemory::map_file(&file, bytes.len())?;
+        let text = bytes.len() - image.text.len()..bytes.len();
+        memory.make_executable(text)?;
+        Ok(MappedCode {
+            memory,
+            layout: image.layout.clone(),
+        })
+    }
+
+    /// A name no other writer uses: process id, a per-process counter and time.
+    fn temp_path(&self) -> PathBuf {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        self.dir
+            .join(format!(".tmp-{}-{n}-{nanos}", std::process::id()))
+    }
+}
+
+/// Maps `file` and checks it is the entry for `key` before making its text
+/// executable.
+fn map_checked(file: &File, key: &Key) -> std::result::Result<MappedCode, String> {
+    let meta = file.metadata().map_err(|e| e.to_string())?;
+    if !meta.is_file() {
+        return Err("not a regular file".into());
+    }
+    trusted(&meta)?;
+    if meta.len() > MAX_FILE {
+        return Err("file too large".into());
+    }
+    let len = usize::try_from(meta.len()).map_err(|_| "file too large")?;
+    let mut memory = CodeMemory::map_file(file, len).map_err(|e| e.to_string())?;
+    let decoded = format::decode(memory.bytes(), key, page_size())?;
+    memory
+        .make_executable(decoded.text)
+        .map_err(|e| e.to_string())?;
+    Ok(MappedCode {
+        memory,
+        layout: decoded.layout,
+    })
+}
