@@ -6,8 +6,9 @@
 //!
 //! Groups:
 //! - `compile`: `Module::new` (validate + parse + translate + Cranelift +
-//!   JIT finalize) of `compile-bench.wasm` on one thread, with the module
-//!   cache off. Throughput is bytes of *code section* per second, so it can be
+//!   layout + mapping) of `compile-bench.wasm` with the module cache off,
+//!   on every core (`compile-bench`) and on one thread
+//!   (`compile-bench-1thread`). Throughput is bytes of *code section* per second, so it can be
 //!   compared with other engines' "wasm bytes compiled per second". The five
 //!   kernels are compiled too, for small-module latency. Dropping the module
 //!   (freeing the JIT memory) is not timed.
@@ -32,6 +33,16 @@ fn uncached_engine() -> Engine {
     Engine::new(Config::new().cache_modules(false)).expect("host supported")
 }
 
+/// The same, compiling on one thread.
+fn uncached_serial_engine() -> Engine {
+    Engine::new(
+        Config::new()
+            .cache_modules(false)
+            .parallel_compilation(false),
+    )
+    .expect("host supported")
+}
+
 fn compile(c: &mut Criterion) {
     let engine = uncached_engine();
     let bytes = read_fixture("compile-bench/compile-bench.wasm");
@@ -53,6 +64,10 @@ fn compile(c: &mut Criterion) {
     group.throughput(Throughput::Bytes(code_bytes));
     group.bench_function("compile-bench", |bench| {
         bench.iter_with_large_drop(|| Module::new(&engine, black_box(&bytes)).unwrap())
+    });
+    let serial = uncached_serial_engine();
+    group.bench_function("compile-bench-1thread", |bench| {
+        bench.iter_with_large_drop(|| Module::new(&serial, black_box(&bytes)).unwrap())
     });
     for (kernel, _) in KERNELS {
         let bytes = read_fixture(&format!("kernels/{kernel}.wasm"));

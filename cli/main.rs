@@ -27,20 +27,8 @@ fn main() -> ExitCode {
             println!("wrun {}", env!("CARGO_PKG_VERSION"));
             0
         }
-        Command::Run(options) => match run::run(&options) {
-            Ok(code) => code,
-            Err(error) => {
-                let _ = std::io::stdout().flush();
-                if error.trap().is_some() {
-                    eprintln!("{error}");
-                } else if error.exit_code().is_none() {
-                    eprintln!("wrun: error: {error}");
-                }
-                // One convention for the CLI and embedders: the exit code,
-                // 134 after a trap, 1 for load and link errors.
-                error.exit_status()
-            }
-        },
+        Command::Compile(files) => report(run::compile(&files)),
+        Command::Run(options) => report(run::run(&options)),
     };
     let _ = std::io::stdout().flush();
     // Exit statuses are a byte on Unix: a guest status outside it would
@@ -50,6 +38,24 @@ fn main() -> ExitCode {
         Err(_) => {
             eprintln!("wrun: error: the guest exited with status {status}, outside 0..=255");
             ExitCode::from(1)
+        }
+    }
+}
+
+/// The exit status of a command's outcome, its error printed.
+fn report(outcome: wrun::Result<i32>) -> i32 {
+    match outcome {
+        Ok(code) => code,
+        Err(error) => {
+            let _ = std::io::stdout().flush();
+            if error.trap().is_some() {
+                eprintln!("{error}");
+            } else if error.exit_code().is_none() {
+                eprintln!("wrun: error: {error}");
+            }
+            // One convention for the CLI and embedders: the exit code,
+            // 134 after a trap, 1 for load and link errors.
+            error.exit_status()
         }
     }
 }

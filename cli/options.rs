@@ -26,13 +26,21 @@ pub struct Options {
     pub stack_size: Option<u32>,
     /// `--timeout DURATION`: interrupt the guest after this long.
     pub timeout: Option<std::time::Duration>,
+    /// `--no-cache`: neither read nor write the on-disk code cache.
+    pub no_cache: bool,
 }
 
 pub const USAGE: &str = "\
 usage: wrun [OPTIONS] <MAIN.wasm> [ARGS]...
+       wrun compile <FILE.wasm>...
 
 Runs a WebAssembly program: a main module and the shared libraries it needs
 (dylink.0). ARGS become the guest's argv[1..] (or --invoke's arguments).
+`wrun compile` compiles modules into the code cache without running them.
+
+Compiled code is kept in a cache directory ($WRUN_CACHE_DIR, else
+$XDG_CACHE_HOME/wrun, else ~/.cache/wrun) and mapped from there by later runs,
+which then compile nothing and share the code pages between processes.
 
 options:
   --lib <FILE>            load this shared library before main's NEEDED ones (repeatable, in order)
@@ -43,7 +51,9 @@ options:
   --stack-size <BYTES>    stack size for a PIE main (default 1 MiB)
   --timeout <DURATION>    stop the guest after DURATION (e.g. 500ms, 2s, 1m; a bare number is
                           seconds): it traps with \"interrupt\" and wrun exits 134
-  --stats                 print a timing breakdown (read, compile, link, init, run) on stderr
+  --no-cache              do not use the code cache (compile everything, write nothing)
+  --stats                 print a timing breakdown (read, compile, link, init, run) and what
+                          the code cache did on stderr
   -h, --help              print this help
   -V, --version           print the version
 ";
@@ -51,6 +61,8 @@ options:
 /// What the command line asks for.
 pub enum Command {
     Run(Options),
+    /// `wrun compile FILE...`.
+    Compile(Vec<PathBuf>),
     Help,
     Version,
 }
@@ -59,7 +71,16 @@ pub enum Command {
 /// `--opt=value` and `-Ldir` all work; the first positional argument is the
 /// module and everything after it belongs to the guest.
 pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
-    parse_lexopt(args).map_err(|e| match e {
+    let mut args: Vec<String> = args.into_iter().collect();
+    // A subcommand only as the first word, as wasmtime's: `wrun ./compile`
+    // still runs a module named `compile`.
+    let parsed = if args.first().is_some_and(|a| a == "compile") {
+        args.remove(0);
+        parse_compile(args)
+    } else {
+        parse_lexopt(args)
+    };
+    parsed.map_err(|e| match e {
         lexopt::Error::UnexpectedOption(option) => format!("unknown option `{option}`"),
         e => e.to_string(),
     })
@@ -102,6 +123,7 @@ fn parse_lexopt(args: impl IntoIterator<Item = String>) -> Result<Command, lexop
                 options.stack_size = Some(size);
             }
             Long("stats") => options.stats = true,
+            Long("no-cache") => options.no_cache = true,
             Long("timeout") => {
                 let v = parser.value()?.string()?;
                 options.timeout = Some(parse_duration(&v).ok_or_else(|| {
@@ -118,6 +140,23 @@ fn parse_lexopt(args: impl IntoIterator<Item = String>) -> Result<Command, lexop
         .map(|a| a.string())
         .collect::<Result<_, _>>()?;
     Ok(Command::Run(options))
+}
+
+fn parse_compile(args: Vec<String>) -> Result<Command, lexopt::Error> {
+    use lexopt::prelude::*;
+    let mut parser = lexopt::Parser::from_args(args);
+    let mut files = Vec::new();
+    while let Some(arg) = parser.next()? {
+        match arg {
+            Short('h') | Long("help") => return Ok(Command::Help),
+            Value(file) => files.push(file.into()),
+            _ => return Err(arg.unexpected()),
+        }
+    }
+    if files.is_empty() {
+        return Err("`wrun compile` needs at least one module".into());
+    }
+    Ok(Command::Compile(files))
 }
 
 /// `500ms`, `2s`, `1.5s`, `1m`, `1h`, or a bare number of seconds.
@@ -185,6 +224,19 @@ mod tests {
         assert_eq!(parse_duration("soon"), None);
         assert_eq!(parse_duration("5 days"), None);
         assert_eq!(parse_duration("-1s"), None);
+    }
+
+    #[test]
+    fn compile_is_a_subcommand_only_first() {
+        let Ok(Command::Compile(files)) = parse(["compile", "a.wasm", "b.wasm"].map(String::from))
+        else {
+            panic!("not a compile command");
+        };
+        assert_eq!(files, [PathBuf::from("a.wasm"), PathBuf::from("b.wasm")]);
+        assert!(parse(["compile".to_string()]).is_err());
+        let o = run(&["--no-cache", "m.wasm", "compile"]);
+        assert!(o.no_cache);
+        assert_eq!(o.args, ["compile"]);
     }
 
     #[test]

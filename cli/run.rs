@@ -109,7 +109,7 @@ pub fn process_config(options: &Options) -> Result<ProcessConfig> {
 /// not: a plain module is a main without libraries.
 pub fn run(options: &Options) -> Result<i32> {
     let config = wrun::Config::new().epoch_interruption(options.timeout.is_some());
-    let engine = Engine::new(config)?;
+    let engine = engine(config, !options.no_cache)?;
     let mut process = Process::new(&engine, process_config(options)?)?;
     if let Some(timeout) = options.timeout {
         // One tick ends it, constructors included; the timer thread is
@@ -129,6 +129,7 @@ pub fn run(options: &Options) -> Result<i32> {
         None => process.run_start(),
     };
     if options.stats {
+        print_cache_stats(&engine);
         let load = process.stats();
         Stats {
             read: load.read,
@@ -140,4 +141,52 @@ pub fn run(options: &Options) -> Result<i32> {
         .print();
     }
     outcome
+}
+
+/// An engine with `config`, using the default code cache directory when
+/// `cache` is on. A cache that cannot be used (no home directory, wrong
+/// owner) is a warning, not a failure: the program still runs.
+pub fn engine(config: wrun::Config, cache: bool) -> Result<Engine> {
+    let dir = if cache {
+        wrun::Config::default_cache_dir()
+    } else {
+        None
+    };
+    if dir.is_some() {
+        match Engine::new(config.clone().cache_dir(dir)) {
+            Ok(engine) => return Ok(engine),
+            Err(e) => eprintln!("wrun: warning: code cache off: {e}"),
+        }
+    }
+    Engine::new(config)
+}
+
+fn print_cache_stats(engine: &Engine) {
+    let s = engine.module_cache_stats();
+    eprintln!(
+        "code cache: {} compiled, {} mapped from the cache, {} written, {} rejected",
+        s.compiled, s.disk_hits, s.disk_writes, s.disk_rejected
+    );
+}
+
+/// `wrun compile FILE...`: compiles each module into the code cache.
+pub fn compile(files: &[std::path::PathBuf]) -> Result<i32> {
+    let engine = engine(wrun::Config::new(), true)?;
+    if engine.config().cache_dir.is_none() {
+        return Err(wrun::Error::msg(
+            "no code cache to compile into (set WRUN_CACHE_DIR or HOME)",
+        ));
+    }
+    for file in files {
+        let before = engine.module_cache_stats();
+        wrun::Module::from_file(&engine, file)?;
+        let after = engine.module_cache_stats();
+        let what = if after.compiled > before.compiled {
+            "compiled"
+        } else {
+            "already cached"
+        };
+        println!("{}: {what}", file.display());
+    }
+    Ok(0)
 }
