@@ -2,6 +2,7 @@
 
 mod api;
 mod cli;
+mod code_cache;
 mod dlopen;
 mod dylink;
 mod engine;

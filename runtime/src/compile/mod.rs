@@ -122,22 +122,6 @@ pub(crate) fn trap_code(trap: Trap) -> Option<TrapCode> {
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn trap_codes_round_trip() {
-        for raw in 1..=u8::MAX {
-            let code = TrapCode::from_raw(std::num::NonZeroU8::new(raw).unwrap());
-            if let Some(trap) = trap_from_code(code) {
-                assert_eq!(trap_code(trap), Some(code), "{trap:?}");
-            }
-        }
-        assert_eq!(trap_code(Trap::HostError), None);
-    }
-}
-
 /// Bytes of function bodies per extra compile thread: below this, starting a
 /// thread costs more than it saves.
 const BYTES_PER_THREAD: u64 = 16 << 10;
@@ -170,7 +154,7 @@ pub(crate) fn compile_module(
     let code_bytes: u64 = bodies
         .iter()
         .map(|b| b.range())
-        .map(|r| (r.end - r.start) as u64)
+        .map(|r| r.end - r.start)
         .sum();
     let threads = compile_threads(code_bytes, bodies.len(), options.parallel);
     let functions = if threads == 1 {
@@ -243,4 +227,20 @@ fn compile_in_parallel(
         }
     }
     Ok(functions)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trap_codes_round_trip() {
+        for raw in 1..=u8::MAX {
+            let code = TrapCode::from_raw(std::num::NonZeroU8::new(raw).unwrap());
+            if let Some(trap) = trap_from_code(code) {
+                assert_eq!(trap_code(trap), Some(code), "{trap:?}");
+            }
+        }
+        assert_eq!(trap_code(Trap::HostError), None);
+    }
 }

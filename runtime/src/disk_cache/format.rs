@@ -129,7 +129,7 @@ pub(crate) fn decode(bytes: &[u8], key: &Key, page_size: usize) -> Result<Decode
         .checked_add(text_len)
         .filter(|&end| end == bytes.len())
         .ok_or("text does not end the file")?;
-    if text_offset % page_size != 0 || text_offset < HEADER_LEN {
+    if !text_offset.is_multiple_of(page_size) || text_offset < HEADER_LEN {
         return Err("text is not page-aligned".into());
     }
     let mut layout = CodeLayout::default();

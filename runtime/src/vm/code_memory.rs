@@ -111,7 +111,7 @@ impl CodeMemory {
     /// Makes `text` (page-aligned start, inside the mapping) the executable
     /// code, read-only.
     pub fn make_executable(&mut self, text: Range<usize>) -> Result<()> {
-        if text.start % page_size() != 0 || text.end > self.len || text.start > text.end {
+        if !text.start.is_multiple_of(page_size()) || text.end > self.len || text.start > text.end {
             return Err(Error::msg(
                 "code range is not page-aligned inside its mapping",
             ));

@@ -1,0 +1,392 @@
+//! The on-disk code cache: hits across engines and OS processes, damaged
+//! and foreign cache files recompiled (never run), concurrent writers, and
+//! code pages shared between OS processes.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use wrun::{Config, Engine, Instance, Module, Store, Val};
+
+fn fixture(path: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("wasm-fixtures")
+        .join(path)
+}
+
+/// A fresh, empty cache directory for one test.
+fn cache_dir(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("wrun-cache-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn engine(dir: &Path) -> Engine {
+    Engine::new(Config::new().cache_dir(Some(dir.to_path_buf()))).expect("cache dir usable")
+}
+
+fn cache_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("cache dir exists")
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    files
+}
+
+/// `add(2, -5)` of wat/add.wasm compiled (or mapped) by `engine`.
+fn add(engine: &Engine) -> i32 {
+    let module = Module::new(engine, &std::fs::read(fixture("wat/add.wasm")).unwrap()).unwrap();
+    let mut store = Store::new(engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let f = instance.get_func(&store, "add").unwrap();
+    let mut results = [Val::I32(0)];
+    f.call(&mut store, &[Val::I32(2), Val::I32(-5)], &mut results)
+        .unwrap();
+    match results[0] {
+        Val::I32(v) => v,
+        ref other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_second_engine_maps_the_code_the_first_compiled() {
+    let dir = cache_dir("engines");
+    let first = engine(&dir);
+    assert_eq!(add(&first), -3);
+    let stats = first.module_cache_stats();
+    assert_eq!(
+        (stats.compiled, stats.disk_writes, stats.disk_hits),
+        (1, 1, 0)
+    );
+    assert_eq!(
+        cache_files(&dir).len(),
+        1,
+        "one file per module, no temporaries"
+    );
+
+    let second = engine(&dir);
+    assert_eq!(add(&second), -3);
+    let stats = second.module_cache_stats();
+    assert_eq!((stats.compiled, stats.disk_hits), (0, 1));
+    let module = Module::new(&second, &std::fs::read(fixture("wat/add.wasm")).unwrap()).unwrap();
+    assert!(module.code_is_shared_file());
+
+    // Other code settings are other code: epoch checks compile differently.
+    let epoch = Engine::new(
+        Config::new()
+            .cache_dir(Some(dir.clone()))
+            .epoch_interruption(true),
+    )
+    .unwrap();
+    assert_eq!(add(&epoch), -3);
+    assert_eq!(epoch.module_cache_stats().compiled, 1);
+    assert_eq!(cache_files(&dir).len(), 2);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Damages a cache file (the first path); the second is another module's file.
+type Damage = Box<dyn Fn(&Path, &Path)>;
+
+/// Each way a cache file can be unusable.
+fn damages() -> Vec<(&'static str, Damage)> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut list: Vec<(&'static str, Damage)> = vec![
+        (
+            "truncated",
+            Box::new(|f, _| {
+                let len = std::fs::metadata(f).unwrap().len();
+                let file = std::fs::OpenOptions::new().write(true).open(f).unwrap();
+                file.set_len(len / 2).unwrap();
+            }),
+        ),
+        ("empty", Box::new(|f, _| std::fs::write(f, b"").unwrap())),
+        (
+            "a flipped code byte",
+            Box::new(|f, _| {
+                let mut bytes = std::fs::read(f).unwrap();
+                let last = bytes.len() - 1;
+                bytes[last] ^= 0x01;
+                std::fs::write(f, bytes).unwrap();
+            }),
+        ),
+        (
+            "garbage",
+            Box::new(|f, _| std::fs::write(f, vec![0xcc; 8192]).unwrap()),
+        ),
+        (
+            "another module's file (another key, as from another build)",
+            Box::new(|f, other| {
+                std::fs::copy(other, f).unwrap();
+            }),
+        ),
+        (
+            "writable by others",
+            Box::new(|f, _| {
+                std::fs::set_permissions(f, std::fs::Permissions::from_mode(0o666)).unwrap()
+            }),
+        ),
+        (
+            "a symbolic link",
+            Box::new(|f, other| {
+                std::fs::remove_file(f).unwrap();
+                std::os::unix::fs::symlink(other, f).unwrap();
+            }),
+        ),
+    ];
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        list.push((
+            "owned by another user",
+            Box::new(|f, _| std::os::unix::fs::chown(f, Some(4242), Some(4242)).unwrap()),
+        ));
+    }
+    list
+}
+
+#[test]
+fn damaged_or_foreign_cache_files_are_recompiled_not_run() {
+    let dir = cache_dir("damage");
+    let other_module = std::fs::read(fixture("wat/trap.wasm")).unwrap();
+    Module::new(&engine(&dir), &other_module).unwrap();
+    let other = cache_files(&dir).pop().unwrap();
+    assert_eq!(add(&engine(&dir)), -3);
+    let file = cache_files(&dir).into_iter().find(|f| *f != other).unwrap();
+    for (what, damage) in damages() {
+        damage(&file, &other);
+        let engine = engine(&dir);
+        assert_eq!(add(&engine), -3, "{what}");
+        let stats = engine.module_cache_stats();
+        assert_eq!(
+            (
+                stats.disk_rejected,
+                stats.compiled,
+                stats.disk_hits,
+                stats.disk_writes
+            ),
+            (1, 1, 0, 1),
+            "{what}"
+        );
+        // The rewritten entry is good again.
+        let again = self::engine(&dir);
+        assert_eq!(add(&again), -3, "{what}");
+        assert_eq!(again.module_cache_stats().disk_hits, 1, "{what}: rewritten");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_cache_directory_others_can_write_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = cache_dir("open-dir");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let error = Engine::new(Config::new().cache_dir(Some(dir.clone()))).unwrap_err();
+    assert!(error.to_string().contains("writable by others"), "{error}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn threads_compiling_the_same_module_into_one_cache_all_succeed() {
+    let dir = cache_dir("threads");
+    let results: Vec<i32> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4).map(|_| s.spawn(|| add(&engine(&dir)))).collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(results, [-3; 4]);
+    assert_eq!(cache_files(&dir).len(), 1, "one entry, no temporary left");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+fn wrun(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_wrun"))
+        .env("WRUN_CACHE_DIR", dir)
+        .args(args)
+        .output()
+        .expect("wrun runs")
+}
+
+fn example_args() -> Vec<String> {
+    let dir = fixture("example");
+    vec![
+        "--stats".into(),
+        "-L".into(),
+        dir.display().to_string(),
+        dir.join("main.wasm").display().to_string(),
+    ]
+}
+
+fn cache_line(out: &Output) -> String {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    stderr
+        .lines()
+        .find(|l| l.starts_with("code cache:"))
+        .unwrap_or_else(|| panic!("no cache line in {stderr}"))
+        .to_string()
+}
+
+#[test]
+fn a_second_wrun_process_compiles_nothing() {
+    let dir = cache_dir("cli");
+    let args = example_args();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let first = wrun(&dir, &args);
+    assert_eq!(first.status.code(), Some(0));
+    assert_eq!(
+        cache_line(&first),
+        "code cache: 3 compiled, 0 mapped from the cache, 3 written, 0 rejected"
+    );
+    let second = wrun(&dir, &args);
+    assert_eq!(second.stdout, first.stdout);
+    assert_eq!(
+        cache_line(&second),
+        "code cache: 0 compiled, 3 mapped from the cache, 0 written, 0 rejected"
+    );
+    let mut no_cache = vec!["--no-cache"];
+    no_cache.extend(&args);
+    let third = wrun(&dir, &no_cache);
+    assert_eq!(third.stdout, first.stdout);
+    assert!(cache_line(&third).starts_with("code cache: 3 compiled, 0 mapped"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn wrun_compile_fills_the_cache_for_later_runs() {
+    let dir = cache_dir("compile");
+    let example = fixture("example");
+    let files = ["main.wasm", "libgreet.wasm", "libart.wasm"].map(|f| example.join(f));
+    let mut args = vec!["compile"];
+    args.extend(files.iter().map(|f| f.to_str().unwrap()));
+    let out = wrun(&dir, &args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(stdout.matches(": compiled\n").count(), 3, "{stdout}");
+    let again = wrun(&dir, &args);
+    let stdout = String::from_utf8_lossy(&again.stdout);
+    assert_eq!(stdout.matches(": already cached\n").count(), 3, "{stdout}");
+    let run_args = example_args();
+    let run_args: Vec<&str> = run_args.iter().map(String::as_str).collect();
+    let run = wrun(&dir, &run_args);
+    assert!(cache_line(&run).starts_with("code cache: 0 compiled, 3 mapped"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn wrun_processes_started_together_on_an_empty_cache_all_succeed() {
+    let dir = cache_dir("concurrent");
+    let args = example_args();
+    let children: Vec<_> = (0..4)
+        .map(|_| {
+            Command::new(env!("CARGO_BIN_EXE_wrun"))
+                .env("WRUN_CACHE_DIR", &dir)
+                .args(&args)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let outputs: Vec<Output> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect();
+    for out in &outputs {
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(out.stdout, outputs[0].stdout);
+    }
+    assert_eq!(cache_files(&dir).len(), 3, "three entries, no temporaries");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A program that blocks reading stdin after running its code.
+const READS_STDIN: &str = r#"(module
+  (import "wasi_snapshot_preview1" "fd_read" (func $fd_read (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "_start")
+    (i32.store (i32.const 0) (i32.const 16))
+    (i32.store (i32.const 4) (i32.const 16))
+    (drop (call $fd_read (i32.const 0) (i32.const 0) (i32.const 1) (i32.const 8)))))"#;
+
+/// kB of the executable mapping of a file under `dir` in process `pid`
+/// that are mapped by other processes too (`Shared_Clean` + `Shared_Dirty`:
+/// a freshly written file's page-cache pages are dirty until written back),
+/// and its copied-on-write kB (`Anonymous`), once the mapping is there.
+fn shared_code_kb(pid: u32, dir: &Path) -> Option<(u64, u64)> {
+    let smaps = std::fs::read_to_string(format!("/proc/{pid}/smaps")).ok()?;
+    let dir = dir.to_str()?;
+    let mut in_code = false;
+    let (mut shared, mut anonymous, mut seen) = (0, 0, false);
+    for line in smaps.lines() {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        // A mapping's header line: `start-end perms offset dev inode [path]`.
+        if fields.len() >= 5 && fields[0].contains('-') && !fields[0].ends_with(':') {
+            in_code = fields[1] == "r-xp" && fields.get(5).is_some_and(|p| p.starts_with(dir));
+            seen |= in_code;
+        } else if in_code {
+            let kb = || {
+                fields
+                    .get(1)
+                    .and_then(|v| v.parse::<u64>().ok())
+                    .unwrap_or(0)
+            };
+            match fields.first() {
+                Some(&"Shared_Clean:") | Some(&"Shared_Dirty:") => shared += kb(),
+                Some(&"Anonymous:") => anonymous += kb(),
+                _ => {}
+            }
+        }
+    }
+    seen.then_some((shared, anonymous))
+}
+
+#[test]
+fn two_wrun_processes_share_the_code_pages_of_a_cached_module() {
+    let dir = cache_dir("smaps");
+    std::fs::create_dir_all(&dir).unwrap();
+    let program = dir.with_extension("wasm");
+    std::fs::write(&program, crate::wat(READS_STDIN)).unwrap();
+    let start = || {
+        Command::new(env!("CARGO_BIN_EXE_wrun"))
+            .env("WRUN_CACHE_DIR", &dir)
+            .arg(&program)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    // Warm the cache, then two processes that both run the cached code.
+    let mut warm = start();
+    drop(warm.stdin.take());
+    assert!(warm.wait().unwrap().success());
+    let mut a = start();
+    let mut b = start();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let shared = loop {
+        let seen = (shared_code_kb(a.id(), &dir), shared_code_kb(b.id(), &dir));
+        if let (Some(x), Some(y)) = seen {
+            if x.0 > 0 && y.0 > 0 {
+                break Some((x, y));
+            }
+        }
+        if std::time::Instant::now() > deadline {
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    for child in [&mut a, &mut b] {
+        drop(child.stdin.take());
+        assert!(child.wait().unwrap().success());
+    }
+    let _ = std::fs::remove_file(&program);
+    std::fs::remove_dir_all(&dir).unwrap();
+    let (x, y) = shared.expect("both processes map the cache file r-x with shared pages");
+    assert_eq!((x.1, y.1), (0, 0), "no code page was copied on write");
+}
