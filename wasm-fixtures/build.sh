@@ -363,6 +363,14 @@ link_lib "$E/libgreet.wasm" "$OBJ/example-libgreet.o"
 link_lib "$E/libart.wasm" "$OBJ/example-libart.o" "$E/libgreet.wasm"
 link_pie "$E/main.wasm" "$OBJ/example-main.o" "$E/libgreet.wasm" "$E/libart.wasm"
 
+# ------------------------------------------------------------------ seed
+echo "seed"
+S="$ROOT/seed"
+cc_pic "$OBJ/seed-libcounter.o" "$S/libcounter.c"
+cc_pic "$OBJ/seed-main.o" "$S/main.c"
+link_lib "$S/libcounter.wasm" "$OBJ/seed-libcounter.o"
+link_pie "$S/main.wasm" "$OBJ/seed-main.o" "$S/libcounter.wasm"
+
 # --------------------------------------------------------------- kernels
 # Plain standalone modules (no dylink, no WASI imports): each exports
 # memory and run(i32) -> i64.

@@ -284,6 +284,19 @@ impl Module {
         self.inner.code.file_backed()
     }
 
+    /// Where the machine code of exported function `export` starts: the
+    /// same address in every process (store) of this engine that runs the
+    /// module, since they all run one compilation. For diagnostics; `None`
+    /// for imports re-exported and for other kinds of exports.
+    pub fn function_address(&self, export: &str) -> Option<usize> {
+        match self.export_index(export)? {
+            EntityIndex::Func(index) if index >= self.inner.info.num_imported_funcs => {
+                Some(self.function_code(index) as usize)
+            }
+            _ => None,
+        }
+    }
+
     /// Whether two handles share one compilation.
     pub fn same(a: &Module, b: &Module) -> bool {
         Arc::ptr_eq(&a.inner, &b.inner)
