@@ -370,6 +370,14 @@ cc_pic "$OBJ/seed-libcounter.o" "$S/libcounter.c"
 cc_pic "$OBJ/seed-main.o" "$S/main.c"
 link_lib "$S/libcounter.wasm" "$OBJ/seed-libcounter.o"
 link_pie "$S/main.wasm" "$OBJ/seed-main.o" "$S/libcounter.wasm"
+# The static twin (one module, no dylink.0), for engines without dynamic
+# linking: benches/peer compares its instantiation on wasmtime.
+STATIC_CFLAGS="--target=wasm32 $FEATURES $WARN -O2 -I$SUP"
+for src in "$SUP/wrt.c" "$S/main.c" "$S/libcounter.c"; do
+    "$CC" $STATIC_CFLAGS -c "$src" -o "$OBJ/seed-static-$(basename "$src" .c).o"
+done
+"$WASM_LD" -o "$S/static.wasm" "$OBJ"/seed-static-*.o
+log "seed/static.wasm"
 
 # --------------------------------------------------------------- kernels
 # Plain standalone modules (no dylink, no WASI imports): each exports

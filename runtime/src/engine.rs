@@ -4,7 +4,9 @@
 use crate::compile::trampolines::{TrampolineKind, Trampolines};
 use crate::disk_cache::{format::Key, DiskCache};
 use crate::error::{Error, Result};
-use crate::module::ModuleCode;
+use crate::file_cache::{FileCache, FileIdentity};
+use crate::linker::{Linker, SharedDefinitions};
+use crate::module::{Module, ModuleCode};
 use crate::module_cache::{ModuleCache, ModuleCacheStats};
 use crate::types::FuncType;
 use cranelift_codegen::isa::OwnedTargetIsa;
@@ -131,6 +133,9 @@ pub(crate) struct EngineInner {
     signatures: RwLock<SignatureRegistry>,
     trampolines: Mutex<Trampolines>,
     modules: Mutex<ModuleCache>,
+    files: Mutex<FileCache>,
+    /// Host-function sets built once per engine (see `Engine::shared_definitions`).
+    shared_definitions: Mutex<HashMap<(std::any::TypeId, &'static str), SharedDefinitions>>,
     disk_cache: Option<DiskCache>,
     /// Hash of everything besides a module's bytes that changes its code:
     /// this build of wrun (and of Cranelift), the target and its CPU
@@ -227,6 +232,8 @@ impl Engine {
                 disk_cache,
                 isa,
                 modules: Mutex::new(ModuleCache::new(config.module_cache_bytes)),
+                files: Mutex::new(FileCache::default()),
+                shared_definitions: Mutex::new(HashMap::new()),
                 epoch: std::sync::atomic::AtomicU64::new(0),
                 config,
                 signatures: RwLock::new(SignatureRegistry::default()),
@@ -330,6 +337,65 @@ impl Engine {
     /// Counts an event in the cache statistics.
     pub(crate) fn record(&self, event: impl FnOnce(&mut ModuleCacheStats)) {
         self.module_cache().record(event);
+    }
+
+    /// The module compiled from the file at `path` (absolute) with
+    /// `identity`, named `name`, if the engine remembers it (see
+    /// `file_cache`), with the file's canonical path.
+    pub(crate) fn file_module(
+        &self,
+        path: &std::path::Path,
+        identity: FileIdentity,
+        name: &str,
+    ) -> Option<(Module, PathBuf)> {
+        if !self.inner.config.cache_modules {
+            return None;
+        }
+        let (code, canonical) = self.files().get(path, identity)?;
+        self.record(|s| s.hits += 1);
+        Some((Module::from_code(self, name, code), canonical))
+    }
+
+    /// Remembers which module the file at `path` (absolute) is.
+    pub(crate) fn remember_file(
+        &self,
+        path: PathBuf,
+        identity: FileIdentity,
+        canonical: PathBuf,
+        module: &Module,
+    ) {
+        if self.inner.config.cache_modules {
+            self.files()
+                .insert(path, identity, canonical, module.code());
+        }
+    }
+
+    fn files(&self) -> std::sync::MutexGuard<'_, FileCache> {
+        self.inner.files.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The host functions `define` puts in a linker for stores of `T`,
+    /// built once per engine under `name` and shared by later callers (a
+    /// process's WASI and `dyld` functions, for example).
+    pub(crate) fn shared_definitions<T: 'static>(
+        &self,
+        name: &'static str,
+        define: impl FnOnce(&mut Linker<T>) -> Result<()>,
+    ) -> Result<SharedDefinitions> {
+        let key = (std::any::TypeId::of::<T>(), name);
+        let mut sets = self
+            .inner
+            .shared_definitions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(set) = sets.get(&key) {
+            return Ok(set.clone());
+        }
+        let mut linker = Linker::new();
+        define(&mut linker)?;
+        let set = linker.share();
+        sets.insert(key, set.clone());
+        Ok(set)
     }
 
     /// The on-disk code cache, if on.

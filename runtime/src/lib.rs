@@ -76,6 +76,7 @@ mod engine;
 mod environ;
 mod error;
 mod externals;
+mod file_cache;
 mod func;
 mod instance;
 mod libcall;

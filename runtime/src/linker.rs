@@ -10,8 +10,10 @@ use crate::store::{AsContext, AsContextMut, StoreOpaque};
 use crate::typed::IntoFunc;
 use crate::types::FuncType;
 use crate::values::Val;
-use hashbrown::HashMap;
+use hashbrown::{Equivalent, HashMap};
+use std::hash::{Hash, Hasher};
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 /// One definition: an item of a particular store, or a host function that
 /// is placed in whichever store instantiates against the linker.
@@ -21,6 +23,36 @@ enum Definition {
     HostFunc(HostFunc),
 }
 
+type Definitions = HashMap<(String, String), Definition>;
+
+/// `(module, name)` borrowed, to look definitions up without allocating:
+/// hashes exactly as the owned `(String, String)` key does.
+struct NameRef<'a>(&'a str, &'a str);
+
+impl Hash for NameRef<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+        self.1.hash(state);
+    }
+}
+
+impl Equivalent<(String, String)> for NameRef<'_> {
+    fn equivalent(&self, key: &(String, String)) -> bool {
+        self.0 == key.0 && self.1 == key.1
+    }
+}
+
+/// Host functions shared by many linkers (e.g. WASI, defined once per
+/// engine and store data type, not once per process): see
+/// [`Linker::share`] and [`Linker::with_base`].
+pub(crate) struct SharedDefinitions(Arc<Definitions>);
+
+impl Clone for SharedDefinitions {
+    fn clone(&self) -> Self {
+        SharedDefinitions(self.0.clone())
+    }
+}
+
 /// A set of named definitions that modules' imports are resolved against,
 /// for stores holding host data `T`.
 ///
@@ -28,7 +60,9 @@ enum Definition {
 /// belong to no store: each instantiation places the ones it imports in its
 /// own store, so one linker serves many stores.
 pub struct Linker<T> {
-    definitions: HashMap<(String, String), Definition>,
+    definitions: Definitions,
+    /// Looked up after `definitions`; holds host functions only.
+    base: Option<SharedDefinitions>,
     _data: PhantomData<fn(T) -> T>,
 }
 
@@ -36,6 +70,7 @@ impl<T> Default for Linker<T> {
     fn default() -> Self {
         Linker {
             definitions: HashMap::new(),
+            base: None,
             _data: PhantomData,
         }
     }
@@ -45,6 +80,7 @@ impl<T> Clone for Linker<T> {
     fn clone(&self) -> Self {
         Linker {
             definitions: self.definitions.clone(),
+            base: self.base.clone(),
             _data: PhantomData,
         }
     }
@@ -52,7 +88,8 @@ impl<T> Clone for Linker<T> {
 
 impl<T> std::fmt::Debug for Linker<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut names: Vec<_> = self.definitions.keys().collect();
+        let base = self.base.iter().flat_map(|b| b.0.keys());
+        let mut names: Vec<_> = self.definitions.keys().chain(base).collect();
         names.sort();
         f.debug_struct("Linker")
             .field("definitions", &names)
@@ -114,8 +151,34 @@ impl<T: 'static> Linker<T> {
 
     /// Whether `module.name` is defined.
     pub fn contains(&self, module: &str, name: &str) -> bool {
+        self.definition(module, name).is_some()
+    }
+
+    fn definition(&self, module: &str, name: &str) -> Option<&Definition> {
+        let key = NameRef(module, name);
         self.definitions
-            .contains_key(&(module.to_string(), name.to_string()))
+            .get(&key)
+            .or_else(|| self.base.as_ref()?.0.get(&key))
+    }
+
+    /// Freezes this linker's host functions for sharing (items of a store
+    /// are left out: they belong to one store).
+    pub(crate) fn share(self) -> SharedDefinitions {
+        let host_funcs = self
+            .definitions
+            .into_iter()
+            .filter(|(_, d)| matches!(d, Definition::HostFunc(_)))
+            .collect();
+        SharedDefinitions(Arc::new(host_funcs))
+    }
+
+    /// An empty linker that falls back to `base` for names it does not
+    /// define itself.
+    pub(crate) fn with_base(base: SharedDefinitions) -> Linker<T> {
+        Linker {
+            base: Some(base),
+            ..Linker::default()
+        }
     }
 
     /// The definition of `module.name` as an item of `store` (a host
@@ -138,10 +201,7 @@ impl<T: 'static> Linker<T> {
         module: &str,
         name: &str,
     ) -> Option<Result<Extern>> {
-        let definition = self
-            .definitions
-            .get(&(module.to_string(), name.to_string()))?;
-        Some(match definition {
+        Some(match self.definition(module, name)? {
             Definition::Extern(item) => Ok(*item),
             Definition::HostFunc(f) => f.clone().into_func(store).map(Extern::Func),
         })

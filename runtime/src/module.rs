@@ -218,6 +218,20 @@ impl Module {
         })
     }
 
+    /// A handle named `name` on already compiled code.
+    pub(crate) fn from_code(engine: &Engine, name: &str, inner: Arc<ModuleCode>) -> Module {
+        Module {
+            engine: engine.clone(),
+            name: name.into(),
+            inner,
+        }
+    }
+
+    /// The compiled code behind this handle.
+    pub(crate) fn code(&self) -> &Arc<ModuleCode> {
+        &self.inner
+    }
+
     /// Validates and compiles `bytes`; the module is named after its name
     /// section, if any.
     pub fn new(engine: &Engine, bytes: &[u8]) -> Result<Module> {

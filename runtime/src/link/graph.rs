@@ -6,6 +6,7 @@ use super::search::{directory_of, SearchPath};
 use super::LoadStats;
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
+use crate::file_cache::{absolute, FileIdentity};
 use crate::module::Module;
 use hashbrown::HashMap;
 use std::path::{Path, PathBuf};
@@ -35,16 +36,32 @@ pub(crate) fn load_file(
         })
     };
     let t = Instant::now();
-    let bytes = crate::module::read_wasm_file(path).map_err(context)?;
-    let canonical = std::fs::canonicalize(path).map_err(io)?;
-    stats.read += t.elapsed();
-    let t = Instant::now();
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| path.display().to_string());
+    // A file the engine loaded before and that has not changed since.
+    let absolute = absolute(path);
+    let identity = FileIdentity::of(path);
+    if let (Some(absolute), Some(identity)) = (&absolute, identity) {
+        if let Some(known) = engine.file_module(absolute, identity, &name) {
+            stats.read += t.elapsed();
+            return Ok(known);
+        }
+    }
+    let bytes = crate::module::read_wasm_file(path).map_err(context)?;
+    let canonical = std::fs::canonicalize(path).map_err(io)?;
+    stats.read += t.elapsed();
+    let t = Instant::now();
     let module = Module::with_name(engine, &bytes, &name).map_err(context)?;
     stats.compile += t.elapsed();
+    // Only when the file did not change while it was read: its identity
+    // now must be the one taken before.
+    if let (Some(absolute), Some(identity)) = (absolute, identity) {
+        if FileIdentity::of(path) == Some(identity) {
+            engine.remember_file(absolute, identity, canonical.clone(), &module);
+        }
+    }
     Ok((module, canonical))
 }
 
@@ -66,13 +83,13 @@ impl ObjectSet {
         is_main: bool,
         stats: &mut LoadStats,
     ) -> Result<(usize, bool)> {
-        let known = std::fs::canonicalize(path)
-            .ok()
-            .and_then(|canonical| self.by_path.get(&canonical).copied());
+        // Loading first is cheap for a file the engine knows (one `stat`),
+        // and gives the canonical path the set is indexed by.
+        let (module, canonical) = load_file(engine, path, why, stats)?;
+        let known = self.by_path.get(&canonical).copied();
         if let Some(index) = known.filter(|&i| self.objects[i].loaded) {
             return Ok((index, false));
         }
-        let (module, canonical) = load_file(engine, path, why, stats)?;
         if let Some(index) = known {
             // An unloaded library loaded again: same slot, a new incarnation.
             let object = &mut self.objects[index];

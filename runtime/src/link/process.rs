@@ -57,11 +57,17 @@ impl<T: 'static> Process<T> {
     /// A process with no objects yet, holding the embedder's state `host`.
     pub fn with_data(engine: &Engine, mut config: ProcessConfig, host: T) -> Result<Process<T>> {
         let wasi = config.wasi.take();
-        let mut linker = Linker::new();
-        if wasi.is_some() {
-            crate::wasi::add_to_linker(&mut linker, wasi_of::<T>)?;
-        }
-        super::dyld::add_to_linker(&mut linker)?;
+        // WASI and `dyld` are the same host functions in every process of
+        // this engine: built once, shared by every process's linker.
+        let base = if wasi.is_some() {
+            engine.shared_definitions::<ProcessData<T>>("wasi+dyld", |linker| {
+                crate::wasi::add_to_linker(linker, wasi_of::<T>)?;
+                super::dyld::add_to_linker(linker)
+            })?
+        } else {
+            engine.shared_definitions::<ProcessData<T>>("dyld", super::dyld::add_to_linker)?
+        };
+        let linker = Linker::with_base(base);
         let loader = Loader::new(engine, config, linker);
         let data = ProcessData {
             wasi,
