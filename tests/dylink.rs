@@ -594,7 +594,7 @@ fn pie_layout_keeps_stack_regions_and_heap_apart() {
 }
 
 #[test]
-fn non_pie_main_libraries_take_memory_from_the_end() {
+fn non_pie_main_libraries_take_their_data_regions_from_the_mains_malloc() {
     let dir = case_dir("nonpie-libc");
     if !ensure_libc_main(&dir) {
         return;
@@ -610,15 +610,10 @@ fn non_pie_main_libraries_take_memory_from_the_end() {
     let main = &p.objects()[0];
     let plugin = &p.objects()[1];
     assert_eq!((main.memory_base(), main.table_base()), (0, 0));
-    assert_eq!(
-        plugin.memory_base() % 65536,
-        0,
-        "region starts at a grown page"
-    );
-    assert!(
-        plugin.memory_base() >= p.heap_base(),
-        "region above the main's heap start"
-    );
+    let align = plugin.module().dylink().unwrap().memory_alignment;
+    assert_eq!(plugin.memory_base() % (1 << align), 0, "aligned as asked");
+    // Whether it is a heap block shows in the case's output: blocks of
+    // hundreds of KiB calloc'ed before and after never touch it.
     let len = p.memory().unwrap().data(p.store()).len() as u64;
     assert!(u64::from(plugin.memory_base()) + u64::from(plugin.memory_size()) <= len);
     assert_eq!(p.run_start().unwrap(), 0);

@@ -26,14 +26,13 @@
 
 use super::graph::init_order;
 use super::loader::{run_inits, with_loader, Init, Loader};
-use super::regions::{self, align_up, FreeList, Request};
+use super::regions::{self, FreeList, Request};
 use super::symbols::{Binding, Planner};
 use super::ProcessData;
 use crate::error::{Error, ErrorKind, Result};
 use crate::externals::Extern;
 use crate::func::Func;
 use crate::store::{AsContextMut, StoreContextMut, StoreOpaque};
-use crate::values::Val;
 use crate::vm::VMFuncRef;
 use hashbrown::HashMap;
 use std::path::{Component, Path, PathBuf};
@@ -413,68 +412,6 @@ impl<T: 'static> Loader<T> {
         object.memory_base = memory_base as u32;
         object.table_base = table_base as u32;
         Ok(())
-    }
-
-    /// A fresh data region: from the main's `malloc` if it exports one
-    /// (its heap may claim the whole memory it sees, so growing memory
-    /// behind its back is not safe), else from the end of memory.
-    fn new_memory_region(
-        &mut self,
-        store: &mut StoreOpaque,
-        owner: &str,
-        size: u64,
-        align_log2: u32,
-    ) -> Result<u64> {
-        let memory = self.memory.ok_or_else(|| {
-            Error::msg(format!(
-                "{owner}: the process has no shared memory for its data"
-            ))
-        })?;
-        if let Some(malloc) = self.main_export_func(store, "malloc") {
-            let padded = align_up(size, align_log2)
-                .and_then(|s| s.checked_add((1u64 << align_log2.min(31)) - 1))
-                .filter(|&s| s <= u64::from(u32::MAX))
-                .ok_or_else(|| Error::msg(format!("{owner}: data region too large")))?;
-            let mut result = [Val::I32(0)];
-            malloc.call_in(store, &[Val::I32(padded as u32 as i32)], &mut result)?;
-            let block = result[0].i32().unwrap_or(0) as u32;
-            if block == 0 {
-                return Err(Error::msg(format!(
-                    "{owner}: the main's malloc could not provide {padded} bytes for its data"
-                )));
-            }
-            let base = align_up(u64::from(block), align_log2).expect("fits: padded above");
-            // malloc'ed memory is not necessarily zero, and .bss must be.
-            // (A main's malloc is guest code: its answer is checked.)
-            memory
-                .data_mut_in(store)
-                .get_mut(base as usize..(base + size) as usize)
-                .ok_or_else(|| {
-                    Error::msg(format!(
-                        "{owner}: the main's malloc returned a block outside memory ({block:#x})"
-                    ))
-                })?
-                .fill(0);
-            return Ok(base);
-        }
-        let request = Request {
-            owner: owner.to_string(),
-            size,
-            align_log2,
-        };
-        Ok(u64::from(
-            regions::allocate_memory(store, &memory, &[request])?[0],
-        ))
-    }
-
-    fn main_export_func(&self, store: &StoreOpaque, name: &str) -> Option<Func> {
-        let main = &self.set.objects[self.main?];
-        if main.is_relocatable() {
-            return None;
-        }
-        main.instance?
-            .get_export_in(store, name)
-            .and_then(Extern::into_func)
     }
 
     /// Unloads every object left loaded but not linked by a failed `dlopen`.

@@ -7,6 +7,7 @@ use super::regions::{self, align_up, allocate_memory, allocate_table, Request};
 use super::symbols::Binding;
 use crate::error::{Error, Result};
 use crate::externals::{Extern, Global, Memory, Table};
+use crate::func::Func;
 use crate::store::StoreOpaque;
 use crate::types::{ExternType, GlobalType, MemoryType, TableType, ValType};
 use crate::values::Val;
@@ -205,8 +206,13 @@ impl<T: 'static> Loader<T> {
         Ok(())
     }
 
-    /// Gives each library a region at the end of the (already used) memory
-    /// and table.
+    /// Gives each library of a non-PIE main its data and table regions.
+    /// Data regions come from the main's `malloc` when it exports one: its
+    /// allocator (wasi-libc's dlmalloc) takes all memory from `__heap_base`
+    /// to the end of memory as its heap the first time it runs, so a region
+    /// grown behind its back would be handed out again as heap blocks.
+    /// Without a `malloc`, regions go at the end of the (already used)
+    /// memory.
     pub(crate) fn place_libraries(
         &mut self,
         store: &mut StoreOpaque,
@@ -216,7 +222,18 @@ impl<T: 'static> Loader<T> {
             .iter()
             .map(|&i| Self::memory_request(&self.set.objects[i]))
             .collect();
-        if requests.iter().any(|r| r.size > 0) {
+        if self.main_export_func(store, "malloc").is_some() {
+            for (&i, request) in libs.iter().zip(&requests) {
+                self.set.objects[i].memory_base = if request.size == 0 {
+                    self.memory.map_or(0, |m| {
+                        regions::memory_end(store, &m).min(u64::from(u32::MAX)) as u32
+                    })
+                } else {
+                    self.new_memory_region(store, &request.owner, request.size, request.align_log2)?
+                        as u32
+                };
+            }
+        } else if requests.iter().any(|r| r.size > 0) {
             let memory = self.memory.ok_or_else(|| {
                 let main = self.main.map_or("", |m| self.set.objects[m].name.as_str());
                 Error::msg(format!(
@@ -245,6 +262,68 @@ impl<T: 'static> Loader<T> {
             }
         }
         Ok(())
+    }
+
+    /// A fresh data region: from the main's `malloc` if it exports one
+    /// (its heap may claim the whole memory it sees, so growing memory
+    /// behind its back is not safe), else from the end of memory.
+    pub(crate) fn new_memory_region(
+        &mut self,
+        store: &mut StoreOpaque,
+        owner: &str,
+        size: u64,
+        align_log2: u32,
+    ) -> Result<u64> {
+        let memory = self.memory.ok_or_else(|| {
+            Error::msg(format!(
+                "{owner}: the process has no shared memory for its data"
+            ))
+        })?;
+        if let Some(malloc) = self.main_export_func(store, "malloc") {
+            let padded = align_up(size, align_log2)
+                .and_then(|s| s.checked_add((1u64 << align_log2.min(31)) - 1))
+                .filter(|&s| s <= u64::from(u32::MAX))
+                .ok_or_else(|| Error::msg(format!("{owner}: data region too large")))?;
+            let mut result = [Val::I32(0)];
+            malloc.call_in(store, &[Val::I32(padded as u32 as i32)], &mut result)?;
+            let block = result[0].i32().unwrap_or(0) as u32;
+            if block == 0 {
+                return Err(Error::msg(format!(
+                    "{owner}: the main's malloc could not provide {padded} bytes for its data"
+                )));
+            }
+            let base = align_up(u64::from(block), align_log2).expect("fits: padded above");
+            // malloc'ed memory is not necessarily zero, and .bss must be.
+            // (A main's malloc is guest code: its answer is checked.)
+            memory
+                .data_mut_in(store)
+                .get_mut(base as usize..(base + size) as usize)
+                .ok_or_else(|| {
+                    Error::msg(format!(
+                        "{owner}: the main's malloc returned a block outside memory ({block:#x})"
+                    ))
+                })?
+                .fill(0);
+            return Ok(base);
+        }
+        let request = Request {
+            owner: owner.to_string(),
+            size,
+            align_log2,
+        };
+        Ok(u64::from(
+            regions::allocate_memory(store, &memory, &[request])?[0],
+        ))
+    }
+
+    pub(crate) fn main_export_func(&self, store: &StoreOpaque, name: &str) -> Option<Func> {
+        let main = &self.set.objects[self.main?];
+        if main.is_relocatable() {
+            return None;
+        }
+        main.instance?
+            .get_export_in(store, name)
+            .and_then(Extern::into_func)
     }
 
     /// The process table, created (slot 0 null) if no module provided one.
