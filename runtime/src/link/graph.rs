@@ -122,6 +122,17 @@ impl ObjectSet {
         index
     }
 
+    /// The loaded library (not the main) whose file name is `name`, for a
+    /// NEEDED entry that is a bare name.
+    fn loaded_by_name(&self, name: &str) -> Option<usize> {
+        if name.contains('/') {
+            return None;
+        }
+        self.objects
+            .iter()
+            .position(|o| o.loaded && !o.is_main && o.name == name)
+    }
+
     /// Resolves the NEEDED entries of every object from `first` on,
     /// breadth-first, loading each library once. Cycles terminate because a
     /// library already in the set is never loaded again.
@@ -162,6 +173,13 @@ impl ObjectSet {
             };
             let mut edges = Vec::with_capacity(needed.len());
             for name in &needed {
+                // ld.so's rule: a NEEDED name is first matched against the
+                // libraries already loaded (a `--lib` preload, or one
+                // found earlier), by file name; only then searched.
+                if let Some(index) = self.loaded_by_name(name) {
+                    edges.push(index);
+                    continue;
+                }
                 let path =
                     search
                         .find(name, &requester_dir, &runtime_path)
