@@ -190,6 +190,7 @@ fixture_cases! {
     case_dlopen_stale => "dlopen-stale",
     case_files => "files",
     case_fnptr_eq => "fnptr-eq",
+    case_libc_init_order => "libc-init-order",
     case_lib_oob => "lib-oob",
     case_lib_recursion => "lib-recursion",
     case_missing_lib => "missing-lib",

@@ -193,6 +193,14 @@ build_nonpie_libc() {
     check_exports "$d/main.wasm" "$d/libplugin.wasm"
 }
 
+build_libc_init_order() {
+    local d=$D/libc-init-order
+    "$CC" $PIC_LIBC_CFLAGS -c "$d/libreader.c" -o "$OBJ/init-order-libreader.o"
+    link_lib "$d/libreader.wasm" "$OBJ/init-order-libreader.o"
+    libc_main "$d"
+    check_exports "$d/main.wasm" "$d/libreader.wasm"
+}
+
 build_args_env() {
     local d=$D/args-env
     cc_pic "$(case_obj $d libshow)" "$d/libshow.c"
@@ -345,6 +353,7 @@ build_fnptr_eq
 build_callbacks
 build_weak
 build_nonpie_libc
+build_libc_init_order
 build_args_env
 build_files
 build_missing_lib

@@ -47,7 +47,18 @@ pub(crate) struct Loader<T: 'static> {
     pub(crate) host_items: HashMap<(String, String), Extern>,
     /// State of run-time loading (`dlopen`).
     pub(crate) dyld: super::dlopen::DyldState,
+    /// For a main whose constructors the loader ran itself (see
+    /// [`MAIN_ENTRIES`]): the entry `Process::run_start` calls instead of
+    /// `_start`, which would run them again.
+    pub(crate) main_entry: Option<&'static str>,
 }
+
+/// What wasi-libc's `_start` calls after `__wasm_call_ctors`: `__main_void`
+/// (current wasi-libc) or `__original_main` (older releases, Debian's). A
+/// non-PIE main that exports `__wasm_call_ctors` and one of these is
+/// initialised before its libraries' constructors run, so they can use its
+/// libc (stdio, preopened directories).
+pub(crate) const MAIN_ENTRIES: [&str; 2] = ["__main_void", "__original_main"];
 
 /// An initialiser to run once linking is done: `name() -> ()` of an object.
 #[derive(Debug, Clone)]
@@ -97,6 +108,7 @@ impl<T: 'static> Loader<T> {
             search: SearchPath::default(),
             host_items: HashMap::new(),
             dyld: Default::default(),
+            main_entry: None,
         }
     }
 
@@ -163,10 +175,18 @@ impl<T: 'static> Loader<T> {
         self.finish_linking(store)?;
         self.stats.link += t.elapsed();
 
-        // ld.so's order: every object relocated before any initialiser runs.
+        // ld.so's order: every object relocated before any initialiser
+        // runs; libraries are initialised dependencies first, before the
+        // main. A main that carries libc and lets the loader run its
+        // constructors goes first instead: libc is what ld.so initialises
+        // first, and here it lives in the main.
         let mut all = order.clone();
         all.push(main);
         let mut inits = self.inits(&all, "__wasm_apply_data_relocs");
+        self.main_entry = self.separate_main_entry(store, main);
+        if self.main_entry.is_some() {
+            inits.extend(self.inits(&[main], "__wasm_call_ctors"));
+        }
         inits.extend(self.inits(&order, "__wasm_call_ctors"));
         // A WASI reactor initialises itself through `_initialize`.
         inits.extend(self.inits(&[main], "_initialize"));
@@ -201,6 +221,31 @@ impl<T: 'static> Loader<T> {
                 })
             })
             .collect()
+    }
+
+    /// The entry of a non-PIE main that exports `__wasm_call_ctors`, `_start`
+    /// and one of [`MAIN_ENTRIES`], of the types wasi-libc gives them.
+    fn separate_main_entry(&self, store: &StoreOpaque, main: usize) -> Option<&'static str> {
+        let object = &self.set.objects[main];
+        if object.is_relocatable() {
+            return None;
+        }
+        let instance = object.instance?;
+        let func_type = |name: &str| {
+            let func = instance.get_export_in(store, name)?.into_func()?;
+            Some(func.ty_in(store))
+        };
+        let unit = |name: &str| {
+            func_type(name).is_some_and(|t| t.params().is_empty() && t.results().is_empty())
+        };
+        if !unit("__wasm_call_ctors") || !unit("_start") {
+            return None;
+        }
+        MAIN_ENTRIES.into_iter().find(|name| {
+            func_type(name).is_some_and(|t| {
+                t.params().is_empty() && t.results() == [crate::types::ValType::I32]
+            })
+        })
     }
 
     /// A PIE main has dylink.0 and imports its memory.

@@ -209,11 +209,36 @@ impl<T: 'static> Process<T> {
 
     /// Runs the main's `_start` (if it has one). Returns the exit status:
     /// the `proc_exit` code, or 0 when `_start` returns.
+    ///
+    /// For a main whose constructors the loader already ran (a non-PIE main
+    /// carrying wasi-libc that exports `__wasm_call_ctors` and its entry,
+    /// see the README), this does what wasi-libc's `_start` does after
+    /// them: the entry, `__wasm_call_dtors`, and `exit(status)` if the
+    /// status is not 0.
     pub fn run_start(&mut self) -> Result<i32> {
+        if let Some(entry) = self.loader().main_entry {
+            return exit_status_of(self.run_entry(entry));
+        }
         let Some(start) = self.get_func("_start") else {
             return Ok(0);
         };
         exit_status_of(start.call(&mut self.store, &[], &mut []))
+    }
+
+    /// wasi-libc's `_start` after its constructors, with the main's status
+    /// carried out as a `proc_exit` would.
+    fn run_entry(&mut self, entry: &str) -> Result<()> {
+        let status = self.invoke(entry, &[])?[0].i32().unwrap_or(0);
+        if let Some(dtors) = self.get_func("__wasm_call_dtors") {
+            dtors.call(&mut self.store, &[], &mut [])?;
+        }
+        if status == 0 {
+            return Ok(());
+        }
+        match self.get_func("exit") {
+            Some(exit) => exit.call(&mut self.store, &[Val::I32(status)], &mut []),
+            None => Err(Error::new(crate::error::ErrorKind::Exit(status))),
+        }
     }
 
     /// Calls the main's export `name` with `args`; returns its results.
