@@ -822,3 +822,34 @@ fn loader_provided_names_imported_as_the_wrong_kind_say_so() {
         );
     }
 }
+
+#[test]
+fn a_library_of_a_non_pie_main_that_hides_its_stack_pointer_is_refused() {
+    // The main defines its memory and its own stack pointer but does not
+    // export it: the library would silently run on a second stack.
+    let main = crate::wat(
+        r#"(module
+          (global $sp (mut i32) (i32.const 65536))
+          (memory (export "memory") 2)
+          (func (export "_start") (global.set $sp (global.get $sp))))"#,
+    );
+    let lib = crate::wat(
+        r#"(module
+          (@dylink.0 (mem-info (memory 16 2)))
+          (import "env" "memory" (memory 1))
+          (import "env" "__stack_pointer" (global (mut i32)))
+          (import "env" "__memory_base" (global i32))
+          (func (export "f") (result i32) (global.get 0)))"#,
+    );
+    let tmp = TempDir::new("hidden-sp");
+    let dir = tmp.sub("d");
+    std::fs::write(dir.join("main.wasm"), main).unwrap();
+    std::fs::write(dir.join("libsp.wasm"), lib).unwrap();
+    let engine = Engine::default();
+    let mut config = quiet_config();
+    config.preload = vec![dir.join("libsp.wasm")];
+    let mut p = Process::new(&engine, config).unwrap();
+    let error = p.load_main(dir.join("main.wasm")).unwrap_err().to_string();
+    assert!(error.contains("libsp.wasm"), "{error}");
+    assert!(error.contains("-Wl,--export=__stack_pointer"), "{error}");
+}

@@ -151,7 +151,21 @@ impl<T: 'static> Loader<T> {
                     .ok_or_else(|| missing("shared memory (the main module does not export one)"))?
                     .into(),
                 Binding::Table => self.ensure_table(store)?.into(),
-                Binding::StackPointer => self.ensure_stack(store)?.into(),
+                Binding::StackPointer => {
+                    if self.stack_pointer.is_none() && self.main_keeps_its_stack(index) {
+                        let main = &self.set.objects[self.main.expect("checked")].name;
+                        return Err(Error::link(
+                            &importer,
+                            &symbol,
+                            format!(
+                                "{main} has its own stack but does not export __stack_pointer, \
+                                 so this library would run on a second one; link {main} with \
+                                 -Wl,--export=__stack_pointer"
+                            ),
+                        ));
+                    }
+                    self.ensure_stack(store)?.into()
+                }
                 Binding::MemoryBase => reuse_i32(store, &mut cache[n], &import.ty, memory_base)?,
                 Binding::TableBase => reuse_i32(store, &mut cache[n], &import.ty, table_base)?,
                 Binding::HeapBase => reuse_i32(store, &mut cache[n], &import.ty, self.heap_base)?,

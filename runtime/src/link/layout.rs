@@ -341,6 +341,22 @@ impl<T: 'static> Loader<T> {
         Ok(table)
     }
 
+    /// Whether the main is a non-PIE main (it defines its memory, so its
+    /// code runs on a stack of its own) and `importer` is another object.
+    pub(crate) fn main_keeps_its_stack(&self, importer: usize) -> bool {
+        match self.main {
+            Some(main) if main != importer => {
+                let module = &self.set.objects[main].module;
+                !module
+                    .imports()
+                    .iter()
+                    .any(|i| i.module == "env" && i.name == "memory")
+                    && !module.info().memories.is_empty()
+            }
+            _ => false,
+        }
+    }
+
     /// The stack pointer, with a stack taken from the end of memory if no
     /// module provided one.
     pub(crate) fn ensure_stack(&mut self, store: &mut StoreOpaque) -> Result<Global> {
