@@ -28,6 +28,8 @@ pub struct Options {
     pub timeout: Option<std::time::Duration>,
     /// `--no-cache`: neither read nor write the on-disk code cache.
     pub no_cache: bool,
+    /// `--list`: print the resolved library graph instead of running.
+    pub list: bool,
 }
 
 pub const USAGE: &str = "\
@@ -37,6 +39,7 @@ usage: wrun [OPTIONS] <MAIN.wasm> [ARGS]...
 Runs a WebAssembly program: a main module and the shared libraries it needs
 (dylink.0). ARGS become the guest's argv[1..] (or --invoke's arguments).
 `wrun compile` compiles modules into the code cache without running them.
+WRUN_DEBUG=libs,bindings,init (or all, help) traces the loader on stderr.
 
 Compiled code is kept in a cache directory ($WRUN_CACHE_DIR, else
 $XDG_CACHE_HOME/wrun, else ~/.cache/wrun) and mapped from there by later runs,
@@ -51,6 +54,7 @@ options:
   --stack-size <BYTES>    stack size for a PIE main (default 1 MiB)
   --timeout <DURATION>    stop the guest after DURATION (e.g. 500ms, 2s, 1m; a bare number is
                           seconds): it traps with \"interrupt\" and wrun exits 134
+  --list                  print the resolved libraries (as ld.so --list / ldd) and exit
   --no-cache              do not use the code cache (compile everything, write nothing)
   --stats                 print a timing breakdown (read, compile, link, init, run) and what
                           the code cache did on stderr
@@ -124,6 +128,7 @@ fn parse_lexopt(args: impl IntoIterator<Item = String>) -> Result<Command, lexop
             }
             Long("stats") => options.stats = true,
             Long("no-cache") => options.no_cache = true,
+            Long("list") => options.list = true,
             Long("timeout") => {
                 let v = parser.value()?.string()?;
                 options.timeout = Some(parse_duration(&v).ok_or_else(|| {

@@ -121,6 +121,11 @@ pub fn run(options: &Options) -> Result<i32> {
             engine.increment_epoch();
         });
     }
+    if options.list {
+        process.link_without_init(&options.main)?;
+        print_objects(&process);
+        return Ok(0);
+    }
     process.load_main(&options.main)?;
 
     let t = Instant::now();
@@ -189,4 +194,36 @@ pub fn compile(files: &[std::path::PathBuf]) -> Result<i32> {
         println!("{}: {what}", file.display());
     }
     Ok(0)
+}
+
+/// `--list`: each object, the file it came from and why it was loaded, and
+/// its data and table regions, like `ldd`.
+fn print_objects(process: &Process) {
+    let objects = process.objects();
+    for (i, object) in objects.iter().enumerate() {
+        let why = if object.is_main() {
+            "main".to_string()
+        } else {
+            match objects.iter().find(|o| o.needed().contains(&i)) {
+                Some(by) => format!("needed by {}", printable(by.name())),
+                None => "given with --lib".to_string(),
+            }
+        };
+        println!(
+            "{} => {} ({why}) memory {:#x}+{:#x} table {}+{}",
+            printable(object.name()),
+            object.canonical_path().display(),
+            object.memory_base(),
+            object.memory_size(),
+            object.table_base(),
+            object.table_size()
+        );
+    }
+}
+
+/// A module-supplied name with control characters escaped.
+fn printable(name: &str) -> String {
+    name.chars()
+        .flat_map(char::escape_default)
+        .collect::<String>()
 }

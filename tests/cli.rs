@@ -196,3 +196,56 @@ fn redirected_stdio_is_not_reported_as_a_terminal() {
         "fds that looked like terminals (bit mask)"
     );
 }
+
+#[test]
+fn list_prints_the_resolved_libraries_without_running_anything() {
+    let example = fixture("example");
+    let main = example.join("main.wasm");
+    let out = wrun(&[
+        "--list",
+        "-L",
+        example.to_str().unwrap(),
+        main.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{stdout}");
+    assert!(lines[0].starts_with("main.wasm => ") && lines[0].contains("(main)"));
+    assert!(
+        lines[1].starts_with("libgreet.wasm => ") && lines[1].contains("(needed by main.wasm)")
+    );
+    assert!(lines[2].starts_with("libart.wasm => ") && lines[2].contains("table 1+0"));
+    // No constructor ran: libgreet's prints a line when it does.
+    assert!(!stdout.contains("constructor ran"), "{stdout}");
+}
+
+#[test]
+fn wrun_debug_traces_search_bindings_and_init_order() {
+    let example = fixture("example");
+    let main = example.join("main.wasm");
+    let out = Command::new(env!("CARGO_BIN_EXE_wrun"))
+        .env("WRUN_DEBUG", "libs,bindings,init")
+        .args(["-L", example.to_str().unwrap(), main.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("wrun: libs: libgreet.wasm needed by main.wasm: found "),
+        "{stderr}"
+    );
+    assert!(stderr.contains("wrun: libs: libgreet.wasm needed by libart.wasm: already loaded"));
+    assert!(stderr.contains("wrun: bindings: libart.wasm: env.greet -> libgreet.wasm"));
+    let inits: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("wrun: init:") && l.ends_with("__wasm_call_ctors"))
+        .collect();
+    assert_eq!(
+        inits,
+        [
+            "wrun: init: libgreet.wasm __wasm_call_ctors",
+            "wrun: init: libart.wasm __wasm_call_ctors"
+        ]
+    );
+}

@@ -5,7 +5,7 @@ use super::object::Object;
 use super::search::{directory_of, SearchPath};
 use super::LoadStats;
 use crate::engine::Engine;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{printable, Error, ErrorKind, Result};
 use crate::file_cache::{absolute, FileIdentity};
 use crate::module::Module;
 use hashbrown::HashMap;
@@ -176,7 +176,18 @@ impl ObjectSet {
                 // ld.so's rule: a NEEDED name is first matched against the
                 // libraries already loaded (a `--lib` preload, or one
                 // found earlier), by file name; only then searched.
+                let debug = super::debug::flags();
                 if let Some(index) = self.loaded_by_name(name) {
+                    if debug.libs {
+                        super::debug::trace(
+                            "libs",
+                            format_args!(
+                                "{} needed by {}: already loaded",
+                                printable(name),
+                                printable(&requester)
+                            ),
+                        );
+                    }
                     edges.push(index);
                     continue;
                 }
@@ -184,12 +195,35 @@ impl ObjectSet {
                     search
                         .find(name, &requester_dir, &runtime_path)
                         .map_err(|searched| {
+                            if debug.libs {
+                                super::debug::trace(
+                                    "libs",
+                                    format_args!("{} not found", printable(name)),
+                                );
+                            }
                             Error::new(ErrorKind::LibraryNotFound {
                                 name: name.clone(),
                                 needed_by: requester.clone(),
                                 searched,
                             })
                         })?;
+                if debug.libs {
+                    super::debug::trace(
+                        "libs",
+                        format_args!(
+                            "{} needed by {}: found {} (searched {})",
+                            printable(name),
+                            printable(&requester),
+                            path.display(),
+                            search
+                                .directories(&requester_dir, &runtime_path)
+                                .iter()
+                                .map(|d| d.display().to_string())
+                                .collect::<Vec<_>>()
+                                .join(":")
+                        ),
+                    );
+                }
                 let why = format!("needed by {requester}");
                 let (index, new) = self.add(engine, &path, Some(&why), false, stats)?;
                 if new && !queue.contains(&index) {

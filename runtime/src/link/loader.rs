@@ -283,6 +283,12 @@ pub(crate) fn run_inits(store: &mut StoreOpaque, inits: &[Init]) -> Result<()> {
                 init.object, init.name
             )));
         }
+        if super::debug::flags().init {
+            super::debug::trace(
+                "init",
+                format_args!("{} {}", crate::error::printable(&init.object), init.name),
+            );
+        }
         func.call_in(store, &[], &mut [])?;
     }
     Ok(())

@@ -42,6 +42,7 @@
 //! ```
 
 mod bind;
+mod debug;
 pub mod dlopen;
 mod dyld;
 mod got;

@@ -132,20 +132,33 @@ impl<T: 'static> Process<T> {
     /// (a missing symbol or a type mismatch fails here, before any guest
     /// code runs); instantiates; fills the GOT; then runs
     /// `__wasm_apply_data_relocs` of every object and `__wasm_call_ctors` of
-    /// every library, dependencies first (the main's own constructors run
-    /// from its `_start`). NEEDED libraries are also searched for in the
-    /// main's directory.
+    /// every library, dependencies first. The main's own constructors run
+    /// from its `_start`, except for a non-PIE main carrying wasi-libc that
+    /// exports `__wasm_call_ctors` and its entry: its constructors run
+    /// first, before the libraries' (see [`Process::run_start`]). NEEDED
+    /// libraries are also searched for in the main's directory.
     pub fn load_main(&mut self, path: impl AsRef<Path>) -> Result<()> {
-        let path = path.as_ref();
+        let inits = self.link_main(path.as_ref())?;
+        self.run_inits(&inits)
+    }
+
+    /// Loads and links the main and its libraries as [`Process::load_main`]
+    /// does, but runs no initialiser and no guest code: for looking at the
+    /// resolved program ([`Process::objects`]), as `wrun --list` (ld.so's
+    /// `--list`, `ldd`) does. The process is not meant to run afterwards.
+    pub fn link_without_init(&mut self, path: impl AsRef<Path>) -> Result<()> {
+        self.link_main(path.as_ref()).map(drop)
+    }
+
+    fn link_main(&mut self, path: &Path) -> Result<Vec<Init>> {
         self.check_no_main()?;
-        let inits = with_loader(self.store.as_context_mut(), |loader, store| {
+        with_loader(self.store.as_context_mut(), |loader, store| {
             let engine = loader.engine.clone();
             let (main, _) = loader
                 .set
                 .add(&engine, path, None, true, &mut loader.stats)?;
             loader.link_main(store, main, Some(directory_of(path)))
-        })?;
-        self.run_inits(&inits)
+        })
     }
 
     /// As [`Process::load_main`], for a main module given as bytes and

@@ -6,7 +6,7 @@
 use super::got::{Got, GotKind};
 use super::object::Object;
 use crate::environ::Import;
-use crate::error::{Error, Result};
+use crate::error::{printable, Error, Result};
 use crate::externals::Extern;
 use crate::linker::Linker;
 use crate::store::StoreOpaque;
@@ -135,12 +135,39 @@ impl<T: 'static> Planner<'_, T> {
 
     pub fn plan(&mut self, store: &mut StoreOpaque, index: usize) -> Result<Vec<Binding>> {
         let object = &self.objects[index];
+        let trace = super::debug::flags().bindings;
         object
             .module
             .imports()
             .iter()
-            .map(|import| self.bind(store, object, import))
+            .map(|import| {
+                let binding = self.bind(store, object, import)?;
+                if trace {
+                    self.trace_binding(object, import, &binding);
+                }
+                Ok(binding)
+            })
             .collect()
+    }
+
+    /// `WRUN_DEBUG=bindings`: one line per import.
+    fn trace_binding(&self, object: &Object, import: &Import, binding: &Binding) {
+        let to = match binding {
+            Binding::Export { object } => format!("{}", printable(&self.objects[*object].name)),
+            Binding::Host(_) => "a host definition".to_string(),
+            Binding::Got(_) => "a GOT cell".to_string(),
+            Binding::WeakFunc => "nothing (weak, a stub that fails if called)".to_string(),
+            other => format!("the loader ({other:?})"),
+        };
+        super::debug::trace(
+            "bindings",
+            format_args!(
+                "{}: {}.{} -> {to}",
+                printable(&object.name),
+                printable(&import.module),
+                printable(&import.name)
+            ),
+        );
     }
 
     fn bind(
