@@ -1,0 +1,170 @@
+//! Real C libraries split into a main and shared libraries, nobody here
+//! wrote: zlib as `libz.wasm` under a non-PIE main carrying wasi-libc,
+//! checked against host `gzip` and against the same sources linked
+//! statically (byte-identical output).
+//!
+//! Sources come from crates.io at test time (`wasm-fixtures/real/*/build.sh`)
+//! and nothing built from them is committed. Without the toolchain the
+//! tests skip with a note, unless `WRUN_REQUIRE_LIBC_TOOLCHAIN` is set (CI).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Mutex;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Builds `wasm-fixtures/real/NAME` into `target/real-libs/NAME` once per
+/// test run; `None` (skip) when it cannot be built and CI does not insist.
+fn built(name: &str) -> Option<PathBuf> {
+    static BUILT: Mutex<Vec<(String, bool)>> = Mutex::new(Vec::new());
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    let out = root().join("target/real-libs").join(name);
+    if let Some((_, ok)) = built.iter().find(|(n, _)| n == name) {
+        return ok.then_some(out);
+    }
+    let script = root()
+        .join("wasm-fixtures/real")
+        .join(name)
+        .join("build.sh");
+    let result = Command::new("bash").arg(&script).arg(&out).output();
+    let ok = matches!(&result, Ok(o) if o.status.success());
+    if !ok {
+        let why = match &result {
+            Ok(o) => String::from_utf8_lossy(&o.stderr).into_owned(),
+            Err(e) => e.to_string(),
+        };
+        let message = format!(
+            "{}: cannot build ({why}); install clang-19 lld-19 llvm-19 wasi-libc",
+            script.display()
+        );
+        assert!(
+            std::env::var_os("WRUN_REQUIRE_LIBC_TOOLCHAIN").is_none(),
+            "{message}"
+        );
+        eprintln!("skipped: {message}");
+    }
+    built.push((name.to_string(), ok));
+    ok.then_some(out)
+}
+
+fn wrun(dir: &Path, work: &Path, args: &[&str]) -> Output {
+    let mapping = format!("{}::/w", work.display());
+    Command::new(env!("CARGO_BIN_EXE_wrun"))
+        .current_dir(dir)
+        .args(["--dir", &mapping])
+        .args(args)
+        .output()
+        .expect("wrun runs")
+}
+
+fn ok(out: &Output, what: &str) {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{what}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `size` bytes that compress like real data: words from a small
+/// vocabulary, numbers and some noise, from a fixed seed.
+fn sample(size: usize, seed: u64) -> Vec<u8> {
+    const WORDS: [&str; 12] = [
+        "shared ", "library ", "memory ", "table ", "linker ", "wasm ", "code ", "page ",
+        "symbol ", "GOT ", "export ", "\n",
+    ];
+    let mut state = seed;
+    let mut next = || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 33) as usize
+    };
+    let mut out = Vec::with_capacity(size + 16);
+    while out.len() < size {
+        match next() % 10 {
+            0 => out.extend(format!("{} ", next() % 100_000).bytes()),
+            1 => out.push((next() & 0xff) as u8),
+            _ => out.extend(WORDS[next() % WORDS.len()].bytes()),
+        }
+    }
+    out.truncate(size);
+    out
+}
+
+#[test]
+fn zlib_as_a_shared_library_round_trips_and_matches_its_static_twin() {
+    let Some(dir) = built("zlib") else { return };
+    let work = std::env::temp_dir().join(format!("wrun-zlib-{}", std::process::id()));
+    std::fs::create_dir_all(&work).unwrap();
+
+    let version = wrun(&dir, &work, &["--lib", "libz.wasm", "main.wasm", "v"]);
+    ok(&version, "zgz v");
+    assert!(String::from_utf8_lossy(&version.stdout).starts_with("zlib "));
+
+    for (i, size) in [1 << 10, 64 << 10, 1 << 20, 5 << 20]
+        .into_iter()
+        .enumerate()
+    {
+        let input = sample(size, i as u64 + 1);
+        std::fs::write(work.join("in"), &input).unwrap();
+        for level in ["1", "6", "9"] {
+            let what = format!("{size} bytes at level {level}");
+            let dynamic = wrun(
+                &dir,
+                &work,
+                &[
+                    "--lib",
+                    "libz.wasm",
+                    "main.wasm",
+                    "c",
+                    level,
+                    "/w/in",
+                    "/w/dyn.gz",
+                ],
+            );
+            ok(&dynamic, &what);
+            let gz = std::fs::read(work.join("dyn.gz")).unwrap();
+            // The host's gzip reads it back.
+            let host = Command::new("gzip")
+                .args(["-dc", work.join("dyn.gz").to_str().unwrap()])
+                .output()
+                .expect("gzip is installed");
+            assert!(host.status.success(), "{what}: host gzip -d failed");
+            assert!(host.stdout == input, "{what}: host gzip -d differs");
+            // zlib reads it back.
+            let back = wrun(
+                &dir,
+                &work,
+                &[
+                    "--lib",
+                    "libz.wasm",
+                    "main.wasm",
+                    "d",
+                    "/w/dyn.gz",
+                    "/w/out",
+                ],
+            );
+            ok(&back, &what);
+            assert!(
+                std::fs::read(work.join("out")).unwrap() == input,
+                "{what}: round trip"
+            );
+            // The same sources linked statically write the same bytes.
+            let stat = wrun(
+                &dir,
+                &work,
+                &["static.wasm", "c", level, "/w/in", "/w/static.gz"],
+            );
+            ok(&stat, &what);
+            assert!(
+                std::fs::read(work.join("static.gz")).unwrap() == gz,
+                "{what}: static twin"
+            );
+            assert_eq!(dynamic.stdout, stat.stdout, "{what}");
+        }
+    }
+    std::fs::remove_dir_all(&work).unwrap();
+}

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Builds zlib as a shared library (libz.wasm, -fPIC -shared) and two
+# programs that use it, into OUT (default: target/real-libs/zlib):
+#   main.wasm    zgz.c linked with wasi-libc, non-PIE, --export-all: the
+#                libc libz.wasm imports from "env" (and __wasm_call_ctors and
+#                the entry, so wrun initialises libc before libz's users)
+#   static.wasm  the static twin: zgz.c + zlib + wasi-libc in one module
+# zlib's sources are third-party code: they come from crates.io (the
+# libz-sys crate bundles them), fetched with cargo, and neither they nor
+# anything built from them is committed. $ZLIB_SRC overrides the source dir.
+#
+# Needs clang-19, wasm-ld-19, llvm-nm (llvm-19), wasi-libc (Debian packages),
+# cargo, python3.
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../../.." && pwd)"
+OUT="${1:-$ROOT/target/real-libs/zlib}"
+CC=${CC:-clang-19}
+WASM_LD=${WASM_LD:-wasm-ld-19}
+mkdir -p "$OUT/obj"
+
+if [ -z "${ZLIB_SRC:-}" ]; then
+    FETCH="$OUT/fetch"
+    mkdir -p "$FETCH/src"
+    cat >"$FETCH/Cargo.toml" <<'TOML'
+[package]
+name = "fetch-zlib-sources"
+version = "0.0.0"
+edition = "2021"
+publish = false
+[workspace]
+[dependencies]
+libz-sys = { version = "=1.1.33", default-features = false }
+TOML
+    echo "fn main() {}" >"$FETCH/src/main.rs"
+    cargo fetch --quiet --manifest-path "$FETCH/Cargo.toml"
+    ZLIB_SRC="$(cargo metadata --quiet --format-version 1 --manifest-path "$FETCH/Cargo.toml" |
+        python3 -c 'import json,sys,os; m=json.load(sys.stdin); p=[p for p in m["packages"] if p["name"]=="libz-sys"][0]; print(os.path.join(os.path.dirname(p["manifest_path"]), "src", "zlib"))')"
+fi
+[ -f "$ZLIB_SRC/zlib.h" ] || { echo "build.sh: no zlib sources in $ZLIB_SRC" >&2; exit 1; }
+
+ZLIB_FILES="adler32 compress crc32 deflate gzclose gzlib gzread gzwrite infback inffast inflate inftrees trees uncompr zutil"
+FEATURES="-mcpu=mvp -mmutable-globals -msign-ext"
+# zlib's gz* code wants unistd.h's read/write/close/lseek; -D_LARGEFILE64_SOURCE off.
+ZCFLAGS="--target=wasm32-wasi $FEATURES -O2 -DHAVE_UNISTD_H -DHAVE_STDARG_H -w -I$ZLIB_SRC"
+
+# The shared library: PIC, default visibility, libc left undefined (imported).
+for f in $ZLIB_FILES; do
+    "$CC" $ZCFLAGS -fPIC -fvisibility=default -c "$ZLIB_SRC/$f.c" -o "$OUT/obj/pic-$f.o"
+done
+"$WASM_LD" --experimental-pic -shared --unresolved-symbols=import-dynamic \
+    -o "$OUT/libz.wasm" "$OUT"/obj/pic-*.o
+
+# The main: wasi-libc inside, everything exported for the library; zlib's
+# functions imported (--allow-undefined), bound by wrun to libz.wasm. What
+# libz needs from libc (its objects' undefined symbols) is forced into the
+# main with --undefined, since --export-all exports only what is linked.
+NM=${NM:-/usr/lib/llvm-19/bin/llvm-nm}
+NEEDS=$(comm -23 \
+    <("$NM" -u "$OUT"/obj/pic-*.o | awk 'NF == 2 { print $2 }' | sort -u) \
+    <("$NM" --defined-only "$OUT"/obj/pic-*.o | awk 'NF == 3 { print $3 }' | sort -u) |
+    grep -v -x -E '__memory_base|__table_base|__stack_pointer|__indirect_function_table')
+"$CC" --target=wasm32-wasi $FEATURES -O2 -I"$ZLIB_SRC" \
+    -Wl,--export-all -Wl,--export=__stack_pointer -Wl,--export-table -Wl,--growable-table -Wl,--allow-undefined \
+    $(printf -- '-Wl,--undefined=%s ' $NEEDS) \
+    -o "$OUT/main.wasm" "$HERE/zgz.c"
+
+# The static twin.
+for f in $ZLIB_FILES; do
+    "$CC" $ZCFLAGS -c "$ZLIB_SRC/$f.c" -o "$OUT/obj/static-$f.o"
+done
+"$CC" --target=wasm32-wasi $FEATURES -O2 -I"$ZLIB_SRC" -o "$OUT/static.wasm" \
+    "$HERE/zgz.c" "$OUT"/obj/static-*.o
+echo "built $OUT/{libz,main,static}.wasm from $ZLIB_SRC"
