@@ -182,6 +182,7 @@ fixture_cases! {
     case_callbacks => "callbacks",
     case_ctors => "ctors",
     case_data_relocs => "data-relocs",
+    case_data_relocs_extconst => "data-relocs-extconst",
     case_dlopen => "dlopen",
     case_dlopen_cycles => "dlopen-cycles",
     case_dlopen_errors => "dlopen-errors",

@@ -119,6 +119,18 @@ build_data_relocs() {
     link_pie "$d/main.wasm" "$(case_obj $d main)" "$d/liba.wasm" "$d/libb.wasm"
 }
 
+# The same sources with -mextended-const: wasm-ld then writes constant
+# expressions such as `global.get __memory_base; i32.const N; i32.add`.
+build_data_relocs_extconst() {
+    local d=$D/data-relocs-extconst s=$D/data-relocs
+    cc_pic "$(case_obj $d libb)" "$s/libb.c" -mextended-const
+    cc_pic "$(case_obj $d liba)" "$s/liba.c" -mextended-const
+    cc_pic "$(case_obj $d main)" "$s/main.c" -mextended-const
+    link_lib "$d/libb.wasm" "$(case_obj $d libb)"
+    link_lib "$d/liba.wasm" "$(case_obj $d liba)" "$d/libb.wasm"
+    link_pie "$d/main.wasm" "$(case_obj $d main)" "$d/liba.wasm" "$d/libb.wasm"
+}
+
 build_fnptr_eq() {
     local d=$D/fnptr-eq
     cc_pic "$(case_obj $d libb)" "$d/libb.c"
@@ -349,6 +361,7 @@ build_dlopen_stale
 build_dlopen_libc
 build_needed_cycle
 build_data_relocs
+build_data_relocs_extconst
 build_fnptr_eq
 build_callbacks
 build_weak

@@ -18,32 +18,107 @@ pub(crate) enum ConstExpr {
     RefNull,
     RefFunc(u32),
     GlobalGet(u32),
+    /// An extended constant expression (the extended-const proposal, which
+    /// wasm-ld uses for `global.get __memory_base` + `i32.const` offsets):
+    /// index into [`ModuleInfo::extended_consts`].
+    Extended(u32),
+}
+
+/// One operator of an extended constant expression (a stack machine).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum ConstOp {
+    I32(i32),
+    I64(i64),
+    GlobalGet(u32),
+    I32Add,
+    I32Sub,
+    I32Mul,
+    I64Add,
+    I64Sub,
+    I64Mul,
 }
 
 impl ConstExpr {
-    fn parse(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr> {
+    /// Reads `expr`; an expression of more than one operator is kept in
+    /// `extended` (validation has checked it is well typed).
+    fn parse(
+        expr: &wasmparser::ConstExpr<'_>,
+        extended: &mut Vec<Box<[ConstOp]>>,
+    ) -> Result<ConstExpr> {
         use wasmparser::Operator as O;
+        let mut ops = Vec::new();
+        let mut single = None;
         let mut reader = expr.get_operators_reader();
-        let value = match reader.read()? {
-            O::I32Const { value } => ConstExpr::I32(value),
-            O::I64Const { value } => ConstExpr::I64(value),
-            O::F32Const { value } => ConstExpr::F32(value.bits()),
-            O::F64Const { value } => ConstExpr::F64(value.bits()),
-            O::RefNull { .. } => ConstExpr::RefNull,
-            O::RefFunc { function_index } => ConstExpr::RefFunc(function_index),
-            O::GlobalGet { global_index } => ConstExpr::GlobalGet(global_index),
-            O::V128Const { .. } => return Err(Error::unsupported("SIMD (v128 constant)")),
-            other => {
-                return Err(Error::unsupported(format!(
-                    "constant expression operator {other:?}"
-                )));
+        loop {
+            let op = reader.read()?;
+            let item = match op {
+                O::End => break,
+                O::I32Const { value } => (ConstExpr::I32(value), Some(ConstOp::I32(value))),
+                O::I64Const { value } => (ConstExpr::I64(value), Some(ConstOp::I64(value))),
+                O::F32Const { value } => (ConstExpr::F32(value.bits()), None),
+                O::F64Const { value } => (ConstExpr::F64(value.bits()), None),
+                O::RefNull { .. } => (ConstExpr::RefNull, None),
+                O::RefFunc { function_index } => (ConstExpr::RefFunc(function_index), None),
+                O::GlobalGet { global_index } => (
+                    ConstExpr::GlobalGet(global_index),
+                    Some(ConstOp::GlobalGet(global_index)),
+                ),
+                O::I32Add => (ConstExpr::RefNull, Some(ConstOp::I32Add)),
+                O::I32Sub => (ConstExpr::RefNull, Some(ConstOp::I32Sub)),
+                O::I32Mul => (ConstExpr::RefNull, Some(ConstOp::I32Mul)),
+                O::I64Add => (ConstExpr::RefNull, Some(ConstOp::I64Add)),
+                O::I64Sub => (ConstExpr::RefNull, Some(ConstOp::I64Sub)),
+                O::I64Mul => (ConstExpr::RefNull, Some(ConstOp::I64Mul)),
+                O::V128Const { .. } => return Err(Error::unsupported("SIMD (v128 constant)")),
+                other => {
+                    return Err(Error::unsupported(format!(
+                        "constant expression operator {other:?}"
+                    )));
+                }
+            };
+            if single.is_none() && ops.is_empty() {
+                single = Some(item.0);
+            }
+            ops.push(item.1);
+        }
+        if ops.len() == 1 {
+            return single.ok_or_else(|| Error::msg("empty constant expression"));
+        }
+        let ops = ops
+            .into_iter()
+            .collect::<Option<Box<[ConstOp]>>>()
+            .ok_or_else(|| Error::unsupported("this extended constant expression"))?;
+        extended.push(ops);
+        Ok(ConstExpr::Extended(extended.len() as u32 - 1))
+    }
+}
+
+/// Evaluates an extended constant expression; `global` reads a global's
+/// raw bits. Arithmetic wraps, as in code.
+pub(crate) fn eval_extended(ops: &[ConstOp], global: impl Fn(u32) -> u128) -> u128 {
+    let mut stack: Vec<u64> = Vec::with_capacity(4);
+    for op in ops {
+        let value = match *op {
+            ConstOp::I32(v) => u64::from(v as u32),
+            ConstOp::I64(v) => v as u64,
+            ConstOp::GlobalGet(g) => global(g) as u64,
+            binary => {
+                let b = stack.pop().unwrap_or(0);
+                let a = stack.pop().unwrap_or(0);
+                let (a32, b32) = (a as u32, b as u32);
+                match binary {
+                    ConstOp::I32Add => u64::from(a32.wrapping_add(b32)),
+                    ConstOp::I32Sub => u64::from(a32.wrapping_sub(b32)),
+                    ConstOp::I32Mul => u64::from(a32.wrapping_mul(b32)),
+                    ConstOp::I64Add => a.wrapping_add(b),
+                    ConstOp::I64Sub => a.wrapping_sub(b),
+                    _ => a.wrapping_mul(b),
+                }
             }
         };
-        match reader.read()? {
-            O::End => Ok(value),
-            _ => Err(Error::unsupported("extended constant expressions")),
-        }
+        stack.push(value);
     }
+    u128::from(stack.pop().unwrap_or(0))
 }
 
 /// What an import or export refers to, by index in its index space.
@@ -105,6 +180,8 @@ pub(crate) struct ModuleInfo {
     pub globals: Vec<GlobalType>,
     /// Initialisers of defined globals.
     pub global_inits: Vec<ConstExpr>,
+    /// Bodies of the extended constant expressions ([`ConstExpr::Extended`]).
+    pub extended_consts: Vec<Box<[ConstOp]>>,
     pub num_imported_funcs: u32,
     pub num_imported_tables: u32,
     pub num_imported_memories: u32,
@@ -211,7 +288,10 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<(ModuleInfo, Vec<wasmparser::Functio
                 for global in reader {
                     let global = global?;
                     info.globals.push(global_type(&global.ty)?);
-                    info.global_inits.push(ConstExpr::parse(&global.init_expr)?);
+                    info.global_inits.push(ConstExpr::parse(
+                        &global.init_expr,
+                        &mut info.extended_consts,
+                    )?);
                 }
             }
             Payload::ExportSection(reader) => {
@@ -235,7 +315,8 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<(ModuleInfo, Vec<wasmparser::Functio
             Payload::StartSection { func, .. } => info.start = Some(func),
             Payload::ElementSection(reader) => {
                 for element in reader {
-                    info.elements.push(read_element(element?)?);
+                    info.elements
+                        .push(read_element(element?, &mut info.extended_consts)?);
                 }
             }
             Payload::DataSection(reader) => {
@@ -248,7 +329,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<(ModuleInfo, Vec<wasmparser::Functio
                             offset_expr,
                         } => SegmentMode::Active {
                             index: memory_index,
-                            offset: ConstExpr::parse(&offset_expr)?,
+                            offset: ConstExpr::parse(&offset_expr, &mut info.extended_consts)?,
                         },
                     };
                     info.data.push(DataSegment {
@@ -321,7 +402,10 @@ fn read_import(info: &mut ModuleInfo, import: wasmparser::Import<'_>) -> Result<
     Ok(())
 }
 
-fn read_element(element: wasmparser::Element<'_>) -> Result<ElementSegment> {
+fn read_element(
+    element: wasmparser::Element<'_>,
+    extended: &mut Vec<Box<[ConstOp]>>,
+) -> Result<ElementSegment> {
     let mode = match element.kind {
         wasmparser::ElementKind::Passive => SegmentMode::Passive,
         wasmparser::ElementKind::Declared => SegmentMode::Declared,
@@ -330,7 +414,7 @@ fn read_element(element: wasmparser::Element<'_>) -> Result<ElementSegment> {
             offset_expr,
         } => SegmentMode::Active {
             index: table_index.unwrap_or(0),
-            offset: ConstExpr::parse(&offset_expr)?,
+            offset: ConstExpr::parse(&offset_expr, extended)?,
         },
     };
     let mut items = Vec::new();
@@ -342,7 +426,7 @@ fn read_element(element: wasmparser::Element<'_>) -> Result<ElementSegment> {
         }
         wasmparser::ElementItems::Expressions(_, reader) => {
             for expr in reader {
-                items.push(ConstExpr::parse(&expr?)?);
+                items.push(ConstExpr::parse(&expr?, extended)?);
             }
         }
     }

@@ -111,7 +111,8 @@ impl ModuleCode {
 }
 
 fn validate(bytes: &[u8]) -> Result<()> {
-    let features = wasmparser::WasmFeatures::WASM2;
+    // WebAssembly 2.0 and the proposals wrun implements.
+    let features = wasmparser::WasmFeatures::WASM2 | wasmparser::WasmFeatures::EXTENDED_CONST;
     wasmparser::Validator::new_with_features(features).validate_all(bytes)?;
     Ok(())
 }

@@ -227,6 +227,12 @@ impl InstanceData {
             ConstExpr::RefFunc(f) => self.funcref(f) as usize as u128,
             // SAFETY: global storage is valid for the instance's lifetime.
             ConstExpr::GlobalGet(g) => unsafe { (*self.global_ptr(g)).bits },
+            ConstExpr::Extended(i) => {
+                let module = self.module.clone();
+                let ops = &module.info().extended_consts[i as usize];
+                // SAFETY: as above.
+                crate::environ::eval_extended(ops, |g| unsafe { (*self.global_ptr(g)).bits })
+            }
         }
     }
 
