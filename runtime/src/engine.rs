@@ -47,6 +47,10 @@ pub struct Config {
     pub cache_dir: Option<PathBuf>,
     /// Compile a large module's functions on every core (default on).
     pub parallel_compilation: bool,
+    /// Accept the extended-const proposal (default on, as in wasmtime).
+    pub wasm_extended_const: bool,
+    /// Accept the multi-memory proposal (default on, as in wasmtime).
+    pub wasm_multi_memory: bool,
 }
 
 impl Default for Config {
@@ -58,6 +62,8 @@ impl Default for Config {
             module_cache_bytes: 256 << 20,
             cache_dir: None,
             parallel_compilation: true,
+            wasm_extended_const: true,
+            wasm_multi_memory: true,
         }
     }
 }
@@ -95,6 +101,18 @@ impl Config {
     /// Sets the on-disk code cache directory; `None` turns the cache off.
     pub fn cache_dir(mut self, dir: Option<PathBuf>) -> Config {
         self.cache_dir = dir;
+        self
+    }
+
+    /// Accepts extended constant expressions or not (off: WebAssembly 2.0).
+    pub fn wasm_extended_const(mut self, enable: bool) -> Config {
+        self.wasm_extended_const = enable;
+        self
+    }
+
+    /// Accepts modules with several memories or not (off: WebAssembly 2.0).
+    pub fn wasm_multi_memory(mut self, enable: bool) -> Config {
+        self.wasm_multi_memory = enable;
         self
     }
 
@@ -212,6 +230,12 @@ fn code_fingerprint(isa: &OwnedTargetIsa, config: &Config) -> [u8; 32] {
         hasher.update(b"\0");
     }
     hasher.update([u8::from(config.epoch_interruption)]);
+    // Validation settings: a cache hit skips validation, so a module
+    // cached under laxer settings must not be found under stricter ones.
+    hasher.update([
+        u8::from(config.wasm_extended_const),
+        u8::from(config.wasm_multi_memory),
+    ]);
     hasher.finalize().into()
 }
 

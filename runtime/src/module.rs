@@ -110,9 +110,18 @@ impl ModuleCode {
     }
 }
 
-fn validate(bytes: &[u8]) -> Result<()> {
-    // WebAssembly 2.0 and the proposals wrun implements.
-    let features = wasmparser::WasmFeatures::WASM2 | wasmparser::WasmFeatures::EXTENDED_CONST;
+fn validate(engine: &Engine, bytes: &[u8]) -> Result<()> {
+    // WebAssembly 2.0 and the proposals wrun implements that are on.
+    let config = engine.config();
+    let mut features = wasmparser::WasmFeatures::WASM2;
+    features.set(
+        wasmparser::WasmFeatures::EXTENDED_CONST,
+        config.wasm_extended_const,
+    );
+    features.set(
+        wasmparser::WasmFeatures::MULTI_MEMORY,
+        config.wasm_multi_memory,
+    );
     wasmparser::Validator::new_with_features(features).validate_all(bytes)?;
     Ok(())
 }
@@ -151,7 +160,7 @@ impl Module {
         // A cache file exists only for bytes that validated, under a key
         // that covers the bytes: those need no second validation.
         if cached.is_none() {
-            validate(bytes)?;
+            validate(engine, bytes)?;
         }
         let (info, bodies) = environ::parse(bytes)?;
         let name = match name {

@@ -108,11 +108,11 @@ impl FuncTranslator<'_, '_> {
 
     /// Native address and immediate offset for an access at `memarg`.
     fn effective_address(&mut self, memarg: &MemArg) -> Result<(Value, i32)> {
-        if memarg.target != MemArgTarget::Memory(0) {
-            return Err(Error::unsupported("multiple memories"));
-        }
+        let MemArgTarget::Memory(memory) = memarg.target else {
+            return Err(Error::unsupported("this memory access target"));
+        };
         let index = self.pop();
-        let base = self.memory_base(0);
+        let base = self.memory_base(memory);
         let index = self.b.ins().uextend(I64, index);
         let addr = self.b.ins().iadd(base, index);
         Ok(match i32::try_from(memarg.offset) {
