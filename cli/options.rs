@@ -30,6 +30,8 @@ pub struct Options {
     pub no_cache: bool,
     /// `--list`: print the resolved library graph instead of running.
     pub list: bool,
+    /// `--preload NAME=FILE`, in order.
+    pub preload_modules: Vec<(String, PathBuf)>,
 }
 
 pub const USAGE: &str = "\
@@ -54,6 +56,8 @@ options:
   --stack-size <BYTES>    stack size for a PIE main (default 1 MiB)
   --timeout <DURATION>    stop the guest after DURATION (e.g. 500ms, 2s, 1m; a bare number is
                           seconds): it traps with \"interrupt\" and wrun exits 134
+  --preload <NAME=FILE>   instantiate FILE first; its exports satisfy imports from module NAME
+                          (as wasmtime's --preload; repeatable)
   --list                  print the resolved libraries (as ld.so --list / ldd) and exit
   --no-cache              do not use the code cache (compile everything, write nothing)
   --stats                 print a timing breakdown (read, compile, link, init, run) and what
@@ -129,6 +133,15 @@ fn parse_lexopt(args: impl IntoIterator<Item = String>) -> Result<Command, lexop
             Long("stats") => options.stats = true,
             Long("no-cache") => options.no_cache = true,
             Long("list") => options.list = true,
+            Long("preload") => {
+                let spec = parser.value()?.string()?;
+                let (name, file) = spec
+                    .split_once('=')
+                    .ok_or_else(|| format!("--preload expects NAME=FILE, got `{spec}`"))?;
+                options
+                    .preload_modules
+                    .push((name.to_string(), file.into()));
+            }
             Long("timeout") => {
                 let v = parser.value()?.string()?;
                 options.timeout = Some(parse_duration(&v).ok_or_else(|| {

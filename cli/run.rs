@@ -121,6 +121,9 @@ pub fn run(options: &Options) -> Result<i32> {
             engine.increment_epoch();
         });
     }
+    for (name, file) in &options.preload_modules {
+        process.preload_module(name, file)?;
+    }
     if options.list {
         process.link_without_init(&options.main)?;
         print_objects(&process);

@@ -249,3 +249,52 @@ fn wrun_debug_traces_search_bindings_and_init_order() {
         ]
     );
 }
+
+#[test]
+fn preload_satisfies_imports_from_a_named_module_as_wasmtime_does() {
+    let dir = std::env::temp_dir().join(format!("wrun-preload-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // A helper with state of its own (a call counter) and a WASI import.
+    let helper = crate::wat(
+        r#"(module
+          (import "wasi_snapshot_preview1" "fd_write" (func (param i32 i32 i32 i32) (result i32)))
+          (global $calls (mut i32) (i32.const 0))
+          (func (export "double") (param i32) (result i32)
+            (global.set $calls (i32.add (global.get $calls) (i32.const 1)))
+            (i32.mul (local.get 0) (i32.const 2)))
+          (func (export "calls") (result i32) (global.get $calls)))"#,
+    );
+    let user = crate::wat(
+        r#"(module
+          (import "helper" "double" (func $double (param i32) (result i32)))
+          (import "helper" "calls" (func $calls (result i32)))
+          (func (export "run") (param i32) (result i32)
+            (drop (call $double (local.get 0)))
+            (i32.add (call $double (local.get 0)) (i32.mul (call $calls) (i32.const 1000)))))"#,
+    );
+    std::fs::write(dir.join("helper.wasm"), helper).unwrap();
+    std::fs::write(dir.join("user.wasm"), user).unwrap();
+    let spec = format!("helper={}", dir.join("helper.wasm").display());
+    let user = dir.join("user.wasm");
+    let out = wrun(&[
+        "--preload",
+        &spec,
+        "--invoke",
+        "run",
+        user.to_str().unwrap(),
+        "21",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "2042\n");
+    // Without it, the import is a link error naming it.
+    let out = wrun(&["--invoke", "run", user.to_str().unwrap(), "21"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("helper.double"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = wrun(&["--preload", "helper", user.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

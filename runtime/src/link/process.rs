@@ -103,6 +103,26 @@ impl<T: 'static> Process<T> {
         self
     }
 
+    /// Instantiates the module at `path` in this process, with the process's
+    /// host definitions (WASI, earlier definitions) as its imports, runs
+    /// its `_initialize` if it is a reactor, and defines its exports as
+    /// import module `name` for the objects loaded later: wasmtime's
+    /// `--preload NAME=FILE`. Its memory, if any, is its own, not the
+    /// process memory.
+    pub fn preload_module(&mut self, name: &str, path: impl AsRef<Path>) -> Result<()> {
+        let module = crate::Module::from_file(self.engine(), path)?;
+        let linker = self.loader().linker.clone();
+        let instance = linker.instantiate(&mut self.store, &module)?;
+        if let Some(init) = instance.get_func(&self.store, "_initialize") {
+            init.call(&mut self.store, &[], &mut [])?;
+        }
+        let exports = instance.exports(&self.store);
+        for (export, item) in exports {
+            self.define(name, &export, item);
+        }
+        Ok(())
+    }
+
     /// Defines a host function `module.name` from a Rust closure; it reaches
     /// the process's state through `caller.data()` / `data_mut()`.
     pub fn func_wrap<Params, Results>(
