@@ -394,3 +394,63 @@ fn epoch_deadlines_interrupt_wasm_from_another_thread() {
     let plain = Module::new(&Engine::default(), &spin).unwrap();
     assert!(plain.code_size() < module.code_size());
 }
+
+/// `even`/`odd` split over two modules: A's `even` tail-calls B's `odd`
+/// through a table, B's `odd` tail-calls A's `even` through an import.
+/// With `call` instead of `return_call` (`tail` false) the same program
+/// needs a frame per step.
+fn mutual_recursion_across_modules(tail: bool, n: i64) -> wrun::Result<Vec<Val>> {
+    let (direct, indirect) = if tail {
+        ("return_call", "return_call_indirect")
+    } else {
+        ("call", "call_indirect")
+    };
+    let a = wat(&format!(
+        r#"(module
+          (type $t (func (param i64) (result i32)))
+          (table (export "table") 1 funcref)
+          (func $even (export "even") (param i64) (result i32)
+            (if (result i32) (i64.eqz (local.get 0))
+              (then (i32.const 1))
+              (else (local.get 0) (i64.const 1) (i64.sub) (i32.const 0)
+                    ({indirect} (type $t))))))"#
+    ));
+    let b = wat(&format!(
+        r#"(module
+          (import "a" "even" (func $even (param i64) (result i32)))
+          (import "a" "table" (table 1 funcref))
+          (elem (i32.const 0) func $odd)
+          (func $odd (param i64) (result i32)
+            (if (result i32) (i64.eqz (local.get 0))
+              (then (i32.const 0))
+              (else (local.get 0) (i64.const 1) (i64.sub) ({direct} $even)))))"#
+    ));
+    // A small thread stack: a million frames could never fit in it.
+    std::thread::Builder::new()
+        .stack_size(512 * 1024)
+        .spawn(move || {
+            let engine = Engine::default();
+            let mut store = Store::new(&engine, ());
+            let a = Module::new(&engine, &a)?;
+            let b = Module::new(&engine, &b)?;
+            let a = Instance::new(&mut store, &a, &[])?;
+            let mut linker = Linker::new();
+            linker.instance(&store, "a", a);
+            linker.instantiate(&mut store, &b)?;
+            call(&mut store, a, "even", &[Val::I64(n)])
+        })
+        .unwrap()
+        .join()
+        .unwrap()
+}
+
+#[test]
+fn tail_calls_across_modules_run_in_constant_stack() {
+    let even = mutual_recursion_across_modules(true, 1_000_000).unwrap();
+    assert_eq!(even[0].i32(), Some(1));
+    let odd = mutual_recursion_across_modules(true, 1_000_001).unwrap();
+    assert_eq!(odd[0].i32(), Some(0));
+    // The same recursion with plain calls exhausts the stack.
+    let plain = mutual_recursion_across_modules(false, 1_000_000).unwrap_err();
+    assert_eq!(plain.trap(), Some(Trap::StackOverflow));
+}

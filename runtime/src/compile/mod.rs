@@ -33,8 +33,8 @@ use std::sync::Mutex;
 pub(crate) struct ModuleEnv<'a> {
     pub info: &'a ModuleInfo,
     pub offsets: VmOffsets,
-    /// Calling convention of wasm functions and of libcalls.
-    pub call_conv: CallConv,
+    /// Calling convention of libcalls (the host's C convention).
+    pub host_call_conv: CallConv,
     pub frontend_config: cranelift_codegen::isa::TargetFrontendConfig,
     /// Emit epoch checks at function entries and loop headers.
     pub epoch_interruption: bool,
@@ -147,7 +147,7 @@ pub(crate) fn compile_module(
     let env = ModuleEnv {
         info,
         offsets,
-        call_conv: isa.default_call_conv(),
+        host_call_conv: isa.default_call_conv(),
         frontend_config: isa.frontend_config(),
         epoch_interruption: options.epoch_interruption,
     };

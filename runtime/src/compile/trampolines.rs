@@ -83,7 +83,6 @@ fn single_block(b: &mut FunctionBuilder<'_>) -> Vec<cranelift_codegen::ir::Value
 }
 
 fn compile_entry(jit: &mut JITModule, ty: &FuncType) -> Result<usize> {
-    let call_conv = jit.isa().default_call_conv();
     let mut ctx = jit.make_context();
     for _ in 0..4 {
         ctx.func.signature.params.push(AbiParam::new(I64));
@@ -100,7 +99,7 @@ fn compile_entry(jit: &mut JITModule, ty: &FuncType) -> Result<usize> {
                 .load(ir_type(*t)?, trusted(), values, i as i32 * SLOT),
         );
     }
-    let sig = b.import_signature(wasm_signature(ty, call_conv)?);
+    let sig = b.import_signature(wasm_signature(ty)?);
     let call = b.ins().call_indirect(sig, code, &args);
     let results = b.inst_results(call).to_vec();
     for (i, r) in results.iter().enumerate() {
@@ -112,9 +111,8 @@ fn compile_entry(jit: &mut JITModule, ty: &FuncType) -> Result<usize> {
 }
 
 fn compile_host_stub(jit: &mut JITModule, ty: &FuncType) -> Result<usize> {
-    let call_conv = jit.isa().default_call_conv();
     let mut ctx = jit.make_context();
-    ctx.func.signature = wasm_signature(ty, call_conv)?;
+    ctx.func.signature = wasm_signature(ty)?;
     ctx.func.name = UserFuncName::user(1, 1);
     let mut fctx = FunctionBuilderContext::new();
     let mut b = FunctionBuilder::new(&mut ctx.func, &mut fctx);

@@ -38,13 +38,16 @@ pub(crate) fn ir_type(ty: ValType) -> Result<ir::Type> {
     })
 }
 
+/// The calling convention of every wasm function (and host stub): Cranelift's
+/// `tail`, the one in which `return_call` reuses the caller's frame, so that
+/// tail calls run in constant stack, also across modules.
+pub(crate) const WASM_CALL_CONV: cranelift_codegen::isa::CallConv =
+    cranelift_codegen::isa::CallConv::Tail;
+
 /// Signature of a wasm function in wrun's calling convention:
 /// `(callee_vmctx, caller_vmctx, params...) -> results`.
-pub(crate) fn wasm_signature(
-    ty: &crate::types::FuncType,
-    call_conv: cranelift_codegen::isa::CallConv,
-) -> Result<Signature> {
-    let mut sig = Signature::new(call_conv);
+pub(crate) fn wasm_signature(ty: &crate::types::FuncType) -> Result<Signature> {
+    let mut sig = Signature::new(WASM_CALL_CONV);
     sig.params
         .push(AbiParam::special(types::I64, ArgumentPurpose::VMContext));
     sig.params.push(AbiParam::new(types::I64));
