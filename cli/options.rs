@@ -32,6 +32,12 @@ pub struct Options {
     pub list: bool,
     /// `--preload NAME=FILE`, in order.
     pub preload_modules: Vec<(String, PathBuf)>,
+    /// `-W max-memory-size=…,max-table-elements=…,max-instances=…,…`.
+    pub limits: wrun::StoreLimits,
+    /// `-W max-wasm-stack=BYTES`.
+    pub max_wasm_stack: Option<usize>,
+    /// `-W max-code-size=BYTES`.
+    pub max_code_size: Option<usize>,
 }
 
 pub const USAGE: &str = "\
@@ -58,6 +64,10 @@ options:
                           seconds): it traps with \"interrupt\" and wrun exits 134
   --preload <NAME=FILE>   instantiate FILE first; its exports satisfy imports from module NAME
                           (as wasmtime's --preload; repeatable)
+  -W <KEY=N,...>          limits, as wasmtime's -W: max-memory-size (bytes per memory),
+                          max-table-elements, max-instances (objects of the process),
+                          max-memories, max-tables, max-wasm-stack (bytes); and wrun's
+                          max-code-size (bytes of machine code of all objects)
   --list                  print the resolved libraries (as ld.so --list / ldd) and exit
   --no-cache              do not use the code cache (compile everything, write nothing)
   --stats                 print a timing breakdown (read, compile, link, init, run) and what
@@ -68,7 +78,7 @@ options:
 
 /// What the command line asks for.
 pub enum Command {
-    Run(Options),
+    Run(Box<Options>),
     /// `wrun compile FILE...`.
     Compile(Vec<PathBuf>),
     Help,
@@ -133,6 +143,10 @@ fn parse_lexopt(args: impl IntoIterator<Item = String>) -> Result<Command, lexop
             Long("stats") => options.stats = true,
             Long("no-cache") => options.no_cache = true,
             Long("list") => options.list = true,
+            Short('W') => {
+                let spec = parser.value()?.string()?;
+                parse_limits(&spec, &mut options)?;
+            }
             Long("preload") => {
                 let spec = parser.value()?.string()?;
                 let (name, file) = spec
@@ -157,7 +171,38 @@ fn parse_lexopt(args: impl IntoIterator<Item = String>) -> Result<Command, lexop
         .raw_args()?
         .map(|a| a.string())
         .collect::<Result<_, _>>()?;
-    Ok(Command::Run(options))
+    Ok(Command::Run(Box::new(options)))
+}
+
+/// `-W` settings: comma-separated `KEY=N` (sizes in bytes).
+fn parse_limits(spec: &str, options: &mut Options) -> Result<(), lexopt::Error> {
+    for item in spec.split(',').filter(|i| !i.is_empty()) {
+        let (key, value) = item
+            .split_once('=')
+            .ok_or_else(|| format!("-W expects KEY=N, got `{item}`"))?;
+        let n: u64 = value
+            .parse()
+            .map_err(|_| format!("-W {key} expects a number, got `{value}`"))?;
+        let count = usize::try_from(n).unwrap_or(usize::MAX);
+        let limits = options.limits;
+        options.limits = match key {
+            "max-memory-size" => limits.memory_size(n),
+            "max-table-elements" => limits.table_elements(n),
+            "max-instances" => limits.instances(count),
+            "max-memories" => limits.memories(count),
+            "max-tables" => limits.tables(count),
+            "max-wasm-stack" => {
+                options.max_wasm_stack = Some(count);
+                limits
+            }
+            "max-code-size" => {
+                options.max_code_size = Some(count);
+                limits
+            }
+            _ => return Err(format!("-W: unknown setting `{key}`").into()),
+        };
+    }
+    Ok(())
 }
 
 fn parse_compile(args: Vec<String>) -> Result<Command, lexopt::Error> {
@@ -201,7 +246,7 @@ mod tests {
 
     fn run(args: &[&str]) -> Options {
         match parse(args.iter().map(|s| s.to_string())).unwrap() {
-            Command::Run(o) => o,
+            Command::Run(o) => *o,
             _ => panic!("expected a run command"),
         }
     }
@@ -255,6 +300,22 @@ mod tests {
         let o = run(&["--no-cache", "m.wasm", "compile"]);
         assert!(o.no_cache);
         assert_eq!(o.args, ["compile"]);
+    }
+
+    #[test]
+    fn limits_are_parsed_as_wasmtime_spells_them() {
+        let o = run(&[
+            "-W",
+            "max-memory-size=1048576,max-instances=3",
+            "-W",
+            "max-wasm-stack=65536",
+            "m.wasm",
+        ]);
+        assert_eq!(o.limits.memory_size, Some(1 << 20));
+        assert_eq!(o.limits.instances, Some(3));
+        assert_eq!(o.max_wasm_stack, Some(65536));
+        assert!(parse(["-W", "bogus=1", "m.wasm"].map(String::from)).is_err());
+        assert!(parse(["-W", "max-tables=x", "m.wasm"].map(String::from)).is_err());
     }
 
     #[test]

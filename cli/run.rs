@@ -100,6 +100,8 @@ pub fn process_config(options: &Options) -> Result<ProcessConfig> {
         .wasi(wasi_context(options)?);
     config.lib_paths = options.lib_paths.clone();
     config.preload = options.libs.clone();
+    config.limits = options.limits;
+    config.max_code_size = options.max_code_size;
     Ok(config)
 }
 
@@ -108,7 +110,10 @@ pub fn process_config(options: &Options) -> Result<ProcessConfig> {
 /// Every program goes through the process loader, dynamically linked or
 /// not: a plain module is a main without libraries.
 pub fn run(options: &Options) -> Result<i32> {
-    let config = wrun::Config::new().epoch_interruption(options.timeout.is_some());
+    let mut config = wrun::Config::new().epoch_interruption(options.timeout.is_some());
+    if let Some(bytes) = options.max_wasm_stack {
+        config = config.max_wasm_stack(bytes);
+    }
     let engine = engine(config, !options.no_cache)?;
     let mut process = Process::new(&engine, process_config(options)?)?;
     if let Some(timeout) = options.timeout {

@@ -298,3 +298,45 @@ fn preload_satisfies_imports_from_a_named_module_as_wasmtime_does() {
     assert_eq!(out.status.code(), Some(2));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn limits_given_with_dash_w_stop_a_program_with_a_clear_error() {
+    let example = fixture("example");
+    let main = example.join("main.wasm");
+    let (dir, main) = (example.to_str().unwrap(), main.to_str().unwrap());
+    for (limit, message) in [
+        ("max-instances=2", "at most 2 instances"),
+        ("max-code-size=1000", "more than its limit of 1000"),
+        (
+            "max-memory-size=1048576",
+            "resource limit exceeded: at most 1048576 bytes",
+        ),
+    ] {
+        let out = wrun(&["-W", limit, "-L", dir, main]);
+        assert_eq!(out.status.code(), Some(1), "{limit}");
+        let stderr = text(&out.stderr);
+        assert!(stderr.contains(message), "{limit}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{limit}: one line: {stderr}");
+    }
+    // Generous limits change nothing.
+    let out = wrun(&[
+        "-W",
+        "max-instances=3,max-memory-size=4194304",
+        "-L",
+        dir,
+        main,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    // A small wasm stack makes deep recursion trap sooner, still as a trap.
+    let trap = fixture("wat/trap.wasm");
+    let out = wrun(&[
+        "-W",
+        "max-wasm-stack=65536",
+        "--invoke",
+        "recurse",
+        trap.to_str().unwrap(),
+        "0",
+    ]);
+    assert_eq!(out.status.code(), Some(134));
+    assert!(text(&out.stderr).starts_with("wasm trap: call stack exhausted"));
+}

@@ -454,3 +454,49 @@ fn tail_calls_across_modules_run_in_constant_stack() {
     let plain = mutual_recursion_across_modules(false, 1_000_000).unwrap_err();
     assert_eq!(plain.trap(), Some(Trap::StackOverflow));
 }
+
+#[test]
+fn store_limits_cap_memory_and_table_growth_and_instance_counts() {
+    let engine = Engine::default();
+    let module = Module::new(
+        &engine,
+        &wat(r#"(module
+          (memory (export "memory") 1)
+          (table 1 funcref)
+          (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
+          (func (export "grow_table") (param i32) (result i32)
+            (table.grow (ref.null func) (local.get 0))))"#),
+    )
+    .unwrap();
+    let mut store = Store::new(&engine, ());
+    store.set_limits(
+        wrun::StoreLimits::new()
+            .memory_size(4 * 65536)
+            .table_elements(10)
+            .instances(1),
+    );
+    let inst = Instance::new(&mut store, &module, &[]).unwrap();
+    // Growth up to the limit works; past it memory.grow answers -1, as at a
+    // declared maximum, and the guest carries on.
+    assert_eq!(i32_of(call(&mut store, inst, "grow", &[Val::I32(3)])), 1);
+    assert_eq!(i32_of(call(&mut store, inst, "grow", &[Val::I32(1)])), -1);
+    assert_eq!(
+        i32_of(call(&mut store, inst, "grow_table", &[Val::I32(9)])),
+        1
+    );
+    assert_eq!(
+        i32_of(call(&mut store, inst, "grow_table", &[Val::I32(1)])),
+        -1
+    );
+    // A second instance is refused with a clear error.
+    let error = Instance::new(&mut store, &module, &[]).unwrap_err();
+    assert!(error.to_string().contains("at most 1 instances"), "{error}");
+    // A memory whose minimum is already over the limit is refused.
+    let mut small = Store::new(&engine, ());
+    small.set_limits(wrun::StoreLimits::new().memory_size(65535));
+    let error = Instance::new(&mut small, &module, &[]).unwrap_err();
+    assert!(
+        error.to_string().contains("resource limit exceeded"),
+        "{error}"
+    );
+}

@@ -2,6 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::func::Func;
+use crate::limits::StoreLimits;
 use crate::store::{AsContext, AsContextMut, StoreContext, StoreContextMut, StoreOpaque};
 use crate::types::{ExternType, GlobalType, MemoryType, TableType};
 use crate::values::Val;
@@ -131,7 +132,21 @@ impl Memory {
     }
 
     pub(crate) fn new_in(store: &mut StoreOpaque, ty: MemoryType) -> Result<Memory> {
+        let limits = store.limits;
+        StoreLimits::check_count(limits.memories, store.memories.len(), "memories")?;
+        if let Some(pages) = limits.memory_pages() {
+            if ty.minimum > pages {
+                return Err(Error::msg(format!(
+                    "resource limit exceeded: a memory of {} bytes is larger than the store's limit of {} bytes",
+                    ty.minimum.saturating_mul(65536),
+                    limits.memory_size.unwrap_or(0)
+                )));
+            }
+        }
         let mut mem = Box::new(LinearMemory::new(ty.minimum, ty.maximum)?);
+        if let Some(pages) = limits.memory_pages() {
+            mem.limit_pages(pages);
+        }
         let ptr = NonNull::from(&mut *mem);
         store.memories.push(mem);
         Ok(Memory {
@@ -254,10 +269,23 @@ impl Table {
         if init.ty() != ty.element {
             return Err(Error::msg("table initial value has the wrong type"));
         }
+        let limits = store.limits;
+        StoreLimits::check_count(limits.tables, store.tables.len(), "tables")?;
+        if let Some(limit) = limits.table_elements {
+            if ty.minimum > limit {
+                return Err(Error::msg(format!(
+                    "resource limit exceeded: a table of {} elements is larger than the store's limit of {limit}",
+                    ty.minimum
+                )));
+            }
+        }
         let mut table = Box::new(
             VmTable::new(ty.element, ty.minimum, ty.maximum, init.to_raw() as usize)
                 .ok_or_else(|| Error::msg("table too large"))?,
         );
+        if let Some(limit) = limits.table_elements {
+            table.limit_elements(limit);
+        }
         let ptr = NonNull::from(&mut *table);
         store.tables.push(table);
         Ok(Table {

@@ -129,6 +129,13 @@ impl Instance {
         if !crate::Engine::same(store.engine(), module.engine()) {
             return Err(Error::msg("module and store belong to different engines"));
         }
+        if reuse.is_none() {
+            crate::limits::StoreLimits::check_count(
+                store.limits.instances,
+                store.instances.len(),
+                "instances",
+            )?;
+        }
         let (resolved, mut memories, mut tables) = resolve_imports(store, module, imports)?;
         let info = module.info();
         for ty in &info.memories[info.num_imported_memories as usize..] {

@@ -50,6 +50,8 @@ pub(crate) struct StoreOpaque {
     pub tables: Vec<Box<Table>>,
     pub globals: Vec<Box<VMGlobalDefinition>>,
     pub host_funcs: Vec<Box<HostFuncCtx>>,
+    /// See [`Store::set_limits`].
+    pub limits: crate::limits::StoreLimits,
 }
 
 impl StoreOpaque {
@@ -131,6 +133,7 @@ impl<T: 'static> Store<T> {
                 tables: Vec::new(),
                 globals: Vec::new(),
                 host_funcs: Vec::new(),
+                limits: crate::limits::StoreLimits::default(),
             },
             data,
         }));
@@ -151,6 +154,13 @@ impl<T: 'static> Store<T> {
     /// The host data.
     pub fn data(&self) -> &T {
         &self.inner().data
+    }
+
+    /// Sets the store's resource limits (memory and table sizes, numbers of
+    /// instances, memories and tables); they apply to what is created from
+    /// now on.
+    pub fn set_limits(&mut self, limits: crate::limits::StoreLimits) {
+        self.opaque_mut().limits = limits;
     }
 
     /// With epoch interruption on ([`crate::Config::epoch_interruption`]),

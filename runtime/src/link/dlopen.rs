@@ -286,6 +286,7 @@ impl<T: 'static> Loader<T> {
             }
         }
         let (root, group) = loaded?;
+        self.check_code_size()?;
         for &i in &group {
             let object = &mut self.set.objects[i];
             object.pinned = i == root && flags & flags::RTLD_NODELETE != 0;

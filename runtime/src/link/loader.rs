@@ -139,6 +139,7 @@ impl<T: 'static> Loader<T> {
         };
         self.set
             .load_needed(&engine, &self.search, 0, &mut self.stats)?;
+        self.check_code_size()?;
 
         let t = Instant::now();
         let count = self.set.objects.len();
@@ -191,6 +192,27 @@ impl<T: 'static> Loader<T> {
         // A WASI reactor initialises itself through `_initialize`.
         inits.extend(self.inits(&[main], "_initialize"));
         Ok(inits)
+    }
+
+    /// Fails if the loaded objects' machine code passes
+    /// `ProcessConfig::max_code_size`.
+    pub(crate) fn check_code_size(&self) -> Result<()> {
+        let Some(limit) = self.config.max_code_size else {
+            return Ok(());
+        };
+        let total: usize = self
+            .set
+            .objects
+            .iter()
+            .filter(|o| o.loaded)
+            .map(|o| o.module.code_size())
+            .sum();
+        if total > limit {
+            return Err(Error::msg(format!(
+                "resource limit exceeded: the process's objects have {total} bytes of machine code, more than its limit of {limit}"
+            )));
+        }
+        Ok(())
     }
 
     /// After instantiation: placeholder imports patched, the table's new

@@ -96,6 +96,12 @@ pub struct ProcessConfig {
     /// defines no WASI functions at all. Default: inherited stdio, no
     /// arguments, no environment, no preopens.
     pub wasi: Option<WasiCtx>,
+    /// Resource limits of the process's store (memory and table sizes,
+    /// instances = objects); unlimited by default.
+    pub limits: crate::StoreLimits,
+    /// Most bytes of machine code the process's objects may have in total
+    /// (load time and `dlopen`); unlimited by default.
+    pub max_code_size: Option<usize>,
 }
 
 impl Default for ProcessConfig {
@@ -107,6 +113,8 @@ impl Default for ProcessConfig {
             stack_size: DEFAULT_STACK_SIZE,
             dlopen_paths: false,
             wasi: Some(WasiCtx::builder().build()),
+            limits: crate::StoreLimits::default(),
+            max_code_size: None,
         }
     }
 }
@@ -115,6 +123,18 @@ impl ProcessConfig {
     /// The default configuration.
     pub fn new() -> Self {
         ProcessConfig::default()
+    }
+
+    /// Sets the process's resource limits.
+    pub fn limits(mut self, limits: crate::StoreLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Sets the most bytes of machine code its objects may have in total.
+    pub fn max_code_size(mut self, bytes: usize) -> Self {
+        self.max_code_size = Some(bytes);
+        self
     }
 
     /// Adds a directory searched for NEEDED libraries (`-L`).

@@ -68,15 +68,16 @@ impl<T: 'static> Process<T> {
             engine.shared_definitions::<ProcessData<T>>("dyld", super::dyld::add_to_linker)?
         };
         let linker = Linker::with_base(base);
+        let limits = config.limits;
         let loader = Loader::new(engine, config, linker);
         let data = ProcessData {
             wasi,
             host,
             loader: Some(Box::new(loader)),
         };
-        Ok(Process {
-            store: Store::new(engine, data),
-        })
+        let mut store = Store::new(engine, data);
+        store.set_limits(limits);
+        Ok(Process { store })
     }
 
     fn loader(&self) -> &Loader<T> {

@@ -67,9 +67,16 @@ pub(crate) fn grow_memory_to(store: &mut StoreOpaque, memory: &Memory, end: u64)
         return Ok(());
     }
     let pages = (end - current).div_ceil(PAGE);
+    let limit = store.limits.memory_size;
     memory.grow_in(store, pages).map_err(|_| {
+        let why = match limit {
+            Some(limit) if end > limit => {
+                format!(" (resource limit exceeded: at most {limit} bytes)")
+            }
+            _ => String::new(),
+        };
         Error::msg(format!(
-            "cannot grow the process memory by {pages} pages to {end} bytes"
+            "cannot grow the process memory by {pages} pages to {end} bytes{why}"
         ))
     })?;
     Ok(())

@@ -77,6 +77,11 @@ impl LinearMemory {
         self.definition.current_length / WASM_PAGE_SIZE
     }
 
+    /// Lowers the most pages the memory may grow to (a store limit).
+    pub fn limit_pages(&mut self, pages: u64) {
+        self.maximum_pages = self.maximum_pages.min(pages);
+    }
+
     /// The maximum as declared, if any.
     pub fn declared_maximum(&self) -> Option<u64> {
         self.declared_maximum

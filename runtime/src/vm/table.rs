@@ -16,6 +16,8 @@ pub struct Table {
     definition: Box<VMTableDefinition>,
     element_type: ValType,
     maximum: Option<u64>,
+    /// The most elements it may grow to (a store limit), besides `maximum`.
+    limit: u64,
 }
 
 // SAFETY: the raw pointer in `definition` points into `elements`, which this value owns.
@@ -40,6 +42,7 @@ impl Table {
             }),
             element_type,
             maximum,
+            limit: u64::MAX,
         };
         table.sync_definition();
         Some(table)
@@ -88,11 +91,19 @@ impl Table {
         Ok(())
     }
 
+    /// Lowers the most elements the table may grow to (a store limit).
+    pub fn limit_elements(&mut self, elements: u64) {
+        self.limit = self.limit.min(elements);
+    }
+
     /// Grows by `delta` elements set to `init`; returns the old size or `None`.
     pub fn grow(&mut self, delta: u64, init: RawRef) -> Option<u64> {
         let old = self.size();
         let new = old.checked_add(delta)?;
-        if new > self.maximum.unwrap_or(u32::MAX as u64) || new > MAX_TABLE_ELEMENTS {
+        if new > self.maximum.unwrap_or(u32::MAX as u64)
+            || new > MAX_TABLE_ELEMENTS
+            || new > self.limit
+        {
             return None;
         }
         self.elements.resize(new as usize, init);
