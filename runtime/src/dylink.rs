@@ -7,6 +7,11 @@ use crate::error::{Error, Result};
 /// values are rejected as absurd rather than attempted.
 pub const MAX_DYLINK_MEMORY_SIZE: u32 = 1 << 31;
 
+/// Largest alignment (log2) of a library's data or table region: a wasm
+/// page. More is no real library's need, and at 2^31 one 16-byte region
+/// would grow the process memory to 2 GiB.
+const MAX_DYLINK_ALIGNMENT: u32 = 16;
+
 /// Symbol flags the loader cares about (from EXPORT_INFO / IMPORT_INFO).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct SymbolFlags {
@@ -57,8 +62,8 @@ impl DylinkInfo {
                 S::MemInfo(m) => {
                     if m.memory_size > MAX_DYLINK_MEMORY_SIZE
                         || m.table_size > MAX_DYLINK_MEMORY_SIZE
-                        || m.memory_alignment > 31
-                        || m.table_alignment > 31
+                        || m.memory_alignment > MAX_DYLINK_ALIGNMENT
+                        || m.table_alignment > MAX_DYLINK_ALIGNMENT
                     {
                         return Err(Error::msg(format!(
                             "dylink.0: absurd MEM_INFO (memory {} bytes at 2^{}, table {} slots at 2^{})",
