@@ -188,6 +188,9 @@ pub(crate) struct ModuleInfo {
     pub num_imported_globals: u32,
     pub imports: Vec<Import>,
     pub exports: Vec<(String, EntityIndex)>,
+    /// The names of `exports`, shared: every process's symbol scope keys
+    /// them without copying.
+    pub export_names: Vec<std::sync::Arc<str>>,
     pub export_index: HashMap<String, EntityIndex>,
     pub start: Option<u32>,
     pub elements: Vec<ElementSegment>,
@@ -310,6 +313,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<(ModuleInfo, Vec<wasmparser::Functio
                     };
                     info.export_index.insert(export.name.to_string(), index);
                     info.exports.push((export.name.to_string(), index));
+                    info.export_names.push(export.name.into());
                 }
             }
             Payload::StartSection { func, .. } => info.start = Some(func),

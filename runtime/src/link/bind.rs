@@ -140,9 +140,11 @@ impl<T: 'static> Loader<T> {
         let mut cache = std::mem::take(&mut self.set.objects[index].import_items);
         cache.resize(bindings.len(), None);
         for (n, (import, binding)) in module.imports().iter().zip(bindings).enumerate() {
-            let symbol = format!("{}.{}", import.module, import.name);
-            let missing =
-                |what: &str| Error::link(&importer, &symbol, format!("the process has no {what}"));
+            // Only errors and stubs name the symbol: not built for every import.
+            let symbol = || format!("{}.{}", import.module, import.name);
+            let missing = |what: &str| {
+                Error::link(&importer, &symbol(), format!("the process has no {what}"))
+            };
             let object = &self.set.objects[index];
             let (memory_base, table_base) = (object.memory_base, object.table_base);
             let item: Extern = match binding {
@@ -156,7 +158,7 @@ impl<T: 'static> Loader<T> {
                         let main = &self.set.objects[self.main.expect("checked")].name;
                         return Err(Error::link(
                             &importer,
-                            &symbol,
+                            &symbol(),
                             format!(
                                 "{main} has its own stack but does not export __stack_pointer, \
                                  so this library would run on a second one; link {main} with \
@@ -182,7 +184,7 @@ impl<T: 'static> Loader<T> {
                     Some(stub) => stub,
                     None => {
                         let stub: Extern = self
-                            .weak_stub(store, &import.ty, &symbol, &importer)?
+                            .weak_stub(store, &import.ty, &symbol(), &importer)?
                             .into();
                         cache[n] = Some(stub);
                         stub
@@ -193,19 +195,19 @@ impl<T: 'static> Loader<T> {
                     match self.set.objects[definer].instance {
                         Some(instance) => instance
                             .get_export_in(store, &import.name)
-                            .ok_or_else(|| Error::link(&importer, &symbol, "export vanished"))?,
+                            .ok_or_else(|| Error::link(&importer, &symbol(), "export vanished"))?,
                         None => {
                             let EntityIndex::Func(func_index) = import.index else {
                                 return Err(Error::link(
                                     &importer,
-                                    &symbol,
+                                    &symbol(),
                                     format!(
                                         "imports a global from {}, which is instantiated after it",
                                         self.set.objects[definer].name
                                     ),
                                 ));
                             };
-                            let func = self.placeholder(store, &import.ty, &symbol, &importer)?;
+                            let func = self.placeholder(store, &import.ty, &symbol(), &importer)?;
                             self.patches.pending.push(Patch {
                                 importer: index,
                                 func_index,

@@ -5,6 +5,7 @@
 
 use super::got::{Got, GotKind};
 use super::object::Object;
+use crate::environ::EntityIndex;
 use crate::environ::Import;
 use crate::error::{printable, Error, Result};
 use crate::externals::Extern;
@@ -12,6 +13,7 @@ use crate::linker::Linker;
 use crate::store::StoreOpaque;
 use crate::types::{limits_match, ExternType, GlobalType, ValType};
 use hashbrown::HashMap;
+use std::sync::Arc;
 
 /// What satisfies one import.
 #[derive(Debug, Clone)]
@@ -40,26 +42,29 @@ pub(crate) enum Binding {
     Got(usize),
 }
 
-/// The global scope: for each exported name, the first object defining it.
+/// The global scope: for each exported name, the first object defining it
+/// and what the name is in that object.
 #[derive(Debug, Default)]
 pub(crate) struct Scope {
-    definitions: HashMap<String, (usize, ExternType)>,
+    definitions: HashMap<Arc<str>, (usize, EntityIndex)>,
 }
 
 impl Scope {
     /// Adds the exports of `objects[index]` (names already defined keep
     /// their earlier definition).
     pub fn add(&mut self, objects: &[Object], index: usize) {
-        for (name, ty) in objects[index].module.exports() {
+        let info = objects[index].module.info();
+        self.definitions.reserve(info.exports.len());
+        for (name, (_, entity)) in info.export_names.iter().zip(&info.exports) {
             self.definitions
-                .entry(name.to_string())
-                .or_insert((index, ty));
+                .entry(name.clone())
+                .or_insert((index, *entity));
         }
     }
 
-    /// The object defining `name`, and the type of the definition.
-    pub fn lookup(&self, name: &str) -> Option<(usize, &ExternType)> {
-        self.definitions.get(name).map(|(i, ty)| (*i, ty))
+    /// The object defining `name`, and the export in it.
+    pub fn lookup(&self, name: &str) -> Option<(usize, EntityIndex)> {
+        self.definitions.get(name).copied()
     }
 
     /// The scope of the global objects `order`, in that order (after an
@@ -129,7 +134,7 @@ impl<T: 'static> Planner<'_, T> {
     fn lookup(&self, name: &str) -> Option<(usize, ExternType)> {
         self.scope
             .lookup(name)
-            .map(|(i, ty)| (i, ty.clone()))
+            .map(|(i, entity)| (i, self.objects[i].module.info().entity_type(entity)))
             .or_else(|| local_lookup(self.objects, self.local, name))
     }
 
