@@ -340,3 +340,30 @@ fn limits_given_with_dash_w_stop_a_program_with_a_clear_error() {
     assert_eq!(out.status.code(), Some(134));
     assert!(text(&out.stderr).starts_with("wasm trap: call stack exhausted"));
 }
+
+#[test]
+fn under_an_address_space_limit_memories_fall_back_to_bounds_checks() {
+    // 6 GB of address space cannot hold one guarded 8 GiB reservation:
+    // wrun then compiles explicit bounds checks and still runs the program,
+    // and an out-of-bounds access is still a trap.
+    let example = fixture("example");
+    let trap = fixture("wat/trap.wasm");
+    let script = format!(
+        "ulimit -v 6000000 && \"$0\" --no-cache -L {dir} {dir}/main.wasm && \
+         \"$0\" --no-cache --invoke oob {trap}",
+        dir = example.display(),
+        trap = trap.display()
+    );
+    let out = Command::new("bash")
+        .args(["-c", &script, env!("CARGO_BIN_EXE_wrun")])
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("=== bye ==="),
+        "{stdout}{}",
+        text(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(134), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).starts_with("wasm trap: out of bounds memory access"));
+}

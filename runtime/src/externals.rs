@@ -143,10 +143,13 @@ impl Memory {
                 )));
             }
         }
-        let mut mem = Box::new(LinearMemory::new(ty.minimum, ty.maximum)?);
-        if let Some(pages) = limits.memory_pages() {
-            mem.limit_pages(pages);
-        }
+        let guard = store.engine().memory_guard();
+        let mut mem = Box::new(LinearMemory::new(
+            ty.minimum,
+            ty.maximum,
+            guard,
+            limits.memory_pages(),
+        )?);
         let ptr = NonNull::from(&mut *mem);
         store.memories.push(mem);
         Ok(Memory {

@@ -192,6 +192,7 @@ impl Module {
                     CodegenOptions {
                         epoch_interruption: engine.config().epoch_interruption,
                         parallel: engine.config().parallel_compilation,
+                        bounds_checks: !engine.memory_guard(),
                     },
                 )?;
                 engine.record(|s| s.compiled += 1);

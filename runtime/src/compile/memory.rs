@@ -1,16 +1,20 @@
 //! Loads, stores, memory.size/grow and bulk memory.
 //!
-//! Addresses are `base + zext(i32 index) + offset`; the 8 GiB reservation of
-//! every linear memory (see `vm::memory`) makes any such address either valid
-//! or a guard-page fault, so no explicit bounds check is emitted.
+//! Addresses are `base + zext(i32 index) + offset`. With guard pages (the
+//! default), the 8 GiB reservation of every linear memory (see `vm::memory`)
+//! makes any such address either valid or a guard-page fault, so no bounds
+//! check is emitted. Where the OS refuses such reservations (a `ulimit -v`),
+//! the engine compiles explicit checks against the memory's current length
+//! instead (`ModuleEnv::bounds_checks`).
 
 use crate::compile::translator::{readonly, trusted, FuncTranslator};
 use crate::error::{Error, Result};
 use crate::libcall::Libcall;
 use crate::vmoffsets::MEMORY_DEF_LENGTH;
 use cranelift_codegen::ir::{
+    condcodes::IntCC,
     types::{F32, F64, I32, I64},
-    InstBuilder, MemFlagsData, Type, Value,
+    InstBuilder, MemFlagsData, TrapCode, Type, Value,
 };
 use wasmparser::{MemArg, MemArgTarget, Operator};
 
@@ -106,14 +110,27 @@ impl FuncTranslator<'_, '_> {
         self.load_vmctx_ptr(offset, readonly())
     }
 
-    /// Native address and immediate offset for an access at `memarg`.
-    fn effective_address(&mut self, memarg: &MemArg) -> Result<(Value, i32)> {
+    /// Native address and immediate offset for an access of `bytes` bytes
+    /// at `memarg`.
+    fn effective_address(&mut self, memarg: &MemArg, bytes: u32) -> Result<(Value, i32)> {
         let MemArgTarget::Memory(memory) = memarg.target else {
             return Err(Error::unsupported("this memory access target"));
         };
         let index = self.pop();
         let base = self.memory_base(memory);
         let index = self.b.ins().uextend(I64, index);
+        if self.env.bounds_checks {
+            // index + offset + bytes <= current length, in 64 bits (no
+            // overflow: each term is below 2^33).
+            let def = self.memory_definition(memory);
+            let len = self.b.ins().load(I64, trusted(), def, MEMORY_DEF_LENGTH);
+            let end = self
+                .b
+                .ins()
+                .iadd_imm_u(index, (memarg.offset + u64::from(bytes)) as i64);
+            let out = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, len);
+            self.b.ins().trapnz(out, TrapCode::HEAP_OUT_OF_BOUNDS);
+        }
         let addr = self.b.ins().iadd(base, index);
         Ok(match i32::try_from(memarg.offset) {
             Ok(offset) => (addr, offset),
@@ -122,7 +139,13 @@ impl FuncTranslator<'_, '_> {
     }
 
     fn load(&mut self, memarg: &MemArg, kind: Load) -> Result<()> {
-        let (addr, offset) = self.effective_address(memarg)?;
+        let bytes = match kind {
+            Load::Plain(ty) => ty.bytes(),
+            Load::Signed8(_) | Load::Unsigned8(_) => 1,
+            Load::Signed16(_) | Load::Unsigned16(_) => 2,
+            Load::Signed32 | Load::Unsigned32 => 4,
+        };
+        let (addr, offset) = self.effective_address(memarg, bytes)?;
         let flags = MemFlagsData::new();
         let ins = self.b.ins();
         let v = match kind {
@@ -141,7 +164,11 @@ impl FuncTranslator<'_, '_> {
     /// Stores the top value; `narrow_bits` is 0 for a full-width store.
     fn store(&mut self, memarg: &MemArg, narrow_bits: u8) -> Result<()> {
         let value = self.pop();
-        let (addr, offset) = self.effective_address(memarg)?;
+        let bytes = match narrow_bits {
+            0 => self.b.func.dfg.value_type(value).bytes(),
+            bits => u32::from(bits) / 8,
+        };
+        let (addr, offset) = self.effective_address(memarg, bytes)?;
         let flags = MemFlagsData::new();
         let ins = self.b.ins();
         match narrow_bits {

@@ -38,6 +38,9 @@ pub(crate) struct ModuleEnv<'a> {
     pub frontend_config: cranelift_codegen::isa::TargetFrontendConfig,
     /// Emit epoch checks at function entries and loop headers.
     pub epoch_interruption: bool,
+    /// Check every memory access against the memory's length (memories
+    /// have no guard pages); see `Engine`.
+    pub bounds_checks: bool,
 }
 
 /// A JIT module whose code is finalized and immutable.
@@ -66,6 +69,8 @@ pub(crate) struct CodegenOptions {
     pub epoch_interruption: bool,
     /// Compile functions on every core (see `Config::parallel_compilation`).
     pub parallel: bool,
+    /// Explicit bounds checks instead of guard pages.
+    pub bounds_checks: bool,
 }
 
 /// A JIT module for code that calls no libcalls (trampolines).
@@ -150,6 +155,7 @@ pub(crate) fn compile_module(
         host_call_conv: isa.default_call_conv(),
         frontend_config: isa.frontend_config(),
         epoch_interruption: options.epoch_interruption,
+        bounds_checks: options.bounds_checks,
     };
     let code_bytes: u64 = bodies
         .iter()

@@ -8,10 +8,33 @@ use crate::vm::VMMemoryDefinition;
 pub const WASM_PAGE_SIZE: u64 = 65536;
 /// Largest 32-bit memory, in pages (4 GiB).
 pub const MAX_PAGES: u64 = 65536;
-/// Bytes reserved per memory: 4 GiB of addressable memory plus 4 GiB of guard,
-/// so that any `i32 address + u32 offset + access size` lands inside the
-/// reservation and faults instead of touching someone else's memory.
-const RESERVATION: usize = 8 << 30 | 1 << 16;
+/// Bytes reserved per memory with guard pages: 4 GiB of addressable memory
+/// plus 4 GiB of guard, so that any `i32 address + u32 offset + access
+/// size` lands inside the reservation and faults instead of touching
+/// someone else's memory. Without guard pages (code with explicit bounds
+/// checks) a memory reserves only its maximum.
+pub const GUARDED_RESERVATION: usize = 8 << 30 | 1 << 16;
+
+/// Whether this OS process can reserve guarded memories (a `ulimit -v`
+/// may refuse 8 GiB of address space).
+pub fn guard_pages_available() -> bool {
+    // SAFETY: a PROT_NONE probe mapping, unmapped at once.
+    unsafe {
+        let probe = libc::mmap(
+            std::ptr::null_mut(),
+            GUARDED_RESERVATION,
+            libc::PROT_NONE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+            -1,
+            0,
+        );
+        if probe == libc::MAP_FAILED {
+            return false;
+        }
+        libc::munmap(probe, GUARDED_RESERVATION);
+        true
+    }
+}
 
 /// A linear memory owned by a store.
 #[derive(Debug)]
@@ -21,6 +44,8 @@ pub struct LinearMemory {
     maximum_pages: u64,
     /// The maximum as declared (`None`: unbounded, i.e. 4 GiB), for import matching.
     declared_maximum: Option<u64>,
+    /// Bytes of address space reserved at `base`.
+    reservation: usize,
 }
 
 // SAFETY: the memory is a private anonymous mapping owned by this value; the
@@ -29,16 +54,33 @@ unsafe impl Send for LinearMemory {}
 
 impl LinearMemory {
     /// Reserves address space and makes `minimum` pages accessible.
-    pub fn new(minimum: u64, maximum: Option<u64>) -> Result<Self> {
-        let maximum_pages = maximum.unwrap_or(MAX_PAGES).min(MAX_PAGES);
+    ///
+    /// `guard`: reserve 8 GiB for code without bounds checks; otherwise
+    /// reserve only the most the memory may grow to (its maximum, or
+    /// `limit_pages`), for code that checks every access.
+    pub fn new(
+        minimum: u64,
+        maximum: Option<u64>,
+        guard: bool,
+        limit_pages: Option<u64>,
+    ) -> Result<Self> {
+        let maximum_pages = maximum
+            .unwrap_or(MAX_PAGES)
+            .min(MAX_PAGES)
+            .min(limit_pages.unwrap_or(MAX_PAGES));
         if minimum > maximum_pages {
             return Err(Error::msg("memory minimum exceeds its maximum"));
         }
+        let reservation = if guard {
+            GUARDED_RESERVATION
+        } else {
+            (maximum_pages.max(1) * WASM_PAGE_SIZE) as usize
+        };
         // SAFETY: anonymous PROT_NONE reservation; no existing memory is affected.
         let base = unsafe {
             libc::mmap(
                 std::ptr::null_mut(),
-                RESERVATION,
+                reservation,
                 libc::PROT_NONE,
                 libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
                 -1,
@@ -58,6 +100,7 @@ impl LinearMemory {
             }),
             maximum_pages,
             declared_maximum: maximum,
+            reservation,
         };
         if memory.grow(minimum).is_none() {
             return Err(Error::msg(
@@ -75,11 +118,6 @@ impl LinearMemory {
     /// Current size in pages.
     pub fn size_pages(&self) -> u64 {
         self.definition.current_length / WASM_PAGE_SIZE
-    }
-
-    /// Lowers the most pages the memory may grow to (a store limit).
-    pub fn limit_pages(&mut self, pages: u64) {
-        self.maximum_pages = self.maximum_pages.min(pages);
     }
 
     /// The maximum as declared, if any.
@@ -142,7 +180,7 @@ impl Drop for LinearMemory {
     fn drop(&mut self) {
         // SAFETY: unmapping exactly the reservation made in `new`.
         unsafe {
-            libc::munmap(self.definition.base.cast(), RESERVATION);
+            libc::munmap(self.definition.base.cast(), self.reservation);
         }
     }
 }
@@ -153,7 +191,7 @@ mod tests {
 
     #[test]
     fn grow_honours_maximum_and_keeps_base() {
-        let mut m = LinearMemory::new(1, Some(3)).unwrap();
+        let mut m = LinearMemory::new(1, Some(3), true, None).unwrap();
         let base = m.data().as_ptr();
         assert_eq!(m.grow(1), Some(1));
         assert_eq!(m.grow(2), None);
