@@ -142,9 +142,8 @@ impl<T: 'static> Loader<T> {
         for (n, (import, binding)) in module.imports().iter().zip(bindings).enumerate() {
             // Only errors and stubs name the symbol: not built for every import.
             let symbol = || format!("{}.{}", import.module, import.name);
-            let missing = |what: &str| {
-                Error::link(&importer, &symbol(), format!("the process has no {what}"))
-            };
+            let missing =
+                |what: &str| Error::link(&importer, symbol(), format!("the process has no {what}"));
             let object = &self.set.objects[index];
             let (memory_base, table_base) = (object.memory_base, object.table_base);
             let item: Extern = match binding {
@@ -158,7 +157,7 @@ impl<T: 'static> Loader<T> {
                         let main = &self.set.objects[self.main.expect("checked")].name;
                         return Err(Error::link(
                             &importer,
-                            &symbol(),
+                            symbol(),
                             format!(
                                 "{main} has its own stack but does not export __stack_pointer, \
                                  so this library would run on a second one; link {main} with \
@@ -195,12 +194,12 @@ impl<T: 'static> Loader<T> {
                     match self.set.objects[definer].instance {
                         Some(instance) => instance
                             .get_export_in(store, &import.name)
-                            .ok_or_else(|| Error::link(&importer, &symbol(), "export vanished"))?,
+                            .ok_or_else(|| Error::link(&importer, symbol(), "export vanished"))?,
                         None => {
                             let EntityIndex::Func(func_index) = import.index else {
                                 return Err(Error::link(
                                     &importer,
-                                    &symbol(),
+                                    symbol(),
                                     format!(
                                         "imports a global from {}, which is instantiated after it",
                                         self.set.objects[definer].name
