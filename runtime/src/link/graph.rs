@@ -70,6 +70,8 @@ pub(crate) fn load_file(
 pub(crate) struct ObjectSet {
     pub objects: Vec<Object>,
     pub by_path: HashMap<PathBuf, usize>,
+    /// Object indices by file name (for NEEDED entries matched by name).
+    pub by_name: HashMap<String, Vec<usize>>,
 }
 
 impl ObjectSet {
@@ -117,8 +119,12 @@ impl ObjectSet {
     ) -> usize {
         let index = self.objects.len();
         self.by_path.insert(canonical.clone(), index);
-        self.objects
-            .push(Object::new(path, canonical, module, is_main));
+        let object = Object::new(path, canonical, module, is_main);
+        self.by_name
+            .entry(object.name.clone())
+            .or_default()
+            .push(index);
+        self.objects.push(object);
         index
     }
 
@@ -128,9 +134,10 @@ impl ObjectSet {
         if name.contains('/') {
             return None;
         }
-        self.objects
-            .iter()
-            .position(|o| o.loaded && !o.is_main && o.name == name)
+        self.by_name.get(name)?.iter().copied().find(|&i| {
+            let o = &self.objects[i];
+            o.loaded && !o.is_main
+        })
     }
 
     /// Resolves the NEEDED entries of every object from `first` on,
@@ -157,6 +164,10 @@ impl ObjectSet {
         roots: Vec<usize>,
         stats: &mut LoadStats,
     ) -> Result<Vec<usize>> {
+        let mut queued = vec![false; self.objects.len()];
+        for &root in &roots {
+            queued[root] = true;
+        }
         let mut queue = roots;
         let mut next = 0;
         while next < queue.len() {
@@ -226,7 +237,11 @@ impl ObjectSet {
                 }
                 let why = format!("needed by {requester}");
                 let (index, new) = self.add(engine, &path, Some(&why), false, stats)?;
-                if new && !queue.contains(&index) {
+                if index >= queued.len() {
+                    queued.resize(index + 1, false);
+                }
+                if new && !queued[index] {
+                    queued[index] = true;
                     queue.push(index);
                 }
                 edges.push(index);
