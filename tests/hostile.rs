@@ -102,3 +102,19 @@ fn a_function_with_50000_locals_and_a_1mb_body_compile_in_bounded_time() {
     Module::new(&engine, &big).expect("compiles");
     assert!(t.elapsed().as_secs() < 60, "1 MB body: {:?}", t.elapsed());
 }
+
+#[test]
+fn a_library_importing_a_too_small_memory_is_named_in_the_error() {
+    let lib = crate::wat(
+        r#"(module
+          (@dylink.0 (mem-info))
+          (import "env" "memory" (memory 1 1))
+          (func (export "f")))"#,
+    );
+    let error = match load_with_library("small-memory", &lib) {
+        Ok(_) => panic!("loaded"),
+        Err(e) => e.to_string(),
+    };
+    assert!(error.contains("libx.wasm: env.memory"), "{error}");
+    assert!(error.contains("maximum of 1 pages"), "{error}");
+}

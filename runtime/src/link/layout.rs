@@ -15,8 +15,15 @@ use crate::values::Val;
 impl<T: 'static> Loader<T> {
     /// Minimum and maximum that every importer of `env.NAME` accepts.
     fn import_limits(&self, name: &str) -> (u64, Option<u64>) {
+        let (min, max, _) = self.import_limits_and_owner(name);
+        (min, max)
+    }
+
+    /// As `import_limits`, with the object whose import sets the maximum.
+    fn import_limits_and_owner(&self, name: &str) -> (u64, Option<u64>, Option<&str>) {
         let mut min = 0;
         let mut max: Option<u64> = None;
+        let mut owner = None;
         for object in &self.set.objects {
             for import in object.module.imports() {
                 if import.module != "env" || import.name != name {
@@ -28,13 +35,13 @@ impl<T: 'static> Loader<T> {
                     _ => continue,
                 };
                 min = min.max(lo);
-                max = match (max, hi) {
-                    (Some(a), Some(b)) => Some(a.min(b)),
-                    (a, b) => a.or(b),
-                };
+                if let Some(hi) = hi.filter(|&hi| max.is_none_or(|m| hi < m)) {
+                    max = Some(hi);
+                    owner = Some(object.name.as_str());
+                }
             }
         }
-        (min, max)
+        (min, max, owner)
     }
 
     fn memory_request(object: &Object) -> Request {
@@ -62,7 +69,8 @@ impl<T: 'static> Loader<T> {
         main: usize,
         libs: &[usize],
     ) -> Result<()> {
-        let (min_pages, max_pages) = self.import_limits("memory");
+        let (min_pages, max_pages, max_owner) = self.import_limits_and_owner("memory");
+        let max_owner = max_owner.map(str::to_string);
         let memory = Memory::new_in(
             store,
             MemoryType {
@@ -83,7 +91,21 @@ impl<T: 'static> Loader<T> {
                 .iter()
                 .map(|&i| Self::memory_request(&self.set.objects[i])),
         );
-        let bases = allocate_memory(store, &memory, &requests)?;
+        let bases = allocate_memory(store, &memory, &requests).map_err(|e| {
+            // The memory is as small as the smallest maximum any object
+            // imports it with: name that object rather than the region.
+            match (&max_owner, max_pages) {
+                (Some(owner), Some(pages)) => Error::link(
+                    owner,
+                    "env.memory",
+                    format!(
+                        "imported with a maximum of {pages} pages ({} bytes), too small for the process ({e})",
+                        pages * regions::PAGE
+                    ),
+                ),
+                _ => e,
+            }
+        })?;
         for (&i, &base) in objects.iter().zip(&bases[1..]) {
             self.set.objects[i].memory_base = base;
         }
