@@ -118,3 +118,26 @@ fn a_library_importing_a_too_small_memory_is_named_in_the_error() {
     assert!(error.contains("libx.wasm: env.memory"), "{error}");
     assert!(error.contains("maximum of 1 pages"), "{error}");
 }
+
+#[test]
+fn needed_entries_that_are_paths_are_refused_unless_allowed() {
+    let engine = Engine::default();
+    for name in ["../evil.wasm", "/etc/passwd", "sub/lib.wasm"] {
+        let main = crate::wat(&format!(
+            r#"(module (@dylink.0 (mem-info) (needed "{name}")) (import "env" "memory" (memory 1)))"#
+        ));
+        let mut p = Process::new(&engine, quiet()).unwrap();
+        let error = p
+            .load_main_bytes("main.wasm", &main)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("is a path"), "{name}: {error}");
+        // Allowed, the name is a path: a missing file is "not found".
+        let mut p = Process::new(&engine, quiet().allow_dlopen_paths(true)).unwrap();
+        let error = p
+            .load_main_bytes("main.wasm", &main)
+            .unwrap_err()
+            .to_string();
+        assert!(!error.contains("is a path"), "{name}: {error}");
+    }
+}

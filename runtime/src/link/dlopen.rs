@@ -35,7 +35,7 @@ use crate::func::Func;
 use crate::store::{AsContextMut, StoreContextMut, StoreOpaque};
 use crate::vm::VMFuncRef;
 use hashbrown::HashMap;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 /// `dlopen` flags, with musl's (and so wasi-libc's) values.
 pub mod flags {
@@ -178,11 +178,7 @@ impl<T: 'static> Loader<T> {
     /// Where `name` is: searched like a NEEDED name (`-L`, `WRUN_LIBRARY_PATH`,
     /// the main's directory); a name with `/` or `..` only if allowed.
     fn find_library(&self, name: &str) -> Result<PathBuf> {
-        let is_path = name.contains('/')
-            || Path::new(name)
-                .components()
-                .any(|c| matches!(c, Component::ParentDir));
-        if is_path && !self.config.dlopen_paths {
+        if super::search::is_path(name) && !self.config.dlopen_paths {
             return Err(Error::msg(format!(
                 "{name}: a library name with `/` or `..` is refused (only the search path is used)"
             )));

@@ -202,6 +202,14 @@ impl ObjectSet {
                     edges.push(index);
                     continue;
                 }
+                if super::search::is_path(name) && !search.allow_paths {
+                    return Err(Error::msg(format!(
+                        "{}: the NEEDED entry {} is a path; only names are searched for \
+                         (ProcessConfig::allow_dlopen_paths allows paths)",
+                        printable(&requester),
+                        printable(name)
+                    )));
+                }
                 let path =
                     search
                         .find(name, &requester_dir, &runtime_path)

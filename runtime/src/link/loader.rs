@@ -136,6 +136,7 @@ impl<T: 'static> Loader<T> {
             lib_paths: self.config.lib_paths.clone(),
             env_paths: self.config.env_lib_paths.clone(),
             main_dir,
+            allow_paths: self.config.dlopen_paths,
         };
         self.set
             .load_needed(&engine, &self.search, 0, &mut self.stats)?;

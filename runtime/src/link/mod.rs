@@ -89,8 +89,8 @@ pub struct ProcessConfig {
     pub preload: Vec<PathBuf>,
     /// Bytes of stack for a PIE main (or for libraries of a main without one).
     pub stack_size: u32,
-    /// Whether `dlopen` accepts names with `/` or `..` (paths outside the
-    /// search path); off by default.
+    /// Whether `dlopen` and NEEDED entries accept names with `/` or `..`
+    /// (paths outside the search path); off by default.
     pub dlopen_paths: bool,
     /// The WASI context (arguments, environment, preopens, stdio); `None`
     /// defines no WASI functions at all. Default: inherited stdio, no
@@ -161,7 +161,8 @@ impl ProcessConfig {
         self
     }
 
-    /// Lets `dlopen` open names with `/` or `..` (not only the search path).
+    /// Lets `dlopen` and NEEDED entries name libraries with `/` or `..`
+    /// (not only the search path).
     pub fn allow_dlopen_paths(mut self, allow: bool) -> Self {
         self.dlopen_paths = allow;
         self

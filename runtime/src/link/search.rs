@@ -53,6 +53,18 @@ pub(crate) struct SearchPath {
     pub env_paths: Vec<PathBuf>,
     /// The main module's directory (searched last).
     pub main_dir: Option<PathBuf>,
+    /// Whether NEEDED names may be paths (`/`, `..`): off unless the
+    /// embedder allows it (`ProcessConfig::allow_dlopen_paths`), so a
+    /// module cannot make the loader read any file it names.
+    pub allow_paths: bool,
+}
+
+/// Whether a library name is a path rather than a name to search for.
+pub(crate) fn is_path(name: &str) -> bool {
+    name.contains('/')
+        || Path::new(name)
+            .components()
+            .any(|c| matches!(c, std::path::Component::ParentDir))
 }
 
 impl SearchPath {
