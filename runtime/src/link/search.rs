@@ -146,6 +146,7 @@ mod tests {
             lib_paths: vec!["L1".into(), "L2".into()],
             env_paths: vec!["E".into()],
             main_dir: Some("M".into()),
+            allow_paths: false,
         };
         let dirs = search.directories(Path::new("/req"), &["$ORIGIN/rp".to_string()]);
         let want: Vec<PathBuf> = ["L1", "L2", "E", "/req/rp", "M"]
