@@ -59,12 +59,17 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--reps", type=int, default=21)
     ap.add_argument("--wasmtime")
+    ap.add_argument("--json", help="also write the medians to this file")
     args = ap.parse_args()
     wrun = ROOT / "target" / "release" / "wrun"
     if not wrun.exists():
         sys.exit("build the CLI first: cargo build --release")
     wasmtime, version = find_wasmtime(args.wasmtime)
     toywasm = os.environ.get("TOYWASM")
+    toywasm_version = None
+    if toywasm:
+        out = subprocess.run([toywasm, "--version"], capture_output=True, text=True)
+        toywasm_version = out.stdout.splitlines()[0] if out.stdout else toywasm
     cache = tempfile.mkdtemp(prefix="wrun-cache-")
     env = dict(os.environ, WRUN_CACHE_DIR=cache)
 
@@ -114,13 +119,23 @@ def main():
     print(f"wrun CLI vs peers, {args.reps} interleaved rounds, medians of whole-process wall time")
     print(f"peer: {version or 'wasmtime not found'}; toywasm: {toywasm or 'not set (TOYWASM)'}")
     print(f"{'workload':58} {'wrun':>10} {'peer':>10} {'ratio':>7}")
+    rows = []
     for i, (name, _, b, peer) in enumerate(pairs):
+        rows.append({
+            "workload": name,
+            "peer": peer,
+            "wrun_s": statistics.median(times[i][0]),
+            "peer_s": statistics.median(times[i][1]) if b else None,
+        })
         a_med = statistics.median(times[i][0])
         if b:
             b_med = statistics.median(times[i][1])
             print(f"{name:58} {a_med*1e3:8.2f}ms {b_med*1e3:8.2f}ms {a_med/b_med:6.2f}x  ({peer})")
         else:
             print(f"{name:58} {a_med*1e3:8.2f}ms {'-':>10}")
+    if args.json:
+        import json
+        Path(args.json).write_text(json.dumps({"peer_version": version, "toywasm": toywasm_version, "rows": rows}, indent=1))
 
 
 if __name__ == "__main__":

