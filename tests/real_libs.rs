@@ -1,7 +1,8 @@
 //! Real C libraries split into a main and shared libraries, nobody here
-//! wrote: zlib as `libz.wasm` under a non-PIE main carrying wasi-libc,
-//! checked against host `gzip` and against the same sources linked
-//! statically (byte-identical output).
+//! wrote, under a non-PIE main carrying wasi-libc: zlib as `libz.wasm`
+//! (checked against host `gzip`) and lz4 as three libraries, one NEEDING
+//! the other two (checked against host `lz4`); both also against the same
+//! sources linked statically (byte-identical output).
 //!
 //! Sources come from crates.io at test time (`wasm-fixtures/real/*/build.sh`)
 //! and nothing built from them is committed. Without the toolchain the
@@ -164,6 +165,52 @@ fn zlib_as_a_shared_library_round_trips_and_matches_its_static_twin() {
                 "{what}: static twin"
             );
             assert_eq!(dynamic.stdout, stat.stdout, "{what}");
+        }
+    }
+    std::fs::remove_dir_all(&work).unwrap();
+}
+
+#[test]
+fn lz4_split_into_three_libraries_round_trips_and_matches_its_static_twin() {
+    // main.wasm uses liblz4frame.wasm (given with --lib), which NEEDS
+    // liblz4.wasm and libxxhash.wasm, found through -L.
+    let Some(dir) = built("lz4") else { return };
+    let work = std::env::temp_dir().join(format!("wrun-lz4-{}", std::process::id()));
+    std::fs::create_dir_all(&work).unwrap();
+    let dynamic = |args: &[&str]| {
+        let mut full = vec!["-L", ".", "--lib", "liblz4frame.wasm", "main.wasm"];
+        full.extend_from_slice(args);
+        wrun(&dir, &work, &full)
+    };
+    for (i, size) in [1 << 10, 1 << 20, 5 << 20].into_iter().enumerate() {
+        let input = sample(size, 100 + i as u64);
+        std::fs::write(work.join("in"), &input).unwrap();
+        for level in ["0", "9"] {
+            let what = format!("{size} bytes at level {level}");
+            let out = dynamic(&["c", level, "/w/in", "/w/dyn.lz4"]);
+            ok(&out, &what);
+            let frame = std::fs::read(work.join("dyn.lz4")).unwrap();
+            let host = Command::new("lz4")
+                .args(["-dc", work.join("dyn.lz4").to_str().unwrap()])
+                .output()
+                .expect("lz4 is installed");
+            assert!(host.status.success(), "{what}: host lz4 -d failed");
+            assert!(host.stdout == input, "{what}: host lz4 -d differs");
+            ok(&dynamic(&["d", "/w/dyn.lz4", "/w/out"]), &what);
+            assert!(
+                std::fs::read(work.join("out")).unwrap() == input,
+                "{what}: round trip"
+            );
+            let stat = wrun(
+                &dir,
+                &work,
+                &["static.wasm", "c", level, "/w/in", "/w/static.lz4"],
+            );
+            ok(&stat, &what);
+            assert!(
+                std::fs::read(work.join("static.lz4")).unwrap() == frame,
+                "{what}: static twin"
+            );
         }
     }
     std::fs::remove_dir_all(&work).unwrap();

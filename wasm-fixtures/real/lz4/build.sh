@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Builds lz4 as three shared libraries into OUT (default target/real-libs/lz4):
+#   liblz4.wasm        lz4.c + lz4hc.c (block compression)
+#   libxxhash.wasm     xxhash.c (checksums)
+#   liblz4frame.wasm   lz4frame.c, NEEDS liblz4.wasm and libxxhash.wasm
+# and two programs: main.wasm (lz4f.c over wasi-libc, non-PIE, NEEDS only
+# liblz4frame.wasm; the rest is found through its NEEDED entries) and
+# static.wasm, everything linked into one module. lz4's sources are
+# third-party code from crates.io (the lz4-sys crate bundles them), fetched
+# with cargo; nothing from them is committed. $LZ4_SRC overrides the source.
+#
+# Needs clang-19, wasm-ld-19, llvm-nm (llvm-19), wasi-libc, cargo, python3.
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../../.." && pwd)"
+OUT="${1:-$ROOT/target/real-libs/lz4}"
+CC=${CC:-clang-19}
+WASM_LD=${WASM_LD:-wasm-ld-19}
+NM=${NM:-/usr/lib/llvm-19/bin/llvm-nm}
+mkdir -p "$OUT/obj"
+
+if [ -z "${LZ4_SRC:-}" ]; then
+    FETCH="$OUT/fetch"
+    mkdir -p "$FETCH/src"
+    cat >"$FETCH/Cargo.toml" <<'TOML'
+[package]
+name = "fetch-lz4-sources"
+version = "0.0.0"
+edition = "2021"
+publish = false
+[workspace]
+[dependencies]
+lz4-sys = "=1.11.1"
+TOML
+    echo "fn main() {}" >"$FETCH/src/main.rs"
+    cargo fetch --quiet --manifest-path "$FETCH/Cargo.toml"
+    LZ4_SRC="$(cargo metadata --quiet --format-version 1 --manifest-path "$FETCH/Cargo.toml" |
+        python3 -c 'import json,sys,os; m=json.load(sys.stdin); p=[p for p in m["packages"] if p["name"]=="lz4-sys"][0]; print(os.path.join(os.path.dirname(p["manifest_path"]), "liblz4", "lib"))')"
+fi
+[ -f "$LZ4_SRC/lz4frame.h" ] || { echo "build.sh: no lz4 sources in $LZ4_SRC" >&2; exit 1; }
+
+FEATURES="-mcpu=mvp -mmutable-globals -msign-ext"
+CFLAGS="--target=wasm32-wasi $FEATURES -O2 -w -I$LZ4_SRC"
+pic() { "$CC" $CFLAGS -fPIC -fvisibility=default -c "$LZ4_SRC/$1.c" -o "$OUT/obj/pic-$1.o"; }
+lib() {
+    local out=$1
+    shift
+    "$WASM_LD" --experimental-pic -shared --unresolved-symbols=import-dynamic -o "$OUT/$out" "$@"
+}
+for f in lz4 lz4hc xxhash lz4frame; do pic $f; done
+lib liblz4.wasm "$OUT/obj/pic-lz4.o" "$OUT/obj/pic-lz4hc.o"
+lib libxxhash.wasm "$OUT/obj/pic-xxhash.o"
+lib liblz4frame.wasm "$OUT/obj/pic-lz4frame.o" "$OUT/liblz4.wasm" "$OUT/libxxhash.wasm"
+
+# The main: libc for the libraries (their undefined symbols that none of
+# them defines), exported; lz4frame's functions imported, through NEEDED.
+NEEDS=$(comm -23 \
+    <("$NM" -u "$OUT"/obj/pic-*.o | awk 'NF == 2 { print $2 }' | sort -u) \
+    <("$NM" --defined-only "$OUT"/obj/pic-*.o | awk 'NF == 3 { print $3 }' | sort -u) |
+    grep -v -x -E '__memory_base|__table_base|__stack_pointer|__indirect_function_table')
+"$CC" --target=wasm32-wasi $FEATURES -O2 -I"$LZ4_SRC" -c "$HERE/lz4f.c" -o "$OUT/obj/main.o"
+"$CC" --target=wasm32-wasi $FEATURES -O2 \
+    -Wl,--export-all -Wl,--export=__stack_pointer -Wl,--export-table -Wl,--growable-table \
+    -Wl,--allow-undefined $(printf -- '-Wl,--undefined=%s ' $NEEDS) \
+    -o "$OUT/main.wasm" "$OUT/obj/main.o"
+# NEEDED for the main: a non-PIE main has no dylink.0 of its own, so the
+# driver is told the top library with --lib by the test.
+
+# The static twin.
+for f in lz4 lz4hc xxhash lz4frame; do
+    "$CC" $CFLAGS -c "$LZ4_SRC/$f.c" -o "$OUT/obj/static-$f.o"
+done
+"$CC" --target=wasm32-wasi $FEATURES -O2 -o "$OUT/static.wasm" "$OUT/obj/main.o" "$OUT"/obj/static-*.o
+echo "built $OUT/{liblz4,libxxhash,liblz4frame,main,static}.wasm from $LZ4_SRC"
