@@ -95,76 +95,89 @@ fn sample(size: usize, seed: u64) -> Vec<u8> {
     out
 }
 
+/// A compressor split into a main and libraries: `dynamic` is the
+/// argument list that runs it (before its own `c`/`d` arguments), `host` the
+/// host's tool for the format (`gzip`, `lz4`), `ext` the file extension.
+struct Codec<'a> {
+    dir: &'a Path,
+    work: &'a Path,
+    dynamic: &'a [&'a str],
+    host: &'a str,
+    ext: &'a str,
+}
+
+impl Codec<'_> {
+    fn run(&self, args: &[&str]) -> Output {
+        let mut full = self.dynamic.to_vec();
+        full.extend_from_slice(args);
+        wrun(self.dir, self.work, &full)
+    }
+
+    /// Compresses `input` at `level` and checks that the host's tool and
+    /// the program itself read it back, and that the static twin writes
+    /// the same bytes.
+    fn check(&self, input: &[u8], level: &str) {
+        let what = format!("{} bytes at level {level}", input.len());
+        std::fs::write(self.work.join("in"), input).unwrap();
+        let packed = format!("/w/dyn.{}", self.ext);
+        let dynamic = self.run(&["c", level, "/w/in", &packed]);
+        ok(&dynamic, &what);
+        let file = self.work.join(format!("dyn.{}", self.ext));
+        let bytes = std::fs::read(&file).unwrap();
+        let host = Command::new(self.host)
+            .args(["-dc", file.to_str().unwrap()])
+            .output()
+            .unwrap_or_else(|e| panic!("{} is installed: {e}", self.host));
+        assert!(
+            host.status.success(),
+            "{what}: host {} -d failed",
+            self.host
+        );
+        assert!(
+            host.stdout == input,
+            "{what}: host {} -d differs",
+            self.host
+        );
+        ok(&self.run(&["d", &packed, "/w/out"]), &what);
+        assert!(
+            std::fs::read(self.work.join("out")).unwrap() == input,
+            "{what}: round trip"
+        );
+        let static_packed = format!("/w/static.{}", self.ext);
+        let stat = wrun(
+            self.dir,
+            self.work,
+            &["static.wasm", "c", level, "/w/in", &static_packed],
+        );
+        ok(&stat, &what);
+        let static_bytes = std::fs::read(self.work.join(format!("static.{}", self.ext))).unwrap();
+        assert!(static_bytes == bytes, "{what}: static twin");
+        assert_eq!(dynamic.stdout, stat.stdout, "{what}");
+    }
+}
+
 #[test]
 fn zlib_as_a_shared_library_round_trips_and_matches_its_static_twin() {
     let Some(dir) = built("zlib") else { return };
     let work = std::env::temp_dir().join(format!("wrun-zlib-{}", std::process::id()));
     std::fs::create_dir_all(&work).unwrap();
-
     let version = wrun(&dir, &work, &["--lib", "libz.wasm", "main.wasm", "v"]);
     ok(&version, "zgz v");
     assert!(String::from_utf8_lossy(&version.stdout).starts_with("zlib "));
-
+    let codec = Codec {
+        dir: &dir,
+        work: &work,
+        dynamic: &["--lib", "libz.wasm", "main.wasm"],
+        host: "gzip",
+        ext: "gz",
+    };
     for (i, size) in [1 << 10, 64 << 10, 1 << 20, 5 << 20]
         .into_iter()
         .enumerate()
     {
         let input = sample(size, i as u64 + 1);
-        std::fs::write(work.join("in"), &input).unwrap();
         for level in ["1", "6", "9"] {
-            let what = format!("{size} bytes at level {level}");
-            let dynamic = wrun(
-                &dir,
-                &work,
-                &[
-                    "--lib",
-                    "libz.wasm",
-                    "main.wasm",
-                    "c",
-                    level,
-                    "/w/in",
-                    "/w/dyn.gz",
-                ],
-            );
-            ok(&dynamic, &what);
-            let gz = std::fs::read(work.join("dyn.gz")).unwrap();
-            // The host's gzip reads it back.
-            let host = Command::new("gzip")
-                .args(["-dc", work.join("dyn.gz").to_str().unwrap()])
-                .output()
-                .expect("gzip is installed");
-            assert!(host.status.success(), "{what}: host gzip -d failed");
-            assert!(host.stdout == input, "{what}: host gzip -d differs");
-            // zlib reads it back.
-            let back = wrun(
-                &dir,
-                &work,
-                &[
-                    "--lib",
-                    "libz.wasm",
-                    "main.wasm",
-                    "d",
-                    "/w/dyn.gz",
-                    "/w/out",
-                ],
-            );
-            ok(&back, &what);
-            assert!(
-                std::fs::read(work.join("out")).unwrap() == input,
-                "{what}: round trip"
-            );
-            // The same sources linked statically write the same bytes.
-            let stat = wrun(
-                &dir,
-                &work,
-                &["static.wasm", "c", level, "/w/in", "/w/static.gz"],
-            );
-            ok(&stat, &what);
-            assert!(
-                std::fs::read(work.join("static.gz")).unwrap() == gz,
-                "{what}: static twin"
-            );
-            assert_eq!(dynamic.stdout, stat.stdout, "{what}");
+            codec.check(&input, level);
         }
     }
     std::fs::remove_dir_all(&work).unwrap();
@@ -177,40 +190,17 @@ fn lz4_split_into_three_libraries_round_trips_and_matches_its_static_twin() {
     let Some(dir) = built("lz4") else { return };
     let work = std::env::temp_dir().join(format!("wrun-lz4-{}", std::process::id()));
     std::fs::create_dir_all(&work).unwrap();
-    let dynamic = |args: &[&str]| {
-        let mut full = vec!["-L", ".", "--lib", "liblz4frame.wasm", "main.wasm"];
-        full.extend_from_slice(args);
-        wrun(&dir, &work, &full)
+    let codec = Codec {
+        dir: &dir,
+        work: &work,
+        dynamic: &["-L", ".", "--lib", "liblz4frame.wasm", "main.wasm"],
+        host: "lz4",
+        ext: "lz4",
     };
     for (i, size) in [1 << 10, 1 << 20, 5 << 20].into_iter().enumerate() {
         let input = sample(size, 100 + i as u64);
-        std::fs::write(work.join("in"), &input).unwrap();
         for level in ["0", "9"] {
-            let what = format!("{size} bytes at level {level}");
-            let out = dynamic(&["c", level, "/w/in", "/w/dyn.lz4"]);
-            ok(&out, &what);
-            let frame = std::fs::read(work.join("dyn.lz4")).unwrap();
-            let host = Command::new("lz4")
-                .args(["-dc", work.join("dyn.lz4").to_str().unwrap()])
-                .output()
-                .expect("lz4 is installed");
-            assert!(host.status.success(), "{what}: host lz4 -d failed");
-            assert!(host.stdout == input, "{what}: host lz4 -d differs");
-            ok(&dynamic(&["d", "/w/dyn.lz4", "/w/out"]), &what);
-            assert!(
-                std::fs::read(work.join("out")).unwrap() == input,
-                "{what}: round trip"
-            );
-            let stat = wrun(
-                &dir,
-                &work,
-                &["static.wasm", "c", level, "/w/in", "/w/static.lz4"],
-            );
-            ok(&stat, &what);
-            assert!(
-                std::fs::read(work.join("static.lz4")).unwrap() == frame,
-                "{what}: static twin"
-            );
+            codec.check(&input, level);
         }
     }
     std::fs::remove_dir_all(&work).unwrap();

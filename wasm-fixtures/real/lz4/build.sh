@@ -16,26 +16,10 @@ ROOT="$(cd "$HERE/../../.." && pwd)"
 OUT="${1:-$ROOT/target/real-libs/lz4}"
 CC=${CC:-clang-19}
 WASM_LD=${WASM_LD:-wasm-ld-19}
-NM=${NM:-/usr/lib/llvm-19/bin/llvm-nm}
 mkdir -p "$OUT/obj"
 
 if [ -z "${LZ4_SRC:-}" ]; then
-    FETCH="$OUT/fetch"
-    mkdir -p "$FETCH/src"
-    cat >"$FETCH/Cargo.toml" <<'TOML'
-[package]
-name = "fetch-lz4-sources"
-version = "0.0.0"
-edition = "2021"
-publish = false
-[workspace]
-[dependencies]
-lz4-sys = "=1.11.1"
-TOML
-    echo "fn main() {}" >"$FETCH/src/main.rs"
-    cargo fetch --quiet --manifest-path "$FETCH/Cargo.toml"
-    LZ4_SRC="$(cargo metadata --quiet --format-version 1 --manifest-path "$FETCH/Cargo.toml" |
-        python3 -c 'import json,sys,os; m=json.load(sys.stdin); p=[p for p in m["packages"] if p["name"]=="lz4-sys"][0]; print(os.path.join(os.path.dirname(p["manifest_path"]), "liblz4", "lib"))')"
+    LZ4_SRC="$("$HERE/../fetch-crate-source.sh" lz4-sys 1.11.1 liblz4/lib "$OUT/fetch")"
 fi
 [ -f "$LZ4_SRC/lz4frame.h" ] || { echo "build.sh: no lz4 sources in $LZ4_SRC" >&2; exit 1; }
 
@@ -54,10 +38,7 @@ lib liblz4frame.wasm "$OUT/obj/pic-lz4frame.o" "$OUT/liblz4.wasm" "$OUT/libxxhas
 
 # The main: libc for the libraries (their undefined symbols that none of
 # them defines), exported; lz4frame's functions imported, through NEEDED.
-NEEDS=$(comm -23 \
-    <("$NM" -u "$OUT"/obj/pic-*.o | awk 'NF == 2 { print $2 }' | sort -u) \
-    <("$NM" --defined-only "$OUT"/obj/pic-*.o | awk 'NF == 3 { print $3 }' | sort -u) |
-    grep -v -x -E '__memory_base|__table_base|__stack_pointer|__indirect_function_table')
+NEEDS=$("$HERE/../libc-needs.sh" "$OUT"/obj/pic-*.o)
 "$CC" --target=wasm32-wasi $FEATURES -O2 -I"$LZ4_SRC" -c "$HERE/lz4f.c" -o "$OUT/obj/main.o"
 "$CC" --target=wasm32-wasi $FEATURES -O2 \
     -Wl,--export-all -Wl,--export=__stack_pointer -Wl,--export-table -Wl,--growable-table \

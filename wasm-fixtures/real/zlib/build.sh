@@ -20,22 +20,7 @@ WASM_LD=${WASM_LD:-wasm-ld-19}
 mkdir -p "$OUT/obj"
 
 if [ -z "${ZLIB_SRC:-}" ]; then
-    FETCH="$OUT/fetch"
-    mkdir -p "$FETCH/src"
-    cat >"$FETCH/Cargo.toml" <<'TOML'
-[package]
-name = "fetch-zlib-sources"
-version = "0.0.0"
-edition = "2021"
-publish = false
-[workspace]
-[dependencies]
-libz-sys = { version = "=1.1.33", default-features = false }
-TOML
-    echo "fn main() {}" >"$FETCH/src/main.rs"
-    cargo fetch --quiet --manifest-path "$FETCH/Cargo.toml"
-    ZLIB_SRC="$(cargo metadata --quiet --format-version 1 --manifest-path "$FETCH/Cargo.toml" |
-        python3 -c 'import json,sys,os; m=json.load(sys.stdin); p=[p for p in m["packages"] if p["name"]=="libz-sys"][0]; print(os.path.join(os.path.dirname(p["manifest_path"]), "src", "zlib"))')"
+    ZLIB_SRC="$("$HERE/../fetch-crate-source.sh" libz-sys 1.1.33 src/zlib "$OUT/fetch")"
 fi
 [ -f "$ZLIB_SRC/zlib.h" ] || { echo "build.sh: no zlib sources in $ZLIB_SRC" >&2; exit 1; }
 
@@ -55,11 +40,7 @@ done
 # functions imported (--allow-undefined), bound by wrun to libz.wasm. What
 # libz needs from libc (its objects' undefined symbols) is forced into the
 # main with --undefined, since --export-all exports only what is linked.
-NM=${NM:-/usr/lib/llvm-19/bin/llvm-nm}
-NEEDS=$(comm -23 \
-    <("$NM" -u "$OUT"/obj/pic-*.o | awk 'NF == 2 { print $2 }' | sort -u) \
-    <("$NM" --defined-only "$OUT"/obj/pic-*.o | awk 'NF == 3 { print $3 }' | sort -u) |
-    grep -v -x -E '__memory_base|__table_base|__stack_pointer|__indirect_function_table')
+NEEDS=$("$HERE/../libc-needs.sh" "$OUT"/obj/pic-*.o)
 "$CC" --target=wasm32-wasi $FEATURES -O2 -I"$ZLIB_SRC" \
     -Wl,--export-all -Wl,--export=__stack_pointer -Wl,--export-table -Wl,--growable-table -Wl,--allow-undefined \
     $(printf -- '-Wl,--undefined=%s ' $NEEDS) \
