@@ -1,10 +1,11 @@
 //! Descriptions of the runtime functions compiled code calls ("libcalls"):
-//! their names and signatures, shared by the code generator and `vm/`,
+//! their signatures and table order, shared by the code generator and `vm/`,
 //! which implements them. Compile-time code only needs this description.
 
 use crate::types::ValType;
 
-/// The libcalls, with names and signatures shared with the code generator.
+/// The libcalls; the discriminant is the index in the libcall table every
+/// vmctx points to (`vm::libcalls::LIBCALLS`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Libcall {
     /// `(mem, delta) -> old pages or -1`
