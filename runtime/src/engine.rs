@@ -58,6 +58,12 @@ pub struct Config {
     pub wasm_multi_memory: bool,
     /// Accept the tail-call proposal (default on, as in wasmtime).
     pub wasm_tail_call: bool,
+    /// Accept fixed-width SIMD, `v128` (default on: part of WebAssembly 2.0).
+    pub wasm_simd: bool,
+    /// Accept the relaxed-SIMD proposal (default on, as in wasmtime); wrun
+    /// gives each relaxed operator one deterministic result, documented in
+    /// `compile/simd_relaxed.rs`.
+    pub wasm_relaxed_simd: bool,
 }
 
 impl Default for Config {
@@ -73,6 +79,8 @@ impl Default for Config {
             wasm_extended_const: true,
             wasm_multi_memory: true,
             wasm_tail_call: true,
+            wasm_simd: true,
+            wasm_relaxed_simd: true,
         }
     }
 }
@@ -135,6 +143,18 @@ impl Config {
     /// WebAssembly 2.0).
     pub fn wasm_tail_call(mut self, enable: bool) -> Config {
         self.wasm_tail_call = enable;
+        self
+    }
+
+    /// Accepts SIMD (`v128`) or not; off also turns relaxed SIMD off.
+    pub fn wasm_simd(mut self, enable: bool) -> Config {
+        self.wasm_simd = enable;
+        self
+    }
+
+    /// Accepts the relaxed-SIMD operators or not (off: WebAssembly 2.0).
+    pub fn wasm_relaxed_simd(mut self, enable: bool) -> Config {
+        self.wasm_relaxed_simd = enable;
         self
     }
 
@@ -260,6 +280,8 @@ fn code_fingerprint(isa: &OwnedTargetIsa, config: &Config, memory_guard: bool) -
         u8::from(config.wasm_extended_const),
         u8::from(config.wasm_multi_memory),
         u8::from(config.wasm_tail_call),
+        u8::from(config.wasm_simd),
+        u8::from(config.wasm_relaxed_simd),
     ]);
     hasher.finalize().into()
 }

@@ -15,6 +15,7 @@ pub(crate) enum ConstExpr {
     I64(i64),
     F32(u32),
     F64(u64),
+    V128(u128),
     RefNull,
     RefFunc(u32),
     GlobalGet(u32),
@@ -69,7 +70,7 @@ impl ConstExpr {
                 O::I64Add => (ConstExpr::RefNull, Some(ConstOp::I64Add)),
                 O::I64Sub => (ConstExpr::RefNull, Some(ConstOp::I64Sub)),
                 O::I64Mul => (ConstExpr::RefNull, Some(ConstOp::I64Mul)),
-                O::V128Const { .. } => return Err(Error::unsupported("SIMD (v128 constant)")),
+                O::V128Const { value } => (ConstExpr::V128(value.i128() as u128), None),
                 other => {
                     return Err(Error::unsupported(format!(
                         "constant expression operator {other:?}"

@@ -123,6 +123,11 @@ fn validate(engine: &Engine, bytes: &[u8]) -> Result<()> {
         config.wasm_multi_memory,
     );
     features.set(wasmparser::WasmFeatures::TAIL_CALL, config.wasm_tail_call);
+    features.set(wasmparser::WasmFeatures::SIMD, config.wasm_simd);
+    features.set(
+        wasmparser::WasmFeatures::RELAXED_SIMD,
+        config.wasm_simd && config.wasm_relaxed_simd,
+    );
     wasmparser::Validator::new_with_features(features).validate_all(bytes)?;
     Ok(())
 }

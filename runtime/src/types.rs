@@ -4,8 +4,7 @@
 use crate::error::{Error, Result};
 use std::fmt;
 
-/// A value type. `V128` exists so that SIMD modules can be described and
-/// rejected with a clear error.
+/// A value type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ValType {
     /// 32-bit integer.
@@ -16,7 +15,7 @@ pub enum ValType {
     F32,
     /// 64-bit IEEE float.
     F64,
-    /// 128-bit vector (not supported yet).
+    /// 128-bit vector (SIMD).
     V128,
     /// Nullable function reference.
     FuncRef,

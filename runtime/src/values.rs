@@ -19,6 +19,8 @@ pub enum Val {
     FuncRef(Option<Func>),
     /// externref: an opaque host value (None is null)
     ExternRef(Option<u32>),
+    /// v128 (SIMD), as its 128 bits; lane 0 is the least significant
+    V128(u128),
 }
 
 impl Val {
@@ -31,6 +33,7 @@ impl Val {
             Val::F64(_) => ValType::F64,
             Val::FuncRef(_) => ValType::FuncRef,
             Val::ExternRef(_) => ValType::ExternRef,
+            Val::V128(_) => ValType::V128,
         }
     }
 
@@ -41,8 +44,9 @@ impl Val {
             ValType::I64 => Val::I64(0),
             ValType::F32 => Val::F32(0),
             ValType::F64 => Val::F64(0),
-            ValType::FuncRef | ValType::V128 => Val::FuncRef(None),
+            ValType::FuncRef => Val::FuncRef(None),
             ValType::ExternRef => Val::ExternRef(None),
+            ValType::V128 => Val::V128(0),
         }
     }
 
@@ -70,6 +74,7 @@ impl Val {
             Val::F64(v) => u128::from(v),
             Val::FuncRef(f) => f.map_or(0, |f| f.raw() as usize as u128),
             Val::ExternRef(r) => r.map_or(0, |r| u128::from(r) + 1),
+            Val::V128(bits) => bits,
         }
     }
 
@@ -79,9 +84,8 @@ impl Val {
             ValType::I64 => Val::I64(raw as u64 as i64),
             ValType::F32 => Val::F32(raw as u32),
             ValType::F64 => Val::F64(raw as u64),
-            ValType::FuncRef | ValType::V128 => {
-                Val::FuncRef(Func::from_raw(store_id, raw as usize as *mut _))
-            }
+            ValType::FuncRef => Val::FuncRef(Func::from_raw(store_id, raw as usize as *mut _)),
+            ValType::V128 => Val::V128(raw),
             ValType::ExternRef => Val::ExternRef(match raw as usize {
                 0 => None,
                 r => Some((r - 1) as u32),
@@ -100,6 +104,7 @@ impl std::fmt::Display for Val {
             Val::FuncRef(None) | Val::ExternRef(None) => write!(f, "null"),
             Val::FuncRef(Some(_)) => write!(f, "<funcref>"),
             Val::ExternRef(Some(r)) => write!(f, "<externref {r}>"),
+            Val::V128(bits) => write!(f, "{bits:#034x}"),
         }
     }
 }

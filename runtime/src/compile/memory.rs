@@ -112,7 +112,11 @@ impl FuncTranslator<'_, '_> {
 
     /// Native address and immediate offset for an access of `bytes` bytes
     /// at `memarg`.
-    fn effective_address(&mut self, memarg: &MemArg, bytes: u32) -> Result<(Value, i32)> {
+    pub(crate) fn effective_address(
+        &mut self,
+        memarg: &MemArg,
+        bytes: u32,
+    ) -> Result<(Value, i32)> {
         let MemArgTarget::Memory(memory) = memarg.target else {
             return Err(Error::unsupported("this memory access target"));
         };

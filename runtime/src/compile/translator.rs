@@ -34,7 +34,7 @@ pub(crate) fn ir_type(ty: ValType) -> Result<ir::Type> {
         ValType::F32 => types::F32,
         ValType::F64 => types::F64,
         ValType::FuncRef | ValType::ExternRef => types::I64,
-        ValType::V128 => return Err(Error::unsupported("SIMD (v128 values)")),
+        ValType::V128 => types::I8X16,
     })
 }
 
@@ -287,6 +287,7 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         match ty {
             types::F32 => self.b.ins().f32const(0.0),
             types::F64 => self.b.ins().f64const(0.0),
+            ty if ty.is_vector() => self.vconst(ty, &[0; 16]),
             _ => self.b.ins().iconst(ty, 0),
         }
     }
@@ -301,6 +302,7 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             || self.translate_memory(op)?
             || self.translate_call(op)?
             || self.translate_table(op)?
+            || self.translate_simd(op)?
         {
             return Ok(());
         }

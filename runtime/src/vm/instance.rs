@@ -223,6 +223,7 @@ impl InstanceData {
             ConstExpr::I64(v) => u128::from(v as u64),
             ConstExpr::F32(bits) => u128::from(bits),
             ConstExpr::F64(bits) => u128::from(bits),
+            ConstExpr::V128(bits) => bits,
             ConstExpr::RefNull => 0,
             ConstExpr::RefFunc(f) => self.funcref(f) as usize as u128,
             // SAFETY: global storage is valid for the instance's lifetime.
