@@ -65,11 +65,11 @@ fn load_errors_exit_1_with_one_clear_line() {
     assert_eq!(missing.status.code(), Some(1));
     assert!(text(&missing.stderr).contains("cannot read /nonexistent/x.wasm"));
 
-    let simd = fixture("wat/simd.wasm");
-    let out = wrun(&[simd.to_str().unwrap()]);
+    let threads = fixture("wat/threads.wasm");
+    let out = wrun(&[threads.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        text(&out.stderr).contains("unsupported feature: SIMD"),
+        text(&out.stderr).contains("unsupported feature: threads"),
         "{}",
         text(&out.stderr)
     );

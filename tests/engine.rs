@@ -4,7 +4,7 @@
 use crate::wat;
 use std::path::PathBuf;
 use wrun::{
-    Engine, ErrorKind, Func, FuncType, Instance, Linker, Module, Store, Trap, Val, ValType,
+    Config, Engine, ErrorKind, Func, FuncType, Instance, Linker, Module, Store, Trap, Val, ValType,
 };
 
 fn fixture(path: &str) -> PathBuf {
@@ -242,14 +242,38 @@ fn a_funcref_from_one_module_is_callable_from_another() {
 }
 
 #[test]
-fn simd_modules_are_rejected_as_unsupported() {
+fn simd_modules_run_unless_simd_is_turned_off() {
     let engine = Engine::default();
+    let module = Module::from_file(&engine, fixture("wat/simd.wasm")).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Linker::new().instantiate(&mut store, &module).unwrap();
+    let result = call(&mut store, instance, "sum4", &[Val::I32(40), Val::I32(2)]);
+    assert_eq!(i32_of(result), 42);
+
+    // Turned off, SIMD is a validation error (as in wasmtime), because wrun
+    // implements it.
+    let engine = Engine::new(Config::new().wasm_simd(false)).unwrap();
     let error = Module::from_file(&engine, fixture("wat/simd.wasm")).unwrap_err();
+    assert!(matches!(error.kind(), ErrorKind::Invalid { .. }), "{error}");
+    assert!(error.to_string().contains("SIMD"), "{error}");
+}
+
+#[test]
+fn proposals_wrun_does_not_implement_are_unsupported_features_not_invalid() {
+    let engine = Engine::default();
+    let error = Module::from_file(&engine, fixture("wat/threads.wasm")).unwrap_err();
     assert!(
         matches!(error.kind(), ErrorKind::Unsupported { .. }),
         "{error}"
     );
-    assert!(error.to_string().contains("SIMD"), "{error}");
+    assert!(
+        error.to_string().contains("unsupported feature: threads"),
+        "{error}"
+    );
+    // A module invalid under every proposal stays a validation error.
+    let bad = wat("(module (func (result i32) (i64.const 1)))");
+    let error = Module::new(&engine, &bad).unwrap_err();
+    assert!(matches!(error.kind(), ErrorKind::Invalid { .. }), "{error}");
 }
 
 #[test]

@@ -433,7 +433,7 @@ log "compile-bench/compile-bench.wasm"
 
 # -------------------------------------------------------------------- wat
 echo "wat"
-for w in add trap counter simd exit256 spin isatty; do
+for w in add trap counter simd threads exit256 spin isatty; do
     # wabt >= 1.0.30 enables SIMD and multi-value by default (and no longer
     # accepts --enable-simd)
     "$WAT2WASM" "$ROOT/wat/$w.wat" -o "$ROOT/wat/$w.wasm"

@@ -13,6 +13,7 @@ use crate::vmoffsets::VmOffsets;
 use std::hash::{Hash, Hasher};
 use std::path::Path;
 use std::sync::Arc;
+use wasmparser::{Validator, WasmFeatures};
 
 /// A compiled WebAssembly module. Immutable, `Send + Sync`, and cheap to clone:
 /// clones share the machine code, which is compiled once per engine for the
@@ -110,26 +111,70 @@ impl ModuleCode {
     }
 }
 
+/// The wasm features wrun implements (each may still be turned off in
+/// `Config`).
+fn implemented_features() -> WasmFeatures {
+    WasmFeatures::WASM2
+        | WasmFeatures::EXTENDED_CONST
+        | WasmFeatures::MULTI_MEMORY
+        | WasmFeatures::TAIL_CALL
+        | WasmFeatures::SIMD
+        | WasmFeatures::RELAXED_SIMD
+}
+
 fn validate(engine: &Engine, bytes: &[u8]) -> Result<()> {
     // WebAssembly 2.0 and the proposals wrun implements that are on.
     let config = engine.config();
-    let mut features = wasmparser::WasmFeatures::WASM2;
+    let mut features = WasmFeatures::WASM2;
+    features.set(WasmFeatures::EXTENDED_CONST, config.wasm_extended_const);
+    features.set(WasmFeatures::MULTI_MEMORY, config.wasm_multi_memory);
+    features.set(WasmFeatures::TAIL_CALL, config.wasm_tail_call);
+    features.set(WasmFeatures::SIMD, config.wasm_simd);
     features.set(
-        wasmparser::WasmFeatures::EXTENDED_CONST,
-        config.wasm_extended_const,
-    );
-    features.set(
-        wasmparser::WasmFeatures::MULTI_MEMORY,
-        config.wasm_multi_memory,
-    );
-    features.set(wasmparser::WasmFeatures::TAIL_CALL, config.wasm_tail_call);
-    features.set(wasmparser::WasmFeatures::SIMD, config.wasm_simd);
-    features.set(
-        wasmparser::WasmFeatures::RELAXED_SIMD,
+        WasmFeatures::RELAXED_SIMD,
         config.wasm_simd && config.wasm_relaxed_simd,
     );
-    wasmparser::Validator::new_with_features(features).validate_all(bytes)?;
-    Ok(())
+    let error = match Validator::new_with_features(features).validate_all(bytes) {
+        Ok(_) => return Ok(()),
+        Err(e) => e,
+    };
+    Err(match unimplemented_proposal(bytes, features) {
+        Some(proposal) => Error::unsupported(proposal),
+        None => error.into(),
+    })
+}
+
+/// For a module that failed validation: the proposal wrun does not
+/// implement that would make it valid (e.g. `exceptions`, `threads`, `gc`),
+/// so that such a module is reported as an unsupported feature rather than
+/// as invalid. Proposals wrun implements but `Config` turned off stay
+/// validation errors, as in wasmtime. Runs only on the error path.
+fn unimplemented_proposal(bytes: &[u8], features: WasmFeatures) -> Option<String> {
+    let valid_with = |extra: WasmFeatures| {
+        Validator::new_with_features(features | extra)
+            .validate_all(bytes)
+            .is_ok()
+    };
+    let unimplemented = WasmFeatures::all().difference(implemented_features());
+    if !valid_with(unimplemented) {
+        return None;
+    }
+    let name = |flag: &str| flag.to_lowercase().replace('_', "-");
+    // One proposal alone, if one suffices; otherwise the smallest set found
+    // by dropping proposals the module does not need.
+    for (flag, bits) in unimplemented.iter_names() {
+        if valid_with(bits) {
+            return Some(name(flag));
+        }
+    }
+    let mut needed = unimplemented;
+    for (_, bits) in unimplemented.iter_names() {
+        if valid_with(needed.difference(bits)) {
+            needed = needed.difference(bits);
+        }
+    }
+    let names: Vec<String> = needed.iter_names().map(|(flag, _)| name(flag)).collect();
+    Some(names.join(" + "))
 }
 
 impl Module {

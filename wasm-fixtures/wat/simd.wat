@@ -1,6 +1,4 @@
-;; simd.wat: uses a 128-bit SIMD instruction (i32x4.add).  wrun does not
-;; support the SIMD proposal: loading this module must fail with an
-;; "unsupported feature" style error, not crash.
+;; simd.wat: a 128-bit SIMD function (i32x4.add).
 ;;   sum4(i32, i32) -> i32: splats both, adds lane-wise, extracts lane 0
 (module
   (func (export "sum4") (param $a i32) (param $b i32) (result i32)
