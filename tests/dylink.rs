@@ -199,6 +199,7 @@ fixture_cases! {
     case_needed_cycle => "needed-cycle",
     case_nonpie_libc => "nonpie-libc",
     case_sig_mismatch => "sig-mismatch",
+    case_simd => "simd",
     case_tail_call => "tail-call",
     case_timeout_ctor => "timeout-ctor",
     case_weak => "weak",

@@ -139,6 +139,15 @@ build_tail_call() {
     link_pie "$d/main.wasm" "$(case_obj $d main)" "$d/libping.wasm"
 }
 
+# v128 across a library boundary: parameters, results, function pointers.
+build_simd() {
+    local d=$D/simd
+    cc_pic "$(case_obj $d libvec)" "$d/libvec.c" -msimd128
+    cc_pic "$(case_obj $d main)" "$d/main.c" -msimd128
+    link_lib "$d/libvec.wasm" "$(case_obj $d libvec)"
+    link_pie "$d/main.wasm" "$(case_obj $d main)" "$d/libvec.wasm"
+}
+
 build_fnptr_eq() {
     local d=$D/fnptr-eq
     cc_pic "$(case_obj $d libb)" "$d/libb.c"
@@ -371,6 +380,7 @@ build_needed_cycle
 build_data_relocs
 build_data_relocs_extconst
 build_tail_call
+build_simd
 build_fnptr_eq
 build_callbacks
 build_weak
@@ -435,8 +445,8 @@ log "compile-bench/compile-bench.wasm"
 echo "wat"
 for w in add trap counter simd threads exit256 spin isatty; do
     # wabt >= 1.0.30 enables SIMD and multi-value by default (and no longer
-    # accepts --enable-simd)
-    "$WAT2WASM" "$ROOT/wat/$w.wat" -o "$ROOT/wat/$w.wasm"
+    # accepts --enable-simd); atomics need --enable-threads.
+    "$WAT2WASM" --enable-threads "$ROOT/wat/$w.wat" -o "$ROOT/wat/$w.wasm"
     log "wat/$w.wasm"
 done
 
