@@ -63,6 +63,14 @@ KERNELS = {
     "hash": (200000000, -8051208725421513708),
     "nbody": (5000000, -169083134),
     "qsort": (3000000, -6941571006573921799),
+    # SIMD kernels: each built scalar (NAME) and with -msimd128 (NAME-simd),
+    # same n and checksum, so the two rows compare SIMD against scalar.
+    "dot": (1000000, -4354585795324),
+    "dot-simd": (1000000, -4354585795324),
+    "bytecount": (60000, 1843248529272),
+    "bytecount-simd": (60000, 1843248529272),
+    "blur": (4000, 3664366802774658064),
+    "blur-simd": (4000, 3664366802774658064),
 }
 
 
@@ -230,7 +238,7 @@ def main():
         print()
         print(f"mode: {mode}")
         head = (
-            f"{'kernel':8} {'n':>10} {'wrun':>8} {'wasmtime':>8} {'ratio':>6} {'paired':>6} {'min':>6}"
+            f"{'kernel':14} {'n':>10} {'wrun':>8} {'wasmtime':>8} {'ratio':>6} {'paired':>6} {'min':>6}"
             f"  {'wrun min-max':>15}  {'wasmtime min-max':>17}  checksum"
         )
         if not args.no_cli and mode == modes[0]:
@@ -241,13 +249,24 @@ def main():
             mw, mm = statistics.median(w), statistics.median(m)
             paired = statistics.median(a / b for a, b in zip(w, m))
             line = (
-                f"{kernel:8} {rec['n']:>10} {fmt_ms(mw)} {fmt_ms(mm)} {mw / mm:6.2f} {paired:6.2f} {min(w) / min(m):6.2f}"
+                f"{kernel:14} {rec['n']:>10} {fmt_ms(mw)} {fmt_ms(mm)} {mw / mm:6.2f} {paired:6.2f} {min(w) / min(m):6.2f}"
                 f"  {min(w) * 1000:7.1f}-{max(w) * 1000:<7.1f}  {min(m) * 1000:8.1f}-{max(m) * 1000:<8.1f}"
                 f"  {'ok' if rec['mismatches'] == 0 else 'MISMATCH'}"
             )
             if not args.no_cli and mode == modes[0]:
                 line += f"  {fmt_ms(statistics.median(rec['cli_wall']))} {fmt_ms(statistics.median(rec['cli_run']))}"
             print(line)
+        simd_pairs = [k for k in raw if k.endswith("-simd") and k[: -len("-simd")] in raw]
+        if simd_pairs:
+            print()
+            print(f"SIMD speedup ({mode}): median(scalar) / median(-msimd128), per engine")
+            for simd in simd_pairs:
+                scalar = simd[: -len("-simd")]
+                speedups = [
+                    statistics.median(raw[scalar][mode][e]) / statistics.median(raw[simd][mode][e])
+                    for e in ("wrun", "wasmtime")
+                ]
+                print(f"{scalar:10} wrun {speedups[0]:5.2f}x   wasmtime {speedups[1]:5.2f}x")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(raw, f, indent=1)

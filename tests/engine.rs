@@ -258,6 +258,56 @@ fn simd_modules_run_unless_simd_is_turned_off() {
     assert!(error.to_string().contains("SIMD"), "{error}");
 }
 
+/// v128 values cross the host boundary both ways: as arguments and
+/// results of `Func::call`, of host functions, and as global values.
+#[test]
+fn v128_values_reach_host_functions_calls_and_globals() {
+    let engine = Engine::default();
+    let mut store = Store::new(&engine, ());
+    let mut linker = Linker::new();
+    // Reverses the order of the four i32 lanes.
+    let ty = FuncType::new([ValType::V128], [ValType::V128]);
+    linker
+        .func_new("host", "reverse", ty, |_, p, r| {
+            let Val::V128(bits) = p[0] else {
+                panic!("not a v128: {:?}", p[0])
+            };
+            let lanes: Vec<u128> = (0..4).map(|i| (bits >> (32 * i)) & 0xffff_ffff).collect();
+            r[0] = Val::V128(lanes[3] | lanes[2] << 32 | lanes[1] << 64 | lanes[0] << 96);
+            Ok(())
+        })
+        .unwrap();
+    let start = wrun::Global::new(
+        &mut store,
+        wrun::GlobalType {
+            content: ValType::V128,
+            mutable: false,
+        },
+        Val::V128(0x0000_0004_0000_0003_0000_0002_0000_0001),
+    )
+    .unwrap();
+    linker.define("host", "start", start);
+    let module = Module::new(
+        &engine,
+        &wat(r#"(module
+            (import "host" "reverse" (func $reverse (param v128) (result v128)))
+            (import "host" "start" (global $start v128))
+            (global $last (export "last") (mut v128) (v128.const i64x2 0 0))
+            (func (export "add_reversed") (param v128) (result v128)
+                (global.set $last
+                    (i32x4.add (call $reverse (local.get 0)) (global.get $start)))
+                (global.get $last)))"#),
+    )
+    .unwrap();
+    let inst = linker.instantiate(&mut store, &module).unwrap();
+    let arg = Val::V128(0x0000_0040_0000_0030_0000_0020_0000_0010);
+    let result = call(&mut store, inst, "add_reversed", &[arg]).unwrap();
+    let want = Val::V128(0x0000_0014_0000_0023_0000_0032_0000_0041);
+    assert_eq!(result, vec![want]);
+    let last = inst.get_global(&store, "last").unwrap();
+    assert_eq!(last.get(&store), want);
+}
+
 #[test]
 fn proposals_wrun_does_not_implement_are_unsupported_features_not_invalid() {
     let engine = Engine::default();

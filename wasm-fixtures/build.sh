@@ -426,9 +426,14 @@ log "seed/static.wasm"
 echo "kernels"
 K="$ROOT/kernels"
 KERNEL_CFLAGS="--target=wasm32 $FEATURES $WARN -O2 -nostdlib -Wl,--no-entry"
-for k in sieve matmul hash nbody qsort; do
+for k in sieve matmul hash nbody qsort dot bytecount blur; do
     "$CC" $KERNEL_CFLAGS -o "$K/$k.wasm" "$K/$k.c"
     log "kernels/$k.wasm"
+done
+# The SIMD kernels again with -msimd128 (their wasm_simd128.h paths).
+for k in dot bytecount blur; do
+    "$CC" $KERNEL_CFLAGS -msimd128 -o "$K/$k-simd.wasm" "$K/$k.c"
+    log "kernels/$k-simd.wasm"
 done
 
 # ---------------------------------------------------------- compile-bench
