@@ -1,5 +1,5 @@
 //! Differential execution: a module from wasm-smith (bounded to terminate,
-//! NaNs canonicalised, proposals wrun implements) runs on wrun and on
+//! NaNs canonicalised, proposals wrun implements, SIMD included) runs on wrun and on
 //! wasmi; every exported function is called with arguments from the input,
 //! and results, traps, exported globals and exported memory must agree.
 #![no_main]
@@ -12,7 +12,8 @@ fn config() -> wasm_smith::Config {
         gc_enabled: false,
         exceptions_enabled: false,
         memory64_enabled: false,
-        simd_enabled: false,
+        simd_enabled: true,
+        // Relaxed SIMD lets engines differ by design.
         relaxed_simd_enabled: false,
         threads_enabled: false,
         wide_arithmetic_enabled: false,
@@ -30,32 +31,33 @@ fn config() -> wasm_smith::Config {
 /// One engine's outcome of a call: results as raw bits, or a trap.
 #[derive(Debug, PartialEq)]
 enum Outcome {
-    Values(Vec<u64>),
+    Values(Vec<u128>),
     Trap,
     /// Stack exhaustion: engines have different depths, so not compared.
     Exhausted,
 }
 
-fn wrun_value(v: &wrun::Val) -> u64 {
+fn wrun_value(v: &wrun::Val) -> u128 {
     match v {
-        wrun::Val::I32(x) => *x as u32 as u64,
-        wrun::Val::I64(x) => *x as u64,
-        wrun::Val::F32(bits) => u64::from(*bits),
-        wrun::Val::F64(bits) => *bits,
-        wrun::Val::FuncRef(f) => u64::from(f.is_some()),
-        wrun::Val::ExternRef(r) => u64::from(r.is_some()),
+        wrun::Val::I32(x) => u128::from(*x as u32),
+        wrun::Val::I64(x) => u128::from(*x as u64),
+        wrun::Val::F32(bits) => u128::from(*bits),
+        wrun::Val::F64(bits) => u128::from(*bits),
+        wrun::Val::FuncRef(f) => u128::from(f.is_some()),
+        wrun::Val::ExternRef(r) => u128::from(r.is_some()),
+        wrun::Val::V128(bits) => *bits,
     }
 }
 
-fn wasmi_value(v: &wasmi::Val) -> u64 {
+fn wasmi_value(v: &wasmi::Val) -> u128 {
     match v {
-        wasmi::Val::I32(x) => *x as u32 as u64,
-        wasmi::Val::I64(x) => *x as u64,
-        wasmi::Val::F32(x) => u64::from(x.to_bits()),
-        wasmi::Val::F64(x) => x.to_bits(),
-        wasmi::Val::FuncRef(f) => u64::from(!f.is_null()),
-        wasmi::Val::ExternRef(r) => u64::from(!r.is_null()),
-        wasmi::Val::V128(_) => 0,
+        wasmi::Val::I32(x) => u128::from(*x as u32),
+        wasmi::Val::I64(x) => u128::from(*x as u64),
+        wasmi::Val::F32(x) => u128::from(x.to_bits()),
+        wasmi::Val::F64(x) => u128::from(x.to_bits()),
+        wasmi::Val::FuncRef(f) => u128::from(!f.is_null()),
+        wasmi::Val::ExternRef(r) => u128::from(!r.is_null()),
+        wasmi::Val::V128(x) => x.as_u128(),
     }
 }
 
@@ -164,8 +166,11 @@ fn one_input(data: &[u8]) {
                     wargs.push(wrun::Val::ExternRef(None));
                     rargs.push(wasmi::Val::ExternRef(wasmi::Nullable::Null));
                 }
-                // SIMD is off in `config`.
-                wrun::ValType::V128 => return,
+                wrun::ValType::V128 => {
+                    let bits: u128 = u.arbitrary().unwrap_or(0);
+                    wargs.push(wrun::Val::V128(bits));
+                    rargs.push(wasmi::Val::V128(wasmi::V128::from(bits)));
+                }
             }
         }
         let wfunc = winst.get_func(&wstore, name).unwrap();
