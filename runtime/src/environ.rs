@@ -133,6 +133,8 @@ pub enum EntityIndex {
     Memory(u32),
     /// A global index.
     Global(u32),
+    /// An exception tag index.
+    Tag(u32),
 }
 
 /// One import.
@@ -187,6 +189,9 @@ pub(crate) struct ModuleInfo {
     pub num_imported_tables: u32,
     pub num_imported_memories: u32,
     pub num_imported_globals: u32,
+    /// Type index of every exception tag, imported ones first.
+    pub tags: Vec<u32>,
+    pub num_imported_tags: u32,
     pub imports: Vec<Import>,
     pub exports: Vec<(String, EntityIndex)>,
     /// The names of `exports`, shared: every process's symbol scope keys
@@ -213,7 +218,13 @@ impl ModuleInfo {
             EntityIndex::Table(i) => ExternType::Table(self.tables[i as usize]),
             EntityIndex::Memory(i) => ExternType::Memory(self.memories[i as usize]),
             EntityIndex::Global(i) => ExternType::Global(self.globals[i as usize]),
+            EntityIndex::Tag(i) => ExternType::Tag(self.tag_type(i).clone()),
         }
+    }
+
+    /// The signature of tag `index` (its params are the exception's values).
+    pub fn tag_type(&self, index: u32) -> &FuncType {
+        &self.types[self.tags[index as usize] as usize]
     }
 }
 
@@ -308,9 +319,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<(ModuleInfo, Vec<wasmparser::Functio
                         wasmparser::ExternalKind::Table => EntityIndex::Table(export.index),
                         wasmparser::ExternalKind::Memory => EntityIndex::Memory(export.index),
                         wasmparser::ExternalKind::Global => EntityIndex::Global(export.index),
-                        wasmparser::ExternalKind::Tag => {
-                            return Err(Error::unsupported("exception tags"));
-                        }
+                        wasmparser::ExternalKind::Tag => EntityIndex::Tag(export.index),
                     };
                     info.export_index.insert(export.name.to_string(), index);
                     info.exports.push((export.name.to_string(), index));
@@ -349,7 +358,11 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<(ModuleInfo, Vec<wasmparser::Functio
                 KnownCustom::Dylink0(reader) => info.dylink = Some(DylinkInfo::read(reader)?),
                 _ => {}
             },
-            Payload::TagSection(_) => return Err(Error::unsupported("exception handling")),
+            Payload::TagSection(reader) => {
+                for tag in reader {
+                    info.tags.push(tag?.func_type_idx);
+                }
+            }
             _ => {}
         }
     }
@@ -396,7 +409,19 @@ fn read_import(info: &mut ModuleInfo, import: wasmparser::Import<'_>) -> Result<
                 ExternType::Global(ty),
             )
         }
-        wasmparser::TypeRef::Tag(_) => return Err(Error::unsupported("exception tags")),
+        wasmparser::TypeRef::Tag(t) => {
+            let ty = info
+                .types
+                .get(t.func_type_idx as usize)
+                .cloned()
+                .ok_or_else(|| Error::msg("tag import refers to an unknown type"))?;
+            info.tags.push(t.func_type_idx);
+            info.num_imported_tags += 1;
+            (
+                EntityIndex::Tag(info.tags.len() as u32 - 1),
+                ExternType::Tag(ty),
+            )
+        }
     };
     info.imports.push(Import {
         module: import.module.to_string(),

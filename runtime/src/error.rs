@@ -277,6 +277,14 @@ pub enum Trap {
     HostError,
     /// The engine's epoch reached the store's deadline (a timeout).
     Interrupt,
+    /// A wasm exception was thrown and no handler caught it before the
+    /// call returned to the host.
+    UncaughtException,
+    /// `throw_ref` of a null exnref.
+    NullExceptionReference,
+    /// More exceptions alive at once than a store keeps
+    /// (`vm::exceptions::MAX_LIVE_EXCEPTIONS`): exnrefs are leaking.
+    TooManyExceptions,
 }
 
 impl Trap {
@@ -295,6 +303,9 @@ impl Trap {
             Trap::StackOverflow => "call stack exhausted",
             Trap::HostError => "host function error",
             Trap::Interrupt => "interrupt",
+            Trap::UncaughtException => "uncaught wasm exception",
+            Trap::NullExceptionReference => "null exception reference",
+            Trap::TooManyExceptions => "too many live exceptions",
         }
     }
 }

@@ -396,6 +396,8 @@ pub enum Extern {
     Memory(Memory),
     /// A table.
     Table(Table),
+    /// An exception tag.
+    Tag(crate::tag::Tag),
 }
 
 impl Extern {
@@ -410,6 +412,7 @@ impl Extern {
             Extern::Global(g) => ExternType::Global(g.ty()),
             Extern::Memory(m) => ExternType::Memory(m.ty_in(store)),
             Extern::Table(t) => ExternType::Table(t.ty_in(store)),
+            Extern::Tag(t) => ExternType::Tag(t.ty_in(store)),
         }
     }
 
@@ -445,12 +448,21 @@ impl Extern {
         }
     }
 
+    /// The tag, if this is one.
+    pub fn into_tag(self) -> Option<crate::tag::Tag> {
+        match self {
+            Extern::Tag(t) => Some(t),
+            _ => None,
+        }
+    }
+
     pub(crate) fn store_id(&self) -> u64 {
         match self {
             Extern::Func(f) => f.store_id(),
             Extern::Global(g) => g.store_id(),
             Extern::Memory(m) => m.store_id(),
             Extern::Table(t) => t.store_id(),
+            Extern::Tag(t) => t.store_id(),
         }
     }
 }
@@ -473,5 +485,10 @@ impl From<Memory> for Extern {
 impl From<Table> for Extern {
     fn from(t: Table) -> Self {
         Extern::Table(t)
+    }
+}
+impl From<crate::tag::Tag> for Extern {
+    fn from(t: crate::tag::Tag) -> Self {
+        Extern::Tag(t)
     }
 }

@@ -1,7 +1,7 @@
 //! Functions: calling wasm from the host, and host functions callable from wasm.
 
 use crate::compile::trampolines::TrampolineKind;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Result, Trap};
 use crate::externals::{Extern, Memory};
 use crate::store::{
     AsContext, AsContextMut, StoreContext, StoreContextMut, StoreInner, StoreOpaque,
@@ -328,6 +328,13 @@ impl Func {
                 "wrong arguments for a function of type {ty}: {params:?}"
             )));
         }
+        // An exnref names a slot of this store's exception table; one from
+        // elsewhere could name a freed or foreign slot.
+        if params.iter().any(|v| matches!(v, Val::ExnRef(Some(_)))) {
+            return Err(Error::msg(
+                "a non-null exnref cannot be passed from the host into wasm",
+            ));
+        }
         if results.len() != ty.results().len() {
             return Err(Error::msg(format!(
                 "{} result slots for a function of type {ty}",
@@ -399,6 +406,18 @@ pub(crate) unsafe fn call_raw(
         unsafe { entry(funcref.code, funcref.vmctx, std::ptr::null_mut(), values) }
     });
     store.vm.stack_limit = saved_limit;
+    // An exception no wasm handler caught stops at the host: it is freed
+    // and the call fails with a trap (host frames are not unwound through).
+    let pending = std::mem::take(&mut store.vm.pending_exception);
+    if pending != 0 {
+        store.exceptions.free(pending);
+        if outcome.is_ok() {
+            return Err(Error::new(ErrorKind::Trap {
+                trap: Trap::UncaughtException,
+                backtrace: Vec::new(),
+            }));
+        }
+    }
     outcome.map_err(unwound_error)
 }
 

@@ -50,6 +50,7 @@ fn resolve_imports(
     let mut resolved = ResolvedImports {
         funcs: Vec::new(),
         globals: Vec::new(),
+        tags: Vec::new(),
     };
     let (mut memories, mut tables) = (Vec::new(), Vec::new());
     for (import, item) in wanted.iter().zip(imports) {
@@ -75,6 +76,13 @@ fn resolve_imports(
             (ExternType::Global(want), Extern::Global(g), _) => {
                 resolved.globals.push(g.raw());
                 *want == g.ty()
+            }
+            (ExternType::Tag(_), Extern::Tag(t), _) => {
+                let EntityIndex::Tag(i) = import.index else {
+                    unreachable!()
+                };
+                resolved.tags.push(t.raw());
+                t.type_id() == module.signature_id(module.info().tags[i as usize])
             }
             (ExternType::Memory(want), Extern::Memory(m), ExternType::Memory(have)) => {
                 memories.push(m.raw());
@@ -340,5 +348,6 @@ pub(crate) fn entity(data: &InstanceData, store_id: u64, index: EntityIndex) -> 
         )),
         EntityIndex::Memory(i) => Extern::Memory(Memory::from_raw(store_id, data.memory_ptr(i))),
         EntityIndex::Table(i) => Extern::Table(Table::from_raw(store_id, data.table_ptr(i))),
+        EntityIndex::Tag(i) => Extern::Tag(crate::tag::Tag::from_raw(store_id, data.tag_ptr(i))),
     }
 }

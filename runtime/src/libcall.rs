@@ -28,13 +28,23 @@ pub enum Libcall {
     TableInit,
     /// `(elem)`
     ElemDrop,
+    /// `(tag, values)`: allocates the exception, sets it pending
+    Throw,
+    /// `(exnref)`: sets a caught exception pending again (null traps)
+    ThrowRef,
+    /// `(exnref) -> tag identity`
+    ExceptionTag,
+    /// `(exnref, out)`: copies the exception's values to `out`
+    ExceptionPayload,
+    /// `(exnref)`
+    ExceptionFree,
 }
 
 use ValType::{I32, I64};
 
 impl Libcall {
     /// Every libcall, in discriminant order.
-    pub const ALL: [Libcall; 10] = [
+    pub const ALL: [Libcall; 15] = [
         Libcall::MemoryGrow,
         Libcall::MemoryFill,
         Libcall::MemoryCopy,
@@ -45,6 +55,11 @@ impl Libcall {
         Libcall::TableCopy,
         Libcall::TableInit,
         Libcall::ElemDrop,
+        Libcall::Throw,
+        Libcall::ThrowRef,
+        Libcall::ExceptionTag,
+        Libcall::ExceptionPayload,
+        Libcall::ExceptionFree,
     ];
 
     /// Parameters after the vmctx, and results.
@@ -57,6 +72,10 @@ impl Libcall {
             Libcall::TableGrow => (&[I32, I64, I32], &[I32]),
             Libcall::TableFill => (&[I32, I32, I64, I32], &[]),
             Libcall::TableCopy | Libcall::TableInit => (&[I32, I32, I32, I32, I32], &[]),
+            Libcall::Throw => (&[I32, I64], &[]),
+            Libcall::ThrowRef | Libcall::ExceptionFree => (&[I64], &[]),
+            Libcall::ExceptionTag => (&[I64], &[I64]),
+            Libcall::ExceptionPayload => (&[I64, I64], &[]),
         }
     }
 }

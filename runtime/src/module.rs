@@ -120,6 +120,8 @@ fn implemented_features() -> WasmFeatures {
         | WasmFeatures::TAIL_CALL
         | WasmFeatures::SIMD
         | WasmFeatures::RELAXED_SIMD
+        | WasmFeatures::EXCEPTIONS
+        | WasmFeatures::LEGACY_EXCEPTIONS
 }
 
 fn validate(engine: &Engine, bytes: &[u8]) -> Result<()> {
@@ -134,6 +136,8 @@ fn validate(engine: &Engine, bytes: &[u8]) -> Result<()> {
         WasmFeatures::RELAXED_SIMD,
         config.wasm_simd && config.wasm_relaxed_simd,
     );
+    features.set(WasmFeatures::EXCEPTIONS, config.wasm_exceptions);
+    features.set(WasmFeatures::LEGACY_EXCEPTIONS, config.wasm_exceptions);
     let error = match Validator::new_with_features(features).validate_all(bytes) {
         Ok(_) => return Ok(()),
         Err(e) => e,
@@ -226,6 +230,8 @@ impl Module {
             info.globals.len() as u32 - info.num_imported_globals,
             info.functions.len() as u32,
             info.types.len() as u32,
+            info.tags.len() as u32,
+            info.num_imported_tags,
         );
         let cached = cached.filter(|c| c.layout.functions.len() == bodies.len());
         let mapped = match cached {
@@ -243,6 +249,7 @@ impl Module {
                         epoch_interruption: engine.config().epoch_interruption,
                         parallel: engine.config().parallel_compilation,
                         bounds_checks: !engine.memory_guard(),
+                        exceptions: engine.config().wasm_exceptions,
                     },
                 )?;
                 engine.record(|s| s.compiled += 1);

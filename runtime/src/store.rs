@@ -50,6 +50,10 @@ pub(crate) struct StoreOpaque {
     pub tables: Vec<Box<Table>>,
     pub globals: Vec<Box<VMGlobalDefinition>>,
     pub host_funcs: Vec<Box<HostFuncCtx>>,
+    /// Tags created by the host ([`crate::Tag::new`]).
+    pub tags: Vec<Box<crate::vm::VMTagDefinition>>,
+    /// Exceptions thrown and not yet freed.
+    pub exceptions: crate::vm::exceptions::Exceptions,
     /// See [`Store::set_limits`].
     pub limits: crate::limits::StoreLimits,
 }
@@ -127,12 +131,15 @@ impl<T: 'static> Store<T> {
                     store: std::ptr::null_mut(),
                     epoch: engine.epoch_counter(),
                     epoch_deadline: u64::MAX,
+                    pending_exception: 0,
                 }),
                 instances: Vec::new(),
                 memories: Vec::new(),
                 tables: Vec::new(),
                 globals: Vec::new(),
                 host_funcs: Vec::new(),
+                tags: Vec::new(),
+                exceptions: Default::default(),
                 limits: crate::limits::StoreLimits::default(),
             },
             data,

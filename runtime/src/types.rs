@@ -21,6 +21,8 @@ pub enum ValType {
     FuncRef,
     /// Nullable host reference.
     ExternRef,
+    /// Nullable reference to a caught exception (exception handling).
+    ExnRef,
 }
 
 impl ValType {
@@ -41,6 +43,8 @@ impl ValType {
             Ok(ValType::FuncRef)
         } else if r == wasmparser::RefType::EXTERNREF {
             Ok(ValType::ExternRef)
+        } else if r == wasmparser::RefType::EXNREF {
+            Ok(ValType::ExnRef)
         } else {
             Err(Error::unsupported(format!("reference type {r}")))
         }
@@ -48,7 +52,10 @@ impl ValType {
 
     /// Whether values of this type are references.
     pub fn is_ref(self) -> bool {
-        matches!(self, ValType::FuncRef | ValType::ExternRef)
+        matches!(
+            self,
+            ValType::FuncRef | ValType::ExternRef | ValType::ExnRef
+        )
     }
 }
 
@@ -62,6 +69,7 @@ impl fmt::Display for ValType {
             ValType::V128 => "v128",
             ValType::FuncRef => "funcref",
             ValType::ExternRef => "externref",
+            ValType::ExnRef => "exnref",
         })
     }
 }
@@ -172,6 +180,8 @@ pub enum ExternType {
     Memory(MemoryType),
     /// A table.
     Table(TableType),
+    /// An exception tag (the types of the values an exception carries).
+    Tag(FuncType),
 }
 
 impl fmt::Display for ExternType {
@@ -183,6 +193,7 @@ impl fmt::Display for ExternType {
             ExternType::Table(t) => {
                 write!(f, "table {} {:?}..{:?}", t.element, t.minimum, t.maximum)
             }
+            ExternType::Tag(t) => write!(f, "tag {t}"),
         }
     }
 }

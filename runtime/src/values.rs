@@ -21,6 +21,10 @@ pub enum Val {
     ExternRef(Option<u32>),
     /// v128 (SIMD), as its 128 bits; lane 0 is the least significant
     V128(u128),
+    /// exnref: a caught exception, as an opaque handle valid in its store
+    /// (None is null). The host can receive one and pass null, but not
+    /// pass a non-null one back into wasm.
+    ExnRef(Option<u32>),
 }
 
 impl Val {
@@ -34,6 +38,7 @@ impl Val {
             Val::FuncRef(_) => ValType::FuncRef,
             Val::ExternRef(_) => ValType::ExternRef,
             Val::V128(_) => ValType::V128,
+            Val::ExnRef(_) => ValType::ExnRef,
         }
     }
 
@@ -47,6 +52,7 @@ impl Val {
             ValType::FuncRef => Val::FuncRef(None),
             ValType::ExternRef => Val::ExternRef(None),
             ValType::V128 => Val::V128(0),
+            ValType::ExnRef => Val::ExnRef(None),
         }
     }
 
@@ -75,6 +81,7 @@ impl Val {
             Val::FuncRef(f) => f.map_or(0, |f| f.raw() as usize as u128),
             Val::ExternRef(r) => r.map_or(0, |r| u128::from(r) + 1),
             Val::V128(bits) => bits,
+            Val::ExnRef(r) => r.map_or(0, |r| u128::from(r) + 1),
         }
     }
 
@@ -86,6 +93,10 @@ impl Val {
             ValType::F64 => Val::F64(raw as u64),
             ValType::FuncRef => Val::FuncRef(Func::from_raw(store_id, raw as usize as *mut _)),
             ValType::V128 => Val::V128(raw),
+            ValType::ExnRef => Val::ExnRef(match raw as usize {
+                0 => None,
+                r => Some((r - 1) as u32),
+            }),
             ValType::ExternRef => Val::ExternRef(match raw as usize {
                 0 => None,
                 r => Some((r - 1) as u32),
@@ -101,7 +112,8 @@ impl std::fmt::Display for Val {
             Val::I64(v) => write!(f, "{v}"),
             Val::F32(b) => write!(f, "{}", f32::from_bits(*b)),
             Val::F64(b) => write!(f, "{}", f64::from_bits(*b)),
-            Val::FuncRef(None) | Val::ExternRef(None) => write!(f, "null"),
+            Val::FuncRef(None) | Val::ExternRef(None) | Val::ExnRef(None) => write!(f, "null"),
+            Val::ExnRef(Some(r)) => write!(f, "<exnref {r}>"),
             Val::FuncRef(Some(_)) => write!(f, "<funcref>"),
             Val::ExternRef(Some(r)) => write!(f, "<externref {r}>"),
             Val::V128(bits) => write!(f, "{bits:#034x}"),

@@ -14,7 +14,12 @@
 //! defined globals            VMGlobalDefinition (16 bytes, 16-aligned) per defined global
 //! function references        VMFuncRef (24 bytes) per function, imported first
 //! type ids                   u32 per type index    (engine-wide signature ids)
+//! tags                       *const VMTagDefinition    per tag (imported or defined; 8-aligned)
+//! defined tags               VMTagDefinition (8 bytes) per defined tag
 //! ```
+//! A tag's identity is the address of its definition: an exception matches
+//! a `catch` when the pointers are equal, so a tag imported by several
+//! modules (`__cpp_exception`) is one tag.
 //! Nothing that differs between OS processes or engines is a constant in
 //! compiled code: libcall addresses and signature ids are read from here, so
 //! one compilation can be mapped from a cache file by every process.
@@ -32,6 +37,8 @@ pub struct VmOffsets {
     num_defined_globals: u32,
     num_funcs: u32,
     num_types: u32,
+    num_tags: u32,
+    num_defined_tags: u32,
     memories: u32,
     tables: u32,
     memory_bases: u32,
@@ -39,6 +46,8 @@ pub struct VmOffsets {
     defined_globals: u32,
     funcrefs: u32,
     type_ids: u32,
+    tags: u32,
+    defined_tags: u32,
     size: u32,
 }
 
@@ -48,6 +57,7 @@ const PTR: u32 = 8;
 // does not depend on run-time code; a test checks them against the structs.
 const GLOBAL_SIZE: u32 = 16;
 const FUNCREF_SIZE: u32 = 24;
+const TAG_SIZE: u32 = 8;
 
 /// `VMFuncRef::code`.
 pub const FUNCREF_CODE: i32 = 0;
@@ -67,6 +77,8 @@ pub const TABLE_DEF_LENGTH: i32 = 8;
 pub const STORE_CTX_EPOCH: i32 = 16;
 /// `VMStoreContext::epoch_deadline`.
 pub const STORE_CTX_EPOCH_DEADLINE: i32 = 24;
+/// `VMStoreContext::pending_exception`.
+pub const STORE_CTX_PENDING_EXCEPTION: i32 = 32;
 /// The dispatcher pointer at the start of a host function's context.
 pub const HOST_CTX_DISPATCH: i32 = 0;
 
@@ -76,6 +88,7 @@ fn align(offset: u32, to: u32) -> u32 {
 
 impl VmOffsets {
     /// Computes the layout for a module with these counts.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         num_memories: u32,
         num_tables: u32,
@@ -83,6 +96,8 @@ impl VmOffsets {
         num_defined_globals: u32,
         num_funcs: u32,
         num_types: u32,
+        num_tags: u32,
+        num_imported_tags: u32,
     ) -> Self {
         let memories = 3 * PTR;
         let tables = memories + num_memories * PTR;
@@ -91,8 +106,15 @@ impl VmOffsets {
         let defined_globals = align(imported_globals + num_imported_globals * PTR, 16);
         let funcrefs = defined_globals + num_defined_globals * GLOBAL_SIZE;
         let type_ids = funcrefs + num_funcs * FUNCREF_SIZE;
-        let size = type_ids + num_types * 4;
+        let tags = align(type_ids + num_types * 4, 8);
+        let num_defined_tags = num_tags - num_imported_tags;
+        let defined_tags = tags + num_tags * PTR;
+        let size = defined_tags + num_defined_tags * TAG_SIZE;
         VmOffsets {
+            num_tags,
+            num_defined_tags,
+            tags,
+            defined_tags,
             num_memories,
             num_tables,
             num_imported_globals,
@@ -167,6 +189,18 @@ impl VmOffsets {
         self.type_ids + index * 4
     }
 
+    /// Offset of the pointer to tag `index`'s definition (its identity).
+    pub fn tag(&self, index: u32) -> u32 {
+        debug_assert!(index < self.num_tags);
+        self.tags + index * PTR
+    }
+
+    /// Offset of defined tag `index`'s definition (inline in the vmctx).
+    pub fn defined_tag(&self, index: u32) -> u32 {
+        debug_assert!(index < self.num_defined_tags);
+        self.defined_tags + index * TAG_SIZE
+    }
+
     /// Total size of the vmctx in bytes.
     pub fn size(&self) -> u32 {
         self.size
@@ -179,7 +213,7 @@ mod tests {
 
     #[test]
     fn layout_is_packed_in_order_and_aligned() {
-        let o = VmOffsets::new(1, 2, 3, 2, 4, 3);
+        let o = VmOffsets::new(1, 2, 3, 2, 4, 3, 3, 1);
         assert_eq!(o.store_context(), 0);
         assert_eq!(o.instance(), 8);
         assert_eq!(o.libcalls(), 16);
@@ -195,7 +229,11 @@ mod tests {
         assert_eq!(o.funcref(3), 112 + 3 * 24);
         assert_eq!(o.type_id(0), 112 + 4 * 24);
         assert_eq!(o.type_id(2), 112 + 4 * 24 + 8);
-        assert_eq!(o.size(), 112 + 4 * 24 + 12);
+        assert_eq!(o.tag(0), 112 + 4 * 24 + 16, "tags are 8-aligned");
+        assert_eq!(o.tag(2), 112 + 4 * 24 + 32);
+        assert_eq!(o.defined_tag(0), 112 + 4 * 24 + 40);
+        assert_eq!(o.defined_tag(1), 112 + 4 * 24 + 48);
+        assert_eq!(o.size(), 112 + 4 * 24 + 56);
     }
 
     #[test]
@@ -226,6 +264,11 @@ mod tests {
             STORE_CTX_EPOCH_DEADLINE as usize,
             offset_of!(VMStoreContext, epoch_deadline)
         );
+        assert_eq!(
+            STORE_CTX_PENDING_EXCEPTION as usize,
+            offset_of!(VMStoreContext, pending_exception)
+        );
+        assert_eq!(TAG_SIZE as usize, size_of::<crate::vm::VMTagDefinition>());
         // The host stub loads the dispatcher from offset 0 of its context.
         assert_eq!(HOST_CTX_DISPATCH, 0);
     }

@@ -51,38 +51,45 @@ impl FuncTranslator<'_, '_> {
             let sig = self.signature_ref(info.functions[index as usize])?;
             let mut full = vec![callee_vmctx, self.vmctx];
             full.extend(args);
-            self.finish_indirect(sig, code, &full, tail);
+            self.finish_indirect(sig, code, &full, tail)?;
         } else {
             let func_ref = self.direct_func_ref(index)?;
             let mut full = vec![self.vmctx, self.vmctx];
             full.extend(args);
             if tail {
+                self.free_caught_left_by_branch(self.control.len() as u32 - 1)?;
                 self.b.ins().return_call(func_ref, &full);
             } else {
                 let call = self.b.ins().call(func_ref, &full);
                 let results = self.b.inst_results(call).to_vec();
                 self.stack.extend(results);
+                if self.call_may_throw(index) {
+                    self.check_exception_after_call();
+                }
             }
         }
         Ok(())
     }
 
     /// Calls `code` (a `call_indirect` or a `return_call_indirect`) and,
-    /// for a plain call, pushes its results.
+    /// for a plain call, pushes its results and checks for an exception.
     fn finish_indirect(
         &mut self,
         sig: cranelift_codegen::ir::SigRef,
         code: Value,
         args: &[Value],
         tail: bool,
-    ) {
+    ) -> Result<()> {
         if tail {
+            self.free_caught_left_by_branch(self.control.len() as u32 - 1)?;
             self.b.ins().return_call_indirect(sig, code, args);
         } else {
             let call = self.b.ins().call_indirect(sig, code, args);
             let results = self.b.inst_results(call).to_vec();
             self.stack.extend(results);
+            self.check_exception_after_call();
         }
+        Ok(())
     }
 
     /// `call_indirect` through `table`; with `tail`, `return_call_indirect`.
@@ -111,8 +118,7 @@ impl FuncTranslator<'_, '_> {
         let sig = self.signature_ref(type_index)?;
         let mut full = vec![callee_vmctx, self.vmctx];
         full.extend(args);
-        self.finish_indirect(sig, code, &full, tail);
-        Ok(())
+        self.finish_indirect(sig, code, &full, tail)
     }
 
     fn signature_ref(&mut self, type_index: u32) -> Result<cranelift_codegen::ir::SigRef> {

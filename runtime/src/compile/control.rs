@@ -11,7 +11,7 @@ use wasmparser::{BlockType, Operator};
 
 impl FuncTranslator<'_, '_> {
     /// Parameter and result types of a block type.
-    fn block_signature(&self, ty: BlockType) -> Result<(Vec<ir::Type>, Vec<ir::Type>)> {
+    pub(crate) fn block_signature(&self, ty: BlockType) -> Result<(Vec<ir::Type>, Vec<ir::Type>)> {
         Ok(match ty {
             BlockType::Empty => (vec![], vec![]),
             BlockType::Type(t) => (vec![], vec![ir_type(ValType::from_wasm(t)?)?]),
@@ -32,7 +32,7 @@ impl FuncTranslator<'_, '_> {
         })
     }
 
-    fn block_with_params(&mut self, types: &[ir::Type]) -> ir::Block {
+    pub(crate) fn block_with_params(&mut self, types: &[ir::Type]) -> ir::Block {
         let block = self.b.create_block();
         for t in types {
             self.b.append_block_param(block, *t);
@@ -59,6 +59,7 @@ impl FuncTranslator<'_, '_> {
                     height: self.stack.len() - params.len(),
                     exit_reachable: false,
                     pending_else: None,
+                    eh: None,
                 });
             }
             Operator::Loop { blockty } => {
@@ -79,6 +80,7 @@ impl FuncTranslator<'_, '_> {
                     height: self.stack.len() - params.len(),
                     exit_reachable: false,
                     pending_else: None,
+                    eh: None,
                 });
             }
             Operator::If { blockty } => {
@@ -101,12 +103,13 @@ impl FuncTranslator<'_, '_> {
                     height: self.stack.len() - params.len(),
                     exit_reachable: false,
                     pending_else: Some((else_block, saved)),
+                    eh: None,
                 });
             }
             Operator::Else => self.translate_else(),
-            Operator::End => self.translate_end(),
+            Operator::End => self.translate_end()?,
             Operator::Br { relative_depth } => {
-                self.branch_to(*relative_depth);
+                self.branch_to(*relative_depth)?;
                 self.reachable = false;
             }
             Operator::BrIf { relative_depth } => {
@@ -116,7 +119,17 @@ impl FuncTranslator<'_, '_> {
                 self.mark_exit(*relative_depth);
                 let args = block_args(self.peek_n(arity));
                 let fallthrough = self.b.create_block();
-                self.b.ins().brif(cond, target, &args, fallthrough, &[]);
+                if self.branch_leaves_catch(*relative_depth) {
+                    // The taken edge frees what the catch bodies it leaves caught.
+                    let edge = self.b.create_block();
+                    self.b.ins().brif(cond, edge, &[], fallthrough, &[]);
+                    self.b.seal_block(edge);
+                    self.b.switch_to_block(edge);
+                    self.free_caught_left_by_branch(*relative_depth)?;
+                    self.b.ins().jump(target, &args);
+                } else {
+                    self.b.ins().brif(cond, target, &args, fallthrough, &[]);
+                }
                 self.b.seal_block(fallthrough);
                 self.b.switch_to_block(fallthrough);
             }
@@ -125,20 +138,30 @@ impl FuncTranslator<'_, '_> {
                 let default = targets.default();
                 let arity = self.frame_at(default).branch_arity();
                 let args = block_args(self.peek_n(arity));
+                // Targets that leave a catch body go through an edge block
+                // that frees what it caught, filled after the br_table.
+                let mut edges = Vec::new();
                 let mut calls = Vec::new();
                 for depth in targets.targets() {
-                    calls.push(self.branch_call(depth?, &args));
+                    calls.push(self.branch_call(depth?, &args, &mut edges));
                 }
-                let default_call = self.branch_call(default, &args);
+                let default_call = self.branch_call(default, &args, &mut edges);
                 let table = self
                     .b
                     .create_jump_table(JumpTableData::new(default_call, &calls));
                 self.b.ins().br_table(index, table);
+                for (edge, depth) in edges {
+                    self.b.seal_block(edge);
+                    self.b.switch_to_block(edge);
+                    self.free_caught_left_by_branch(depth)?;
+                    let target = self.frame_at(depth).br_target;
+                    self.b.ins().jump(target, &args);
+                }
                 self.reachable = false;
             }
             Operator::Return => {
                 let depth = self.control.len() as u32 - 1;
-                self.branch_to(depth);
+                self.branch_to(depth)?;
                 self.reachable = false;
             }
             Operator::Drop => {
@@ -158,14 +181,26 @@ impl FuncTranslator<'_, '_> {
         &self.control[self.control.len() - 1 - depth as usize]
     }
 
-    fn mark_exit(&mut self, depth: u32) {
+    pub(crate) fn mark_exit(&mut self, depth: u32) {
         let i = self.control.len() - 1 - depth as usize;
         self.control[i].exit_reachable = true;
     }
 
-    fn branch_call(&mut self, depth: u32, args: &[ir::BlockArg]) -> BlockCall {
+    /// A `br_table` target; one that leaves a catch body becomes an edge
+    /// block (recorded in `edges` with its depth) without arguments.
+    fn branch_call(
+        &mut self,
+        depth: u32,
+        args: &[ir::BlockArg],
+        edges: &mut Vec<(ir::Block, u32)>,
+    ) -> BlockCall {
         let target = self.frame_at(depth).br_target;
         self.mark_exit(depth);
+        if self.branch_leaves_catch(depth) {
+            let edge = self.b.create_block();
+            edges.push((edge, depth));
+            return BlockCall::new(edge, std::iter::empty(), &mut self.b.func.dfg.value_lists);
+        }
         BlockCall::new(
             target,
             args.iter().copied(),
@@ -174,12 +209,14 @@ impl FuncTranslator<'_, '_> {
     }
 
     /// Unconditional branch to the frame at `depth`, carrying its arity.
-    fn branch_to(&mut self, depth: u32) {
+    fn branch_to(&mut self, depth: u32) -> Result<()> {
         let frame = self.frame_at(depth);
         let (target, arity) = (frame.br_target, frame.branch_arity());
         self.mark_exit(depth);
+        self.free_caught_left_by_branch(depth)?;
         let args = block_args(self.peek_n(arity));
         self.b.ins().jump(target, &args);
+        Ok(())
     }
 
     fn translate_else(&mut self) {
@@ -200,8 +237,9 @@ impl FuncTranslator<'_, '_> {
         self.reachable = true;
     }
 
-    pub(crate) fn translate_end(&mut self) {
-        let frame = self.control.pop().expect("validated: end matches a frame");
+    pub(crate) fn translate_end(&mut self) -> Result<()> {
+        self.end_exception_body()?;
+        let mut frame = self.control.pop().expect("validated: end matches a frame");
         let mut exit_reachable = frame.exit_reachable;
         if self.reachable {
             let args = block_args(self.peek_n(frame.num_results));
@@ -209,12 +247,13 @@ impl FuncTranslator<'_, '_> {
             exit_reachable = true;
         }
         self.stack.truncate(frame.height);
-        if let Some((else_block, params)) = frame.pending_else {
+        if let Some((else_block, params)) = frame.pending_else.take() {
             // `if` without `else`: the false edge carries the params through.
             self.b.switch_to_block(else_block);
             self.b.ins().jump(frame.next, &block_args(&params));
             exit_reachable = true;
         }
+        self.finish_exception_frame(&mut frame)?;
         if frame.kind == FrameKind::Loop {
             self.b.seal_block(frame.br_target);
         }
@@ -234,18 +273,28 @@ impl FuncTranslator<'_, '_> {
             // Nothing reaches this block; terminate it so the function is well formed.
             self.b.ins().trap(trap_codes::UNREACHABLE);
         }
+        Ok(())
     }
 
     /// In unreachable code only nesting matters until the enclosing frame's
     /// `else` or `end`.
     pub(crate) fn translate_unreachable_operator(&mut self, op: &Operator<'_>) -> Result<()> {
         match op {
-            Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => {
+            Operator::Block { .. }
+            | Operator::Loop { .. }
+            | Operator::If { .. }
+            | Operator::TryTable { .. }
+            | Operator::Try { .. } => {
                 self.unreachable_depth += 1;
             }
             Operator::Else if self.unreachable_depth == 0 => self.translate_else(),
-            Operator::End if self.unreachable_depth == 0 => self.translate_end(),
-            Operator::End => self.unreachable_depth -= 1,
+            Operator::End if self.unreachable_depth == 0 => self.translate_end()?,
+            Operator::Catch { .. } | Operator::CatchAll | Operator::Delegate { .. }
+                if self.unreachable_depth == 0 =>
+            {
+                self.translate_exceptions(op)?;
+            }
+            Operator::End | Operator::Delegate { .. } => self.unreachable_depth -= 1,
             _ => {}
         }
         Ok(())

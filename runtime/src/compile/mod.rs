@@ -9,6 +9,7 @@
 mod call;
 pub(crate) mod code_info;
 mod control;
+pub(crate) mod exceptions;
 pub(crate) mod function;
 pub(crate) mod image;
 mod memory;
@@ -44,6 +45,12 @@ pub(crate) struct ModuleEnv<'a> {
     /// Check every memory access against the memory's length (memories
     /// have no guard pages); see `Engine`.
     pub bounds_checks: bool,
+    /// Exception handling is on: calls that may throw are followed by a
+    /// check of the pending exception.
+    pub exceptions: bool,
+    /// Per function index, whether a call to it may return with an
+    /// exception pending (see `exceptions::functions_that_may_throw`).
+    pub may_throw: Vec<bool>,
 }
 
 /// A JIT module whose code is finalized and immutable.
@@ -74,6 +81,8 @@ pub(crate) struct CodegenOptions {
     pub parallel: bool,
     /// Explicit bounds checks instead of guard pages.
     pub bounds_checks: bool,
+    /// Exception handling on (see `Config::wasm_exceptions`).
+    pub exceptions: bool,
 }
 
 /// A JIT module for code that calls no libcalls (trampolines).
@@ -126,7 +135,10 @@ pub(crate) fn trap_code(trap: Trap) -> Option<TrapCode> {
         Trap::IndirectCallTypeMismatch => t::BAD_SIGNATURE,
         Trap::TableOutOfBounds => t::TABLE_OUT_OF_BOUNDS,
         Trap::Interrupt => t::INTERRUPT,
-        Trap::HostError => return None,
+        Trap::HostError
+        | Trap::UncaughtException
+        | Trap::NullExceptionReference
+        | Trap::TooManyExceptions => return None,
     })
 }
 
@@ -159,6 +171,12 @@ pub(crate) fn compile_module(
         frontend_config: isa.frontend_config(),
         epoch_interruption: options.epoch_interruption,
         bounds_checks: options.bounds_checks,
+        exceptions: options.exceptions,
+        may_throw: if options.exceptions {
+            exceptions::functions_that_may_throw(info, bodies)?
+        } else {
+            Vec::new()
+        },
     };
     let code_bytes: u64 = bodies
         .iter()

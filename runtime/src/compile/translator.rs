@@ -33,7 +33,7 @@ pub(crate) fn ir_type(ty: ValType) -> Result<ir::Type> {
         ValType::I64 => types::I64,
         ValType::F32 => types::F32,
         ValType::F64 => types::F64,
-        ValType::FuncRef | ValType::ExternRef => types::I64,
+        ValType::FuncRef | ValType::ExternRef | ValType::ExnRef => types::I64,
         ValType::V128 => types::I8X16,
     })
 }
@@ -80,6 +80,12 @@ pub(crate) enum FrameKind {
     Block,
     Loop,
     If,
+    /// `try_table`.
+    TryTable,
+    /// Legacy `try`, before its first `catch`.
+    Try,
+    /// Legacy `try`, in a `catch` or `catch_all` body.
+    Catch,
 }
 
 /// One entry of the control stack.
@@ -98,6 +104,8 @@ pub(crate) struct Frame {
     pub exit_reachable: bool,
     /// For `if`: the else block and the params to re-push for it, until `else` is seen.
     pub pending_else: Option<(ir::Block, Vec<Value>)>,
+    /// For `try_table` and legacy `try`: handlers and caught exceptions.
+    pub eh: Option<Box<crate::compile::exceptions::ExceptionFrame>>,
 }
 
 impl Frame {
@@ -128,6 +136,11 @@ pub(crate) struct FuncTranslator<'a, 'b> {
     pub libcall_refs: HashMap<crate::libcall::Libcall, ir::SigRef>,
     /// Set when the engine has epoch interruption on.
     pub epoch: Option<EpochState>,
+    /// Where exceptions with no handler in this function go: a block that
+    /// returns (created on first use; see `compile/exceptions.rs`).
+    pub unwind: Option<ir::Block>,
+    /// The function's result types.
+    pub result_types: Vec<ValType>,
 }
 
 /// What epoch checks reuse within a function.
@@ -195,6 +208,7 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             height: 0,
             exit_reachable: false,
             pending_else: None,
+            eh: None,
         };
         let mut translator = FuncTranslator {
             b,
@@ -209,6 +223,8 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             sig_refs: HashMap::new(),
             libcall_refs: HashMap::new(),
             epoch: None,
+            unwind: None,
+            result_types: ty.results().to_vec(),
         };
         if epoch_checks {
             translator.epoch_init();
@@ -279,6 +295,7 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             let op = reader.read()?;
             self.translate_operator(&op)?;
         }
+        self.finish_unwind_block();
         self.b.finalize(self.env.frontend_config);
         Ok(())
     }
@@ -303,6 +320,7 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             || self.translate_call(op)?
             || self.translate_table(op)?
             || self.translate_simd(op)?
+            || self.translate_exceptions(op)?
         {
             return Ok(());
         }

@@ -5,13 +5,16 @@ use crate::environ::{ConstExpr, ModuleInfo};
 use crate::module::Module;
 use crate::vm::memory::LinearMemory;
 use crate::vm::table::Table;
-use crate::vm::{RawRef, VMContext, VMFuncRef, VMGlobalDefinition, VMStoreContext, ValRaw};
+use crate::vm::{
+    RawRef, VMContext, VMFuncRef, VMGlobalDefinition, VMStoreContext, VMTagDefinition, ValRaw,
+};
 use std::alloc::Layout;
 
 /// Imports of an instance, already checked against the module's types.
 pub(crate) struct ResolvedImports {
     pub funcs: Vec<VMFuncRef>,
     pub globals: Vec<*mut VMGlobalDefinition>,
+    pub tags: Vec<*const VMTagDefinition>,
 }
 
 /// An instance's state. Lives in a `Box` owned by its store, so the vmctx's
@@ -111,6 +114,16 @@ impl InstanceData {
             for (i, f) in imports.funcs.iter().enumerate() {
                 data.write(offsets.funcref(i as u32), *f);
             }
+            for (i, t) in imports.tags.iter().enumerate() {
+                data.write(offsets.tag(i as u32), *t);
+            }
+            for i in info.num_imported_tags..info.tags.len() as u32 {
+                let defined = offsets.defined_tag(i - info.num_imported_tags);
+                let type_id = module.signature_id(info.tags[i as usize]);
+                data.write(defined, VMTagDefinition::new(type_id));
+                let ptr = vmctx.cast::<u8>().add(defined as usize);
+                data.write(offsets.tag(i), ptr.cast::<VMTagDefinition>().cast_const());
+            }
             for i in info.num_imported_funcs..info.functions.len() as u32 {
                 let funcref = VMFuncRef {
                     code: module.function_code(i),
@@ -196,6 +209,13 @@ impl InstanceData {
         let offset = self.module.offsets().funcref(index);
         // SAFETY: inside the vmctx.
         unsafe { self.vmctx.cast::<u8>().add(offset as usize).cast() }
+    }
+
+    /// Pointer to tag `index`'s definition (its identity).
+    pub fn tag_ptr(&self, index: u32) -> *const VMTagDefinition {
+        let offset = self.module.offsets().tag(index);
+        // SAFETY: inside the vmctx, written at instantiation.
+        unsafe { *self.vmctx.cast::<u8>().add(offset as usize).cast() }
     }
 
     /// Pointer to global `index`'s storage.

@@ -32,6 +32,11 @@ pub(crate) static LIBCALLS: LibcallTable = LibcallTable([
     table_copy as *const u8,
     table_init as *const u8,
     elem_drop as *const u8,
+    crate::vm::exceptions::throw as *const u8,
+    crate::vm::exceptions::throw_ref as *const u8,
+    crate::vm::exceptions::exception_tag as *const u8,
+    crate::vm::exceptions::exception_payload as *const u8,
+    crate::vm::exceptions::exception_free as *const u8,
 ]);
 
 impl LibcallTable {

@@ -7,6 +7,7 @@
 
 pub(crate) mod code_memory;
 pub(crate) mod code_registry;
+pub(crate) mod exceptions;
 pub(crate) mod instance;
 pub(crate) mod libcalls;
 pub(crate) mod memory;
@@ -75,6 +76,26 @@ pub struct VMStoreContext {
     pub epoch: *const std::sync::atomic::AtomicU64,
     /// Code compiled with epoch interruption traps once `*epoch` reaches this.
     pub epoch_deadline: u64,
+    /// The exception being thrown (an exnref: store slot + 1), 0 when none.
+    /// A `throw` sets it and returns; after each call that may throw,
+    /// compiled code checks it and goes to its handler or returns in turn.
+    pub pending_exception: u64,
+}
+
+/// An exception tag's definition; its address is the tag's identity.
+#[repr(C)]
+#[derive(Debug)]
+pub struct VMTagDefinition {
+    /// Engine-wide signature id of the tag's type.
+    pub type_id: u32,
+    _pad: u32,
+}
+
+impl VMTagDefinition {
+    /// A definition of a tag of signature `type_id`.
+    pub fn new(type_id: u32) -> Self {
+        VMTagDefinition { type_id, _pad: 0 }
+    }
 }
 
 /// One argument or result slot in the array passed between host and

@@ -1,0 +1,472 @@
+//! Exception handling: `throw`, `throw_ref`, `try_table` (the standard
+//! form) and `try`/`catch`/`catch_all`/`rethrow`/`delegate` (the legacy form
+//! clang-19 emits for `-fwasm-exceptions`).
+//!
+//! Exceptions travel as a flag, not by unwinding machine frames: a throw
+//! stores the exception in the store (`VMStoreContext::pending_exception`,
+//! see `vm::exceptions`) and jumps to the innermost handler of its function,
+//! or returns (with zero results) when there is none. After every call
+//! that may throw, the caller loads the flag and, when it is set, does the
+//! same. A handler compares the exception's tag with each `catch` clause in
+//! order and branches to the first that matches, or passes the exception on
+//! outwards. Calls to functions of the module that cannot throw (nothing
+//! they reach throws, imports or calls indirectly) carry no check, so code
+//! without exceptions pays nothing for direct calls. At the host boundary an
+//! exception still pending becomes the trap "uncaught wasm exception".
+
+use crate::compile::translator::{
+    block_args, ir_type, readonly, trusted, Frame, FrameKind, FuncTranslator,
+};
+use crate::environ::ModuleInfo;
+use crate::error::Result;
+use crate::libcall::Libcall;
+use crate::types::ValType;
+use crate::vmoffsets::STORE_CTX_PENDING_EXCEPTION;
+use cranelift_codegen::ir::{
+    self, condcodes::IntCC, types::I64, InstBuilder, StackSlotData, StackSlotKind, Value,
+};
+use cranelift_frontend::Variable;
+use wasmparser::{BlockType, Catch, FunctionBody, Operator};
+
+/// What a frame needs for exception handling.
+#[derive(Debug, Default)]
+pub(crate) struct ExceptionFrame {
+    /// Where exceptions raised inside the frame's body go (`try_table`, and
+    /// legacy `try` before its first `catch`).
+    pub handler: Option<ir::Block>,
+    /// `try_table`'s clauses, dispatched at its `end`.
+    pub catches: Vec<Catch>,
+    /// Legacy `try` after a `catch`: the block testing the next clause (an
+    /// exception no clause so far matched), or none after `catch_all`.
+    pub next_test: Option<ir::Block>,
+    /// Legacy `catch` body: the caught exnref (for `rethrow`, and freed when
+    /// the body is left normally).
+    pub caught: Option<Variable>,
+    /// Legacy `try ... delegate l`: the label its exceptions go to.
+    pub delegate: Option<u32>,
+}
+
+/// Which functions of a module may return with an exception pending: those
+/// that throw, call an import or call indirectly, and those that call one.
+/// Indexed by function index (imports first, all `true`).
+pub(crate) fn functions_that_may_throw(
+    info: &ModuleInfo,
+    bodies: &[FunctionBody<'_>],
+) -> Result<Vec<bool>> {
+    let imported = info.num_imported_funcs as usize;
+    let mut throws = vec![true; imported];
+    throws.resize(info.functions.len(), false);
+    let mut callers: Vec<Vec<usize>> = vec![Vec::new(); info.functions.len()];
+    for (i, body) in bodies.iter().enumerate() {
+        let index = imported + i;
+        let mut reader = body.get_operators_reader()?;
+        while !reader.eof() {
+            match reader.read()? {
+                Operator::Throw { .. }
+                | Operator::ThrowRef
+                | Operator::Rethrow { .. }
+                | Operator::CallIndirect { .. }
+                | Operator::ReturnCallIndirect { .. }
+                | Operator::CallRef { .. }
+                | Operator::ReturnCallRef { .. } => throws[index] = true,
+                Operator::Call { function_index } | Operator::ReturnCall { function_index } => {
+                    callers[function_index as usize].push(index)
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut work: Vec<usize> = (0..throws.len()).filter(|&f| throws[f]).collect();
+    while let Some(f) = work.pop() {
+        for &caller in &callers[f] {
+            if !throws[caller] {
+                throws[caller] = true;
+                work.push(caller);
+            }
+        }
+    }
+    Ok(throws)
+}
+
+impl FuncTranslator<'_, '_> {
+    pub(crate) fn translate_exceptions(&mut self, op: &Operator<'_>) -> Result<bool> {
+        match op {
+            Operator::Throw { tag_index } => {
+                let params: Vec<ValType> = self.env.info.tag_type(*tag_index).params().to_vec();
+                let values = self.pop_n(params.len());
+                let slot = self.value_slots(params.len());
+                for (i, v) in values.iter().enumerate() {
+                    self.b.ins().stack_store(I64, *v, slot, (i * 16) as i32);
+                }
+                let addr = self.b.ins().stack_addr(I64, slot, 0);
+                let tag = self.b.ins().iconst(ir::types::I32, i64::from(*tag_index));
+                self.call_libcall(Libcall::Throw, &[tag, addr])?;
+                self.propagate();
+            }
+            Operator::ThrowRef => {
+                let exn = self.pop();
+                self.call_libcall(Libcall::ThrowRef, &[exn])?;
+                self.propagate();
+            }
+            Operator::TryTable { try_table } => {
+                self.open_block(FrameKind::TryTable, try_table.ty)?;
+                let handler = self.b.create_block();
+                let frame = self.control.last_mut().expect("just pushed");
+                frame.eh = Some(Box::new(ExceptionFrame {
+                    handler: Some(handler),
+                    catches: try_table.catches.clone(),
+                    ..ExceptionFrame::default()
+                }));
+            }
+            Operator::Try { blockty } => {
+                self.open_block(FrameKind::Try, *blockty)?;
+                let handler = self.b.create_block();
+                let frame = self.control.last_mut().expect("just pushed");
+                frame.eh = Some(Box::new(ExceptionFrame {
+                    handler: Some(handler),
+                    ..ExceptionFrame::default()
+                }));
+            }
+            Operator::Catch { tag_index } => self.legacy_catch(Some(*tag_index))?,
+            Operator::CatchAll => self.legacy_catch(None)?,
+            Operator::Rethrow { relative_depth } => {
+                let caught = self
+                    .frame_at(*relative_depth)
+                    .eh
+                    .as_ref()
+                    .and_then(|eh| eh.caught)
+                    .expect("validated: rethrow names a catch");
+                let exn = self.b.use_var(caught);
+                self.call_libcall(Libcall::ThrowRef, &[exn])?;
+                self.propagate();
+            }
+            Operator::Delegate { relative_depth } => {
+                let frame = self
+                    .control
+                    .last_mut()
+                    .expect("validated: delegate ends a try");
+                frame.eh.as_mut().expect("a try frame").delegate = Some(*relative_depth);
+                self.translate_end()?;
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// Pushes a block-like frame (as `block` does) of `kind`.
+    fn open_block(&mut self, kind: FrameKind, ty: BlockType) -> Result<()> {
+        let (params, results) = self.block_signature(ty)?;
+        let next = self.block_with_params(&results);
+        self.control.push(Frame {
+            kind,
+            br_target: next,
+            next,
+            num_params: params.len(),
+            num_results: results.len(),
+            height: self.stack.len() - params.len(),
+            exit_reachable: false,
+            pending_else: None,
+            eh: None,
+        });
+        Ok(())
+    }
+
+    /// A stack slot of `count` 16-byte value slots (the layout the
+    /// exception libcalls read and write).
+    fn value_slots(&mut self, count: usize) -> ir::StackSlot {
+        let size = (count.max(1) * 16) as u32;
+        self.b
+            .create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, size, 4))
+    }
+
+    /// The store context's pending-exception field, loaded now.
+    fn pending_exception(&mut self) -> Value {
+        let store_ctx = self.load_vmctx_ptr(self.env.offsets.store_context(), readonly());
+        self.b
+            .ins()
+            .load(I64, trusted(), store_ctx, STORE_CTX_PENDING_EXCEPTION)
+    }
+
+    fn clear_pending_exception(&mut self) {
+        let store_ctx = self.load_vmctx_ptr(self.env.offsets.store_context(), readonly());
+        let zero = self.b.ins().iconst(I64, 0);
+        self.b
+            .ins()
+            .store(trusted(), zero, store_ctx, STORE_CTX_PENDING_EXCEPTION);
+    }
+
+    /// The block an exception raised here goes to: the handler of the
+    /// innermost `try_table` or legacy `try` body among the frames up to
+    /// index `top`, or the function's unwind block.
+    fn handler_from(&mut self, top: usize) -> ir::Block {
+        for frame in self.control[..=top].iter().rev() {
+            if matches!(frame.kind, FrameKind::TryTable | FrameKind::Try) {
+                if let Some(handler) = frame.eh.as_ref().and_then(|eh| eh.handler) {
+                    return handler;
+                }
+            }
+        }
+        *self.unwind.get_or_insert_with(|| self.b.create_block())
+    }
+
+    /// Sends the pending exception to the innermost handler; what follows
+    /// is unreachable.
+    fn propagate(&mut self) {
+        let handler = self.handler_from(self.control.len() - 1);
+        self.b.ins().jump(handler, &[]);
+        self.reachable = false;
+    }
+
+    /// After a call that may throw: to the innermost handler if an
+    /// exception is pending (nothing is emitted when exceptions are off).
+    pub(crate) fn check_exception_after_call(&mut self) {
+        if !self.env.exceptions {
+            return;
+        }
+        let pending = self.pending_exception();
+        let handler = self.handler_from(self.control.len() - 1);
+        let next = self.b.create_block();
+        self.b.ins().brif(pending, handler, &[], next, &[]);
+        self.b.seal_block(next);
+        self.b.switch_to_block(next);
+    }
+
+    /// Whether a direct call to function `index` needs the check.
+    pub(crate) fn call_may_throw(&self, index: u32) -> bool {
+        self.env
+            .may_throw
+            .get(index as usize)
+            .copied()
+            .unwrap_or(true)
+    }
+
+    /// The exception's values, typed as tag `tag`'s params.
+    fn exception_values(&mut self, exn: Value, tag: u32) -> Result<Vec<Value>> {
+        let params: Vec<ValType> = self.env.info.tag_type(tag).params().to_vec();
+        if params.is_empty() {
+            return Ok(Vec::new());
+        }
+        let slot = self.value_slots(params.len());
+        let addr = self.b.ins().stack_addr(I64, slot, 0);
+        self.call_libcall(Libcall::ExceptionPayload, &[exn, addr])?;
+        params
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                Ok(self
+                    .b
+                    .ins()
+                    .stack_load(I64, ir_type(*t)?, slot, (i * 16) as i32))
+            })
+            .collect()
+    }
+
+    /// Branches to `matched` if `exn`'s tag is tag `tag` of this module,
+    /// else to a new block, which is returned (sealed, not switched to).
+    fn test_tag(&mut self, exn: Value, tag: u32, matched: ir::Block) -> Result<ir::Block> {
+        let actual = self.call_libcall(Libcall::ExceptionTag, &[exn])?[0];
+        let wanted = self.load_vmctx_ptr(self.env.offsets.tag(tag), readonly());
+        let same = self.b.ins().icmp(IntCC::Equal, actual, wanted);
+        let other = self.b.create_block();
+        self.b.ins().brif(same, matched, &[], other, &[]);
+        self.b.seal_block(matched);
+        self.b.seal_block(other);
+        Ok(other)
+    }
+
+    /// Emits frees of the exnrefs caught by legacy `catch` bodies that a
+    /// branch to depth `depth` leaves (nothing else can name them after).
+    pub(crate) fn free_caught_left_by_branch(&mut self, depth: u32) -> Result<()> {
+        let len = self.control.len();
+        let caught: Vec<Variable> = self.control[len - 1 - depth as usize..]
+            .iter()
+            .filter(|f| f.kind == FrameKind::Catch)
+            .filter_map(|f| f.eh.as_ref().and_then(|eh| eh.caught))
+            .collect();
+        for var in caught {
+            let exn = self.b.use_var(var);
+            self.call_libcall(Libcall::ExceptionFree, &[exn])?;
+        }
+        Ok(())
+    }
+
+    /// Whether a branch to depth `depth` leaves a legacy `catch` body.
+    pub(crate) fn branch_leaves_catch(&self, depth: u32) -> bool {
+        let len = self.control.len();
+        self.control[len - 1 - depth as usize..]
+            .iter()
+            .any(|f| f.kind == FrameKind::Catch)
+    }
+
+    /// Legacy `catch tag` (`Some`) or `catch_all` (`None`): ends the try
+    /// body or the previous catch body, and starts this clause's body with
+    /// the exception's values on the stack.
+    fn legacy_catch(&mut self, tag: Option<u32>) -> Result<()> {
+        let frame = self.control.last().expect("validated: catch inside try");
+        let (next, arity, height, kind) = (frame.next, frame.num_results, frame.height, frame.kind);
+        if self.reachable {
+            if kind == FrameKind::Catch {
+                self.free_caught_left_by_branch(0)?;
+            }
+            let args = block_args(self.peek_n(arity));
+            self.b.ins().jump(next, &args);
+            self.control.last_mut().expect("frame").exit_reachable = true;
+        }
+        self.stack.truncate(height);
+        let eh = self
+            .control
+            .last_mut()
+            .expect("frame")
+            .eh
+            .as_mut()
+            .expect("a try frame");
+        let test = if kind == FrameKind::Try {
+            // The body is over: every branch to its handler is known.
+            let handler = eh.handler.take().expect("a try has a handler");
+            self.b.seal_block(handler);
+            handler
+        } else {
+            eh.next_test
+                .take()
+                .expect("validated: no catch after catch_all")
+        };
+        let caught = self.b.declare_var(I64);
+        self.b.switch_to_block(test);
+        let exn = self.pending_exception();
+        let body = self.b.create_block();
+        let next_test = match tag {
+            Some(tag) => Some(self.test_tag(exn, tag, body)?),
+            None => {
+                self.b.ins().jump(body, &[]);
+                self.b.seal_block(body);
+                None
+            }
+        };
+        self.b.switch_to_block(body);
+        self.clear_pending_exception();
+        self.b.def_var(caught, exn);
+        let values = match tag {
+            Some(tag) => self.exception_values(exn, tag)?,
+            None => Vec::new(),
+        };
+        self.stack.extend(values);
+        let frame = self.control.last_mut().expect("frame");
+        frame.kind = FrameKind::Catch;
+        let eh = frame.eh.as_mut().expect("a try frame");
+        eh.next_test = next_test;
+        eh.caught = Some(caught);
+        self.reachable = true;
+        Ok(())
+    }
+
+    /// Before a frame's `end` jumps to its exit: a catch body left normally
+    /// frees its exception.
+    pub(crate) fn end_exception_body(&mut self) -> Result<()> {
+        let kind = self.control.last().map(|f| f.kind);
+        if self.reachable && kind == Some(FrameKind::Catch) {
+            self.free_caught_left_by_branch(0)?;
+        }
+        Ok(())
+    }
+
+    /// After a frame's `end` (the frame popped, so the control stack is
+    /// the context outside it): fills the handler blocks it left, whose
+    /// exceptions go to outer handlers.
+    pub(crate) fn finish_exception_frame(&mut self, frame: &mut Frame) -> Result<()> {
+        let Some(eh) = frame.eh.as_mut() else {
+            return Ok(());
+        };
+        let outer = self.control.len() - 1;
+        match frame.kind {
+            FrameKind::TryTable => {
+                let handler = eh.handler.take().expect("try_table has a handler");
+                let catches = std::mem::take(&mut eh.catches);
+                self.b.seal_block(handler);
+                self.b.switch_to_block(handler);
+                self.dispatch_catches(&catches)?;
+            }
+            FrameKind::Try => {
+                // No catch: a try ... end passes exceptions on; with
+                // `delegate l`, to the handler around label l.
+                let handler = eh.handler.take().expect("try has a handler");
+                let top = eh.delegate.map_or(outer, |l| outer - l as usize);
+                self.b.seal_block(handler);
+                self.b.switch_to_block(handler);
+                let target = self.handler_from(top);
+                self.b.ins().jump(target, &[]);
+            }
+            FrameKind::Catch => {
+                // An exception no clause matched goes on outwards.
+                if let Some(test) = eh.next_test.take() {
+                    self.b.switch_to_block(test);
+                    let target = self.handler_from(outer);
+                    self.b.ins().jump(target, &[]);
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// `try_table`'s handler: the clauses in order, in the context outside
+    /// the `try_table` (their labels are relative to it).
+    fn dispatch_catches(&mut self, catches: &[Catch]) -> Result<()> {
+        let exn = self.pending_exception();
+        for catch in catches {
+            let (tag, label, keep_ref) = match *catch {
+                Catch::One { tag, label } => (Some(tag), label, false),
+                Catch::OneRef { tag, label } => (Some(tag), label, true),
+                Catch::All { label } => (None, label, false),
+                Catch::AllRef { label } => (None, label, true),
+            };
+            let matched = self.b.create_block();
+            let other = match tag {
+                Some(tag) => Some(self.test_tag(exn, tag, matched)?),
+                None => {
+                    self.b.ins().jump(matched, &[]);
+                    self.b.seal_block(matched);
+                    None
+                }
+            };
+            self.b.switch_to_block(matched);
+            self.clear_pending_exception();
+            let mut args = match tag {
+                Some(tag) => self.exception_values(exn, tag)?,
+                None => Vec::new(),
+            };
+            if keep_ref {
+                args.push(exn);
+            } else {
+                self.call_libcall(Libcall::ExceptionFree, &[exn])?;
+            }
+            let target = self.frame_at(label).br_target;
+            self.mark_exit(label);
+            self.b.ins().jump(target, &block_args(&args));
+            match other {
+                Some(other) => self.b.switch_to_block(other),
+                // catch_all: later clauses are never reached.
+                None => return Ok(()),
+            }
+        }
+        let target = self.handler_from(self.control.len() - 1);
+        self.b.ins().jump(target, &[]);
+        Ok(())
+    }
+
+    /// The unwind block, if used: returns zero results with the exception
+    /// still pending, for the caller to handle.
+    pub(crate) fn finish_unwind_block(&mut self) {
+        let Some(unwind) = self.unwind else { return };
+        self.b.seal_block(unwind);
+        self.b.switch_to_block(unwind);
+        let results: Vec<ValType> = self.result_types.clone();
+        let values: Vec<Value> = results
+            .iter()
+            .map(|t| {
+                let ty = ir_type(*t).expect("result types were checked at entry");
+                self.zero(ty)
+            })
+            .collect();
+        self.b.ins().return_(&values);
+    }
+}

@@ -1,0 +1,138 @@
+//! Exceptions in flight and caught: a store's table of exception objects,
+//! and the libcalls compiled code uses to throw, inspect and free them.
+//!
+//! An exnref is a slot index plus one (0 is null). Throwing allocates a
+//! slot and sets `VMStoreContext::pending_exception`; the throwing function
+//! then branches to its handler or returns, and every caller that may see
+//! an exception checks the field after the call (see `compile/exceptions.rs`).
+//! A `catch` that does not keep the exnref frees the slot.
+
+use crate::error::Trap;
+use crate::store::StoreOpaque;
+use crate::vm::instance::InstanceData;
+use crate::vm::traps::raise_trap;
+use crate::vm::{VMContext, VMStoreContext, VMTagDefinition, ValRaw};
+
+/// How many exceptions a store keeps alive at once. Only exnrefs that wasm
+/// keeps (`catch_ref`) and never rethrows stay alive; past this many, a
+/// throw traps instead of growing the store without bound.
+pub(crate) const MAX_LIVE_EXCEPTIONS: usize = 1 << 20;
+
+/// One thrown exception: its tag and the values it carries.
+pub(crate) struct ExceptionObject {
+    pub tag: *const VMTagDefinition,
+    pub payload: Box<[ValRaw]>,
+}
+
+/// A store's exception objects.
+#[derive(Default)]
+pub(crate) struct Exceptions {
+    slots: Vec<Option<ExceptionObject>>,
+    free: Vec<u32>,
+}
+
+impl Exceptions {
+    /// Stores `object`; its exnref, or `None` past [`MAX_LIVE_EXCEPTIONS`].
+    pub fn alloc(&mut self, object: ExceptionObject) -> Option<u64> {
+        if let Some(slot) = self.free.pop() {
+            self.slots[slot as usize] = Some(object);
+            return Some(u64::from(slot) + 1);
+        }
+        if self.slots.len() >= MAX_LIVE_EXCEPTIONS {
+            return None;
+        }
+        self.slots.push(Some(object));
+        Some(self.slots.len() as u64)
+    }
+
+    /// The exception `exnref` names, if it is alive.
+    pub fn get(&self, exnref: u64) -> Option<&ExceptionObject> {
+        let slot = usize::try_from(exnref.checked_sub(1)?).ok()?;
+        self.slots.get(slot)?.as_ref()
+    }
+
+    /// Frees `exnref`'s slot (nothing if it is not alive).
+    pub fn free(&mut self, exnref: u64) {
+        if self.get(exnref).is_some() {
+            let slot = exnref as usize - 1;
+            self.slots[slot] = None;
+            self.free.push(slot as u32);
+        }
+    }
+}
+
+/// The store and instance of a libcall's caller.
+///
+/// # Safety
+/// `vmctx` must be a live instance's vmctx, called from compiled code.
+unsafe fn caller<'a>(vmctx: *mut VMContext) -> (&'a mut StoreOpaque, &'a mut InstanceData) {
+    // SAFETY: offset 0 of every vmctx is its store context, whose `store`
+    // points at the store (a `StoreInner`, which starts with `StoreOpaque`).
+    unsafe {
+        let ctx = *vmctx.cast::<*mut VMStoreContext>();
+        let store = &mut *(*ctx).store.cast::<StoreOpaque>();
+        (store, InstanceData::from_vmctx(vmctx))
+    }
+}
+
+/// The live exception `exnref` of `store`, or a trap.
+fn live(store: &StoreOpaque, exnref: u64) -> &ExceptionObject {
+    match store.exceptions.get(exnref) {
+        Some(object) => object,
+        // SAFETY: called only from libcalls, with nothing to drop.
+        None => unsafe { raise_trap(Trap::NullExceptionReference) },
+    }
+}
+
+/// `throw tag`: the tag's values are in `values` (one 16-byte slot each).
+pub(crate) unsafe extern "C" fn throw(vmctx: *mut VMContext, tag: u32, values: *const ValRaw) {
+    // SAFETY: compiled code passes its own vmctx and a slot per tag param.
+    let (store, inst) = unsafe { caller(vmctx) };
+    let count = inst.info().tag_type(tag).params().len();
+    // SAFETY: as above.
+    let payload = unsafe { std::slice::from_raw_parts(values, count) }.into();
+    let object = ExceptionObject {
+        tag: inst.tag_ptr(tag),
+        payload,
+    };
+    match store.exceptions.alloc(object) {
+        Some(exnref) => store.vm.pending_exception = exnref,
+        // SAFETY: nothing owned is alive here.
+        None => unsafe { raise_trap(Trap::TooManyExceptions) },
+    }
+}
+
+/// `throw_ref`: throws the caught exception `exnref` again.
+pub(crate) unsafe extern "C" fn throw_ref(vmctx: *mut VMContext, exnref: u64) {
+    // SAFETY: compiled code passes its own vmctx.
+    let (store, _) = unsafe { caller(vmctx) };
+    live(store, exnref);
+    store.vm.pending_exception = exnref;
+}
+
+/// The identity (definition address) of `exnref`'s tag.
+pub(crate) unsafe extern "C" fn exception_tag(vmctx: *mut VMContext, exnref: u64) -> u64 {
+    // SAFETY: compiled code passes its own vmctx.
+    let (store, _) = unsafe { caller(vmctx) };
+    live(store, exnref).tag as u64
+}
+
+/// Copies `exnref`'s values into `out` (one 16-byte slot each).
+pub(crate) unsafe extern "C" fn exception_payload(
+    vmctx: *mut VMContext,
+    exnref: u64,
+    out: *mut ValRaw,
+) {
+    // SAFETY: compiled code passes its own vmctx.
+    let (store, _) = unsafe { caller(vmctx) };
+    let object = live(store, exnref);
+    // SAFETY: `out` has a slot per value of the tag the handler matched.
+    unsafe { std::ptr::copy_nonoverlapping(object.payload.as_ptr(), out, object.payload.len()) };
+}
+
+/// Frees a caught exception no one can name any more.
+pub(crate) unsafe extern "C" fn exception_free(vmctx: *mut VMContext, exnref: u64) {
+    // SAFETY: compiled code passes its own vmctx.
+    let (store, _) = unsafe { caller(vmctx) };
+    store.exceptions.free(exnref);
+}
