@@ -6,6 +6,7 @@ mod code_cache;
 mod dlopen;
 mod dylink;
 mod engine;
+mod exceptions;
 mod hostile;
 mod real_libs;
 mod signals;

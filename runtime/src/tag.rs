@@ -23,13 +23,15 @@ impl Tag {
     /// Creates a tag owned by the store, whose exceptions carry values of
     /// `ty`'s parameter types (`ty` has no results).
     pub fn new(mut store: impl AsContextMut, ty: &FuncType) -> crate::Result<Tag> {
+        Tag::new_in(store.as_context_mut().opaque_mut(), ty)
+    }
+
+    pub(crate) fn new_in(store: &mut StoreOpaque, ty: &FuncType) -> crate::Result<Tag> {
         if !ty.results().is_empty() {
             return Err(crate::Error::msg(format!(
                 "a tag's type has no results, not {ty}"
             )));
         }
-        let mut context = store.as_context_mut();
-        let store = context.opaque_mut();
         let type_id = store.engine().signature_id(ty);
         let mut def = Box::new(VMTagDefinition::new(type_id));
         let ptr = NonNull::from(&mut *def);

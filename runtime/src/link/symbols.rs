@@ -112,6 +112,7 @@ fn type_matches(wanted: &ExternType, found: &ExternType) -> bool {
         (ExternType::Table(w), ExternType::Table(h)) => {
             w.element == h.element && limits_match(h.minimum, h.maximum, w.minimum, w.maximum)
         }
+        (ExternType::Tag(a), ExternType::Tag(b)) => a == b,
         _ => false,
     }
 }
@@ -285,6 +286,17 @@ impl<T: 'static> Planner<'_, T> {
         if import.module == "env" {
             if weak() && matches!(import.ty, ExternType::Func(_)) {
                 return Ok(Binding::WeakFunc);
+            }
+            if let ExternType::Tag(ty) = &import.ty {
+                // A tag no object defines (`__cpp_exception`, `__c_longjmp`
+                // in side modules): the loader defines it, once per process,
+                // so every object that imports it throws and catches the
+                // same tag.
+                let tag = crate::tag::Tag::new_in(store, ty)?;
+                let item = Extern::Tag(tag);
+                self.host_items
+                    .insert((import.module.clone(), import.name.clone()), item);
+                return Ok(Binding::Host(item));
             }
             return Err(link_err(self.undefined()));
         }
