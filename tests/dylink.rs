@@ -200,6 +200,7 @@ fixture_cases! {
     case_nonpie_libc => "nonpie-libc",
     case_sig_mismatch => "sig-mismatch",
     case_simd => "simd",
+    case_sjlj => "sjlj",
     case_tail_call => "tail-call",
     case_timeout_ctor => "timeout-ctor",
     case_weak => "weak",

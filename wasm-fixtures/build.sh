@@ -148,6 +148,19 @@ build_simd() {
     link_pie "$d/main.wasm" "$(case_obj $d main)" "$d/libvec.wasm"
 }
 
+# setjmp/longjmp as wasm exceptions (clang -mllvm -wasm-enable-sjlj, the
+# legacy exception-handling form), thrown and caught across the boundary.
+build_sjlj() {
+    local d=$D/sjlj sj="-mllvm -wasm-enable-sjlj -I$D/sjlj"
+    cc_pic "$(case_obj $d libguard)" "$d/libguard.c" $sj
+    cc_pic "$(case_obj $d main)" "$d/main.c" $sj
+    cc_pic "$(case_obj $d sjlj)" "$d/sjlj.c" $sj
+    "$CC" --target=wasm32 -mexception-handling -c "$d/tag.s" -o "$(case_obj $d tag)"
+    link_lib "$d/libguard.wasm" "$(case_obj $d libguard)"
+    link_pie "$d/main.wasm" "$(case_obj $d main)" "$(case_obj $d sjlj)" "$(case_obj $d tag)" \
+        "$d/libguard.wasm"
+}
+
 build_fnptr_eq() {
     local d=$D/fnptr-eq
     cc_pic "$(case_obj $d libb)" "$d/libb.c"
@@ -381,6 +394,7 @@ build_data_relocs
 build_data_relocs_extconst
 build_tail_call
 build_simd
+build_sjlj
 build_fnptr_eq
 build_callbacks
 build_weak

@@ -51,6 +51,7 @@ fn resolve_imports(
         funcs: Vec::new(),
         globals: Vec::new(),
         tags: Vec::new(),
+        tag_aliases: Vec::new(),
     };
     let (mut memories, mut tables) = (Vec::new(), Vec::new());
     for (import, item) in wanted.iter().zip(imports) {
@@ -121,18 +122,21 @@ impl Instance {
         module: &Module,
         imports: &[Extern],
     ) -> Result<Instance> {
-        Instance::new_reusing(store, module, imports, None)
+        Instance::new_reusing(store, module, imports, None, &[])
     }
 
     /// As [`Instance::new`]; if `reuse` is an instance of the same module
     /// that defines no memory or table of its own (an unloaded library being
     /// loaded again), its vmctx is reused instead of allocating another, so
-    /// load/unload cycles do not grow the store.
+    /// load/unload cycles do not grow the store. Each `(i, tag)` of
+    /// `tag_aliases` makes defined tag `i` be `tag` (the dynamic loader's
+    /// way to give a tag to importers instantiated before its definer).
     pub(crate) fn new_reusing(
         store: &mut StoreOpaque,
         module: &Module,
         imports: &[Extern],
         reuse: Option<Instance>,
+        tag_aliases: &[(u32, crate::tag::Tag)],
     ) -> Result<Instance> {
         if !crate::Engine::same(store.engine(), module.engine()) {
             return Err(Error::msg("module and store belong to different engines"));
@@ -144,8 +148,19 @@ impl Instance {
                 "instances",
             )?;
         }
-        let (resolved, mut memories, mut tables) = resolve_imports(store, module, imports)?;
+        let (mut resolved, mut memories, mut tables) = resolve_imports(store, module, imports)?;
         let info = module.info();
+        for (defined, tag) in tag_aliases {
+            let index = info.num_imported_tags + defined;
+            if tag.type_id() != module.signature_id(info.tags[index as usize]) {
+                return Err(Error::link(
+                    module.name(),
+                    format!("tag {index}"),
+                    "was imported with another type",
+                ));
+            }
+            resolved.tag_aliases.push((*defined, tag.raw()));
+        }
         for ty in &info.memories[info.num_imported_memories as usize..] {
             let memory = Memory::new_in(store, *ty)?;
             memories.push(memory.raw());

@@ -195,6 +195,9 @@ impl<T: 'static> Loader<T> {
                         Some(instance) => instance
                             .get_export_in(store, &import.name)
                             .ok_or_else(|| Error::link(&importer, symbol(), "export vanished"))?,
+                        None if matches!(import.index, EntityIndex::Tag(_)) => {
+                            self.tag_defined_later(store, definer, &import.name, &import.ty)?
+                        }
                         None => {
                             let EntityIndex::Func(func_index) = import.index else {
                                 return Err(Error::link(
@@ -223,9 +226,36 @@ impl<T: 'static> Loader<T> {
         self.set.objects[index].import_items = cache;
         // An object loaded again reuses its earlier instance's vmctx.
         let previous = self.set.objects[index].instance.take();
-        let instance = Instance::new_reusing(store, &module, &externs, previous)?;
+        let aliases = self.set.objects[index].tag_aliases.clone();
+        let instance = Instance::new_reusing(store, &module, &externs, previous, &aliases)?;
         self.set.objects[index].instance = Some(instance);
         Ok(())
+    }
+
+    /// The tag an import gets when its definer (exporting it as `name`) is
+    /// instantiated later: a tag made now, which the definer's instance
+    /// then takes as its own definition (`Object::tag_aliases`).
+    fn tag_defined_later(
+        &mut self,
+        store: &mut StoreOpaque,
+        definer: usize,
+        name: &str,
+        ty: &crate::types::ExternType,
+    ) -> Result<Extern> {
+        let object = &self.set.objects[definer];
+        let Some(EntityIndex::Tag(index)) = object.module.export_index(name) else {
+            return Err(Error::link(&object.name, name, "export vanished"));
+        };
+        let defined = index - object.module.info().num_imported_tags;
+        if let Some((_, tag)) = object.tag_aliases.iter().find(|(i, _)| *i == defined) {
+            return Ok(Extern::Tag(*tag));
+        }
+        let crate::types::ExternType::Tag(func_ty) = ty else {
+            return Err(Error::link(&object.name, name, "not a tag"));
+        };
+        let tag = crate::tag::Tag::new_in(store, func_ty)?;
+        self.set.objects[definer].tag_aliases.push((defined, tag));
+        Ok(Extern::Tag(tag))
     }
 
     /// Points every placeholder-bound import at its real definition. A

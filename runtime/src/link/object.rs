@@ -38,6 +38,10 @@ pub struct Object {
     /// Host items made for its imports (base globals, weak stubs), by
     /// import index, reused when it is loaded again.
     pub(crate) import_items: Vec<Option<crate::externals::Extern>>,
+    /// Tags it defines and exports that an object instantiated before it
+    /// already imported: (defined tag index, the tag the importer got). Its
+    /// instance uses that tag as its own, so both name one tag.
+    pub(crate) tag_aliases: Vec<(u32, crate::tag::Tag)>,
 }
 
 impl Object {
@@ -64,6 +68,7 @@ impl Object {
             global: true,
             uses: Vec::new(),
             import_items: Vec::new(),
+            tag_aliases: Vec::new(),
         }
     }
 

@@ -15,6 +15,8 @@ pub(crate) struct ResolvedImports {
     pub funcs: Vec<VMFuncRef>,
     pub globals: Vec<*mut VMGlobalDefinition>,
     pub tags: Vec<*const VMTagDefinition>,
+    /// Defined tags that are another tag (see `Instance::new_reusing`).
+    pub tag_aliases: Vec<(u32, *const VMTagDefinition)>,
 }
 
 /// An instance's state. Lives in a `Box` owned by its store, so the vmctx's
@@ -123,6 +125,9 @@ impl InstanceData {
                 data.write(defined, VMTagDefinition::new(type_id));
                 let ptr = vmctx.cast::<u8>().add(defined as usize);
                 data.write(offsets.tag(i), ptr.cast::<VMTagDefinition>().cast_const());
+            }
+            for (defined, tag) in &imports.tag_aliases {
+                data.write(offsets.tag(info.num_imported_tags + defined), *tag);
             }
             for i in info.num_imported_funcs..info.functions.len() as u32 {
                 let funcref = VMFuncRef {
