@@ -468,6 +468,13 @@ for w in add trap counter simd threads exit256 spin isatty; do
     "$WAT2WASM" --enable-threads "$ROOT/wat/$w.wat" -o "$ROOT/wat/$w.wasm"
     log "wat/$w.wasm"
 done
+# try_table is newer than Debian's wabt: these are assembled with
+# wasmtime-py's wat2wasm (pip install wasmtime).
+for w in eh-lib eh-main; do
+    python3 -c 'import sys, wasmtime; open(sys.argv[2], "wb").write(wasmtime.wat2wasm(open(sys.argv[1]).read()))' \
+        "$ROOT/wat/$w.wat" "$ROOT/wat/$w.wasm"
+    log "wat/$w.wasm"
+done
 
 # wasm-ld marks its outputs executable; keep plain file modes in git
 find "$ROOT" -name '*.wasm' -exec chmod 644 {} +
