@@ -9,10 +9,15 @@
 //! Each sample is one host call of `loop_N(n)`, which calls a tiny `inc`
 //! 1,000 times the given way; `Throughput::Elements(1000)` makes criterion
 //! report calls per second, and the time per call is the sample / 1,000.
+//!
+//! The group `calls_without_exceptions` is the same with
+//! `Config::wasm_exceptions(false)`: calls that may throw (imports,
+//! `call_indirect`) then carry no pending-exception check, so the two
+//! groups side by side are what exception handling costs a call.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
-use wrun::{Engine, Instance, Linker, Module, Store};
+use wrun::{Config, Engine, Instance, Linker, Module, Store};
 
 const CALLS: i32 = 1000;
 
@@ -23,7 +28,16 @@ fn wat(text: &str) -> Vec<u8> {
 }
 
 fn calls(c: &mut Criterion) {
-    let engine = Engine::default();
+    calls_with(c, "calls", Config::new());
+    calls_with(
+        c,
+        "calls_without_exceptions",
+        Config::new().wasm_exceptions(false),
+    );
+}
+
+fn calls_with(c: &mut Criterion, group_name: &str, config: Config) {
+    let engine = Engine::new(config).unwrap();
     // The "library": `inc`, exported, and placed in the shared table.
     let lib = wat(r#"(module
       (table (export "table") 1 funcref)
@@ -51,7 +65,7 @@ fn calls(c: &mut Criterion) {
     let main = linker
         .instantiate(&mut store, &Module::new(&engine, &main).unwrap())
         .unwrap();
-    let mut group = c.benchmark_group("calls");
+    let mut group = c.benchmark_group(group_name);
     group.throughput(Throughput::Elements(CALLS as u64));
     for (name, export) in [
         ("inside_module", "loop_local"),

@@ -38,6 +38,51 @@ pub struct Options {
     pub max_wasm_stack: Option<usize>,
     /// `-W max-code-size=BYTES`.
     pub max_code_size: Option<usize>,
+    /// `-W simd=y|n` and the other proposal switches, in order.
+    pub features: Vec<(Feature, bool)>,
+}
+
+/// A WebAssembly proposal that `-W NAME=y|n` turns on or off (wasmtime's names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Feature {
+    /// `simd`
+    Simd,
+    /// `relaxed-simd`
+    RelaxedSimd,
+    /// `exceptions`
+    Exceptions,
+    /// `tail-call`
+    TailCall,
+    /// `extended-const`
+    ExtendedConst,
+    /// `multi-memory`
+    MultiMemory,
+}
+
+impl Feature {
+    fn named(name: &str) -> Option<Feature> {
+        Some(match name {
+            "simd" => Feature::Simd,
+            "relaxed-simd" => Feature::RelaxedSimd,
+            "exceptions" => Feature::Exceptions,
+            "tail-call" => Feature::TailCall,
+            "extended-const" => Feature::ExtendedConst,
+            "multi-memory" => Feature::MultiMemory,
+            _ => return None,
+        })
+    }
+
+    /// `config` with this proposal turned on or off.
+    pub fn apply(self, config: wrun::Config, on: bool) -> wrun::Config {
+        match self {
+            Feature::Simd => config.wasm_simd(on),
+            Feature::RelaxedSimd => config.wasm_relaxed_simd(on),
+            Feature::Exceptions => config.wasm_exceptions(on),
+            Feature::TailCall => config.wasm_tail_call(on),
+            Feature::ExtendedConst => config.wasm_extended_const(on),
+            Feature::MultiMemory => config.wasm_multi_memory(on),
+        }
+    }
 }
 
 pub const USAGE: &str = "\
@@ -67,7 +112,9 @@ options:
   -W <KEY=N,...>          limits, as wasmtime's -W: max-memory-size (bytes per memory),
                           max-table-elements, max-instances (objects of the process),
                           max-memories, max-tables, max-wasm-stack (bytes); and wrun's
-                          max-code-size (bytes of machine code of all objects)
+                          max-code-size (bytes of machine code of all objects). Proposals,
+                          all on by default: simd, relaxed-simd, exceptions, tail-call,
+                          extended-const, multi-memory (=y or =n; a bare name is =y)
   --list                  print the resolved libraries (as ld.so --list / ldd) and exit
   --no-cache              do not use the code cache (compile everything, write nothing)
   --stats                 print a timing breakdown (read, compile, link, init, run) and what
@@ -177,9 +224,19 @@ fn parse_lexopt(args: impl IntoIterator<Item = String>) -> Result<Command, lexop
 /// `-W` settings: comma-separated `KEY=N` (sizes in bytes).
 fn parse_limits(spec: &str, options: &mut Options) -> Result<(), lexopt::Error> {
     for item in spec.split(',').filter(|i| !i.is_empty()) {
-        let (key, value) = item
-            .split_once('=')
-            .ok_or_else(|| format!("-W expects KEY=N, got `{item}`"))?;
+        let (key, value) = item.split_once('=').unwrap_or((item, "y"));
+        if let Some(feature) = Feature::named(key) {
+            let on = match value {
+                "y" | "yes" | "true" => true,
+                "n" | "no" | "false" => false,
+                _ => return Err(format!("-W {key} expects y or n, got `{value}`").into()),
+            };
+            options.features.push((feature, on));
+            continue;
+        }
+        if !item.contains('=') {
+            return Err(format!("-W expects KEY=N, got `{item}`").into());
+        }
         let n: u64 = value
             .parse()
             .map_err(|_| format!("-W {key} expects a number, got `{value}`"))?;
@@ -271,6 +328,25 @@ mod tests {
     }
 
     #[test]
+    fn proposal_switches() {
+        let o = run(&[
+            "-W",
+            "simd=n,exceptions,max-instances=3",
+            "-W",
+            "tail-call=no",
+            "m.wasm",
+        ]);
+        assert_eq!(
+            o.features,
+            [
+                (Feature::Simd, false),
+                (Feature::Exceptions, true),
+                (Feature::TailCall, false)
+            ]
+        );
+    }
+
+    #[test]
     fn dir_mapping() {
         let o = run(&["--dir", "data::/data", "--dir", "/tmp", "m.wasm"]);
         assert_eq!(o.dirs[0], (PathBuf::from("data"), "/data".to_string()));
@@ -315,6 +391,7 @@ mod tests {
         assert_eq!(o.limits.instances, Some(3));
         assert_eq!(o.max_wasm_stack, Some(65536));
         assert!(parse(["-W", "bogus=1", "m.wasm"].map(String::from)).is_err());
+        assert!(parse(["-W", "simd=maybe", "m.wasm"].map(String::from)).is_err());
         assert!(parse(["-W", "max-tables=x", "m.wasm"].map(String::from)).is_err());
     }
 

@@ -114,6 +114,9 @@ pub fn run(options: &Options) -> Result<i32> {
     if let Some(bytes) = options.max_wasm_stack {
         config = config.max_wasm_stack(bytes);
     }
+    for (feature, on) in &options.features {
+        config = feature.apply(config, *on);
+    }
     let engine = engine(config, !options.no_cache)?;
     let mut process = Process::new(&engine, process_config(options)?)?;
     if let Some(timeout) = options.timeout {

@@ -60,6 +60,22 @@ fn a_trap_exits_134_with_the_spec_message() {
 }
 
 #[test]
+fn proposals_are_on_by_default_and_w_turns_them_off() {
+    let simd = fixture("wat/simd.wasm");
+    let simd = simd.to_str().unwrap();
+    let out = wrun(&["--invoke", "sum4", simd, "40", "2"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).trim(), "42");
+    let out = wrun(&["-W", "simd=n", "--invoke", "sum4", simd, "40", "2"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("SIMD support is not enabled"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
 fn load_errors_exit_1_with_one_clear_line() {
     let missing = wrun(&["/nonexistent/x.wasm"]);
     assert_eq!(missing.status.code(), Some(1));
