@@ -144,7 +144,7 @@ impl FuncTranslator<'_, '_> {
     }
 
     /// A wasm scalar narrowed to `shape`'s lane type (i32 to i8/i16).
-    fn to_lane(&mut self, scalar: Value, shape: Type) -> Value {
+    fn narrow_to_lane(&mut self, scalar: Value, shape: Type) -> Value {
         let (lane, wasm) = lane_scalar(shape);
         if lane == wasm {
             scalar
@@ -155,7 +155,7 @@ impl FuncTranslator<'_, '_> {
 
     fn splat(&mut self, shape: Type) {
         let scalar = self.pop();
-        let lane = self.to_lane(scalar, shape);
+        let lane = self.narrow_to_lane(scalar, shape);
         let v = self.b.ins().splat(shape, lane);
         self.push_vec(v);
     }
@@ -175,7 +175,7 @@ impl FuncTranslator<'_, '_> {
     fn replace_lane(&mut self, shape: Type, lane: u8) {
         let scalar = self.pop();
         let v = self.pop_vec(shape);
-        let x = self.to_lane(scalar, shape);
+        let x = self.narrow_to_lane(scalar, shape);
         let v = self.b.ins().insertlane(v, x, lane);
         self.push_vec(v);
     }
