@@ -151,11 +151,11 @@ build_simd() {
 # setjmp/longjmp as wasm exceptions (clang -mllvm -wasm-enable-sjlj, the
 # legacy exception-handling form), thrown and caught across the boundary.
 build_sjlj() {
-    local d=$D/sjlj sj="-mllvm -wasm-enable-sjlj -I$D/sjlj"
+    local d=$D/sjlj sj="-mllvm -wasm-enable-sjlj -I$SUP/sjlj"
     cc_pic "$(case_obj $d libguard)" "$d/libguard.c" $sj
     cc_pic "$(case_obj $d main)" "$d/main.c" $sj
-    cc_pic "$(case_obj $d sjlj)" "$d/sjlj.c" $sj
-    "$CC" --target=wasm32 -mexception-handling -c "$d/tag.s" -o "$(case_obj $d tag)"
+    cc_pic "$(case_obj $d sjlj)" "$SUP/sjlj/sjlj.c" $sj
+    "$CC" --target=wasm32 -mexception-handling -c "$SUP/sjlj/tag.s" -o "$(case_obj $d tag)"
     link_lib "$d/libguard.wasm" "$(case_obj $d libguard)"
     link_pie "$d/main.wasm" "$(case_obj $d main)" "$(case_obj $d sjlj)" "$(case_obj $d tag)" \
         "$d/libguard.wasm"

@@ -1,5 +1,5 @@
 /* setjmp in a library, longjmp from the main (and from here). */
-#include "sjlj.h"
+#include <setjmp.h>
 
 typedef void (*callback)(void *env, int arg);
 

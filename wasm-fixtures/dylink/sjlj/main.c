@@ -1,6 +1,6 @@
 /* setjmp/longjmp across a library boundary: each jump is a wasm exception
  * (tag __c_longjmp) thrown in one module and caught in the other. */
-#include "sjlj.h"
+#include <setjmp.h>
 #include "wrt.h"
 
 typedef void (*callback)(void *env, int arg);

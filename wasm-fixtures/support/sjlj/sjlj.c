@@ -1,5 +1,5 @@
-/* The runtime half of -mllvm -wasm-enable-sjlj (see sjlj.h). */
-#include "sjlj.h"
+/* The runtime half of -mllvm -wasm-enable-sjlj (see setjmp.h). */
+#include <setjmp.h>
 
 typedef struct {
     void *func_invocation_id;
