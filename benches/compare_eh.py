@@ -68,7 +68,7 @@ def main():
         full = statistics.median(times[(engine, args.n)])
         per[engine] = (full - base) / args.n * 1e9
         print(f"{engine:9} n=0 {base * 1000:8.1f} ms   n={args.n} {full * 1000:8.1f} ms   per throw+catch {per[engine]:7.1f} ns")
-    print(f"ratio wrun/wasmtime per throw+catch: {per['wrun'] / per['wasmtime']:.2f}")
+    print(f"ratio wrun/wasmtime per throw+catch: {per['wrun'] / per['wasmtime']:.3g}")
 
 
 if __name__ == "__main__":
