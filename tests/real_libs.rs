@@ -2,7 +2,9 @@
 //! wrote, under a non-PIE main carrying wasi-libc: zlib as `libz.wasm`
 //! (checked against host `gzip`) and lz4 as three libraries, one NEEDING
 //! the other two (checked against host `lz4`); both also against the same
-//! sources linked statically (byte-identical output).
+//! sources linked statically (byte-identical output); and Lua as `liblua.wasm`,
+//! whose errors and coroutines are wasm exceptions (checked against host
+//! `lua5.4`).
 //!
 //! Sources come from crates.io at test time (`wasm-fixtures/real/*/build.sh`)
 //! and nothing built from them is committed. Without the toolchain the
@@ -204,4 +206,51 @@ fn lz4_split_into_three_libraries_round_trips_and_matches_its_static_twin() {
         }
     }
     std::fs::remove_dir_all(&work).unwrap();
+}
+
+/// Lua 5.4 as `liblua.wasm` under our small `luarun` main. Lua raises
+/// errors and yields coroutines with longjmp, built here into wasm
+/// exceptions (`-mllvm -wasm-enable-sjlj`): `check.lua` goes through
+/// pcall, error objects, errors in metamethods and comparators, stack
+/// overflow, and coroutines yielding across pcall, and its output must be
+/// byte for byte the static twin's and the host `lua5.4`'s.
+#[test]
+fn lua_as_a_shared_library_runs_errors_and_coroutines_like_the_host_lua() {
+    let Some(dir) = built("lua") else { return };
+    let work = dir.join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    let script = root().join("wasm-fixtures/real/lua/check.lua");
+    std::fs::copy(&script, work.join("check.lua")).unwrap();
+    let split = wrun(
+        &dir,
+        &work,
+        &["--lib", "liblua.wasm", "main.wasm", "/w/check.lua"],
+    );
+    ok(&split, "liblua.wasm + main.wasm");
+    let stat = wrun(&dir, &work, &["static.wasm", "/w/check.lua"]);
+    ok(&stat, "static.wasm");
+    let text = String::from_utf8_lossy(&split.stdout);
+    assert!(text.contains("coroutine total\t255000"), "{text}");
+    assert_eq!(
+        text,
+        String::from_utf8_lossy(&stat.stdout),
+        "split vs static"
+    );
+    match Command::new("lua5.4").arg(&script).output() {
+        Ok(host) => {
+            ok(&host, "host lua5.4");
+            assert_eq!(
+                text,
+                String::from_utf8_lossy(&host.stdout),
+                "wrun vs host lua5.4"
+            );
+        }
+        Err(e) => {
+            assert!(
+                std::env::var_os("WRUN_REQUIRE_LIBC_TOOLCHAIN").is_none(),
+                "no host lua5.4 to compare with: {e}"
+            );
+            eprintln!("note: no host lua5.4 ({e}); compared split and static only");
+        }
+    }
 }
