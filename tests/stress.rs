@@ -131,3 +131,62 @@ fn ten_thousand_processes_of_a_program_with_libraries_leave_memory_flat() {
         "resident memory grew by {grown} KiB over 9,000 processes"
     );
 }
+
+/// 50 `wrun` OS processes at once, each growing its memory to 3 GiB
+/// (49,152 pages) and writing one byte in every MiB of it, then checking
+/// what it wrote: 150 GiB of guest memory reserved together without the
+/// host refusing or killing any of them (only the touched pages, about
+/// 12 MiB a process, are resident).
+#[test]
+fn fifty_processes_grow_memory_to_three_gib_at_once() {
+    let dir = std::env::temp_dir().join(format!("wrun-grow-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let module = dir.join("grow.wasm");
+    std::fs::write(
+        &module,
+        wat(r#"(module
+          (memory 1)
+          ;; grows to 3 GiB, stores i*7 at every MiB, sums the bytes back
+          (func (export "run") (result i64)
+            (local $i i32) (local $sum i64)
+            (if (i32.eq (memory.grow (i32.const 49151)) (i32.const -1)) (then (unreachable)))
+            (block $done (loop $again
+              (br_if $done (i32.ge_u (local.get $i) (i32.const 3072)))
+              (i32.store8 (i32.shl (local.get $i) (i32.const 20)) (i32.mul (local.get $i) (i32.const 7)))
+              (local.set $i (i32.add (local.get $i) (i32.const 1)))
+              (br $again)))
+            (local.set $i (i32.const 0))
+            (block $done (loop $again
+              (br_if $done (i32.ge_u (local.get $i) (i32.const 3072)))
+              (local.set $sum (i64.add (local.get $sum)
+                (i64.load8_u (i32.shl (local.get $i) (i32.const 20)))))
+              (local.set $i (i32.add (local.get $i) (i32.const 1)))
+              (br $again)))
+            (i64.add (local.get $sum) (i64.extend_i32_u (memory.size)))))"#),
+    )
+    .unwrap();
+    let children: Vec<_> = (0..50)
+        .map(|_| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_wrun"))
+                .args(["--no-cache", "--invoke", "run"])
+                .arg(&module)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("wrun starts")
+        })
+        .collect();
+    // Bytes (i*7 mod 256) summed over 3072 MiB, plus the 49,152 pages.
+    let want: u64 = (0..3072u64).map(|i| (i * 7) % 256).sum::<u64>() + 49_152;
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), want.to_string());
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
