@@ -291,4 +291,139 @@ fn exnrefs_stay_inside_wasm() {
     );
     let error = call(&mut store, inst, "rethrow", &[Val::ExnRef(None)]).unwrap_err();
     assert_eq!(error.trap(), Some(Trap::NullExceptionReference), "{error}");
+    let ty = wrun::GlobalType {
+        content: ValType::ExnRef,
+        mutable: true,
+    };
+    assert!(wrun::Global::new(&mut store, ty, exn[0]).is_err());
+    let global = wrun::Global::new(&mut store, ty, Val::ExnRef(None)).unwrap();
+    assert!(global.set(&mut store, exn[0]).is_err());
+}
+
+/// When an exception object is freed: never while wasm can still name it
+/// (a legacy catch body, a copy of an exnref in a local or a global), and
+/// always once nothing can (the loops below throw more exceptions than a
+/// store keeps alive at once, 2^20, so each must be freed).
+#[test]
+fn exception_objects_live_exactly_as_long_as_something_names_them() {
+    let (mut store, inst) = instantiate(
+        r#"(module
+        (tag $e (param i32))
+        (tag $f (param i32))
+        (tag $g)
+        (global $kept (mut exnref) (ref.null exn))
+        ;; an inner catch_all of the same exception, rethrown, must not end
+        ;; the outer catch body's hold on it
+        (func (export "nested_rethrow") (result i32)
+          try (result i32)
+            try
+              (throw $e (i32.const 9))
+            catch_all
+              try
+                rethrow 1
+              catch_all
+              end
+              rethrow 0
+            end
+            i32.const 0
+          catch $e
+          end)
+        ;; an exnref kept in a local, thrown and caught twice
+        (func (export "throw_ref_twice") (result i32)
+          (local $x exnref)
+          (local.set $x (block $h (result exnref)
+            (try_table (catch_all_ref $h) (throw $e (i32.const 4)))
+            (unreachable)))
+          (block $a (try_table (catch_all $a) (throw_ref (local.get $x))))
+          (block $b (result i32)
+            (try_table (catch $e $b) (throw_ref (local.get $x)))
+            (i32.const -1)))
+        ;; C++'s `catch (A) { throw B; }`: a new exception leaves the body
+        (func (export "replace_in_catch") (param $n i32) (result i32)
+          (local $sum i32)
+          loop $again
+            block $got (result i32)
+              try_table (catch $f $got)
+                try
+                  local.get $n
+                  throw $e
+                catch $e
+                  throw $f
+                end
+              end
+              i32.const 0
+            end
+            local.get $sum
+            i32.add
+            local.set $sum
+            local.get $n
+            i32.const 1
+            i32.sub
+            local.tee $n
+            br_if $again
+          end
+          local.get $sum)
+        ;; a try_table clause branching out of a legacy catch body
+        (func (export "branch_out_of_catch") (param $n i32) (result i32)
+          (local $count i32)
+          loop $again
+            block $out
+              try
+                (throw $e (local.get $n))
+              catch $e
+                drop
+                try_table (catch_all $out)
+                  throw $g
+                end
+              end
+            end
+            (local.set $count (i32.add (local.get $count) (i32.const 1)))
+            (local.tee $n (i32.sub (local.get $n) (i32.const 1)))
+            br_if $again
+          end
+          local.get $count)
+        ;; exnrefs handed to wasm and dropped: freed when the call returns
+        (func (export "drop_refs") (param $n i32)
+          loop $again
+            (drop (block $h (result exnref)
+              (try_table (catch_all_ref $h) (throw $g))
+              (unreachable)))
+            (local.tee $n (i32.sub (local.get $n) (i32.const 1)))
+            br_if $again
+          end)
+        ;; one kept in a global survives that, and is thrown later
+        (func (export "keep") (global.set $kept (block $h (result exnref)
+          (try_table (catch_all_ref $h) (throw $e (i32.const 77)))
+          (unreachable))))
+        (func (export "rethrow_kept") (result i32)
+          (block $h (result i32)
+            (try_table (catch $e $h) (throw_ref (global.get $kept)))
+            (i32.const -1))))"#,
+    );
+    assert_eq!(i32_of(call(&mut store, inst, "nested_rethrow", &[])), 9);
+    assert_eq!(i32_of(call(&mut store, inst, "throw_ref_twice", &[])), 4);
+    let n: i64 = 1_100_000;
+    let want = (n * (n + 1) / 2) as i32;
+    assert_eq!(
+        i32_of(call(
+            &mut store,
+            inst,
+            "replace_in_catch",
+            &[Val::I32(n as i32)]
+        )),
+        want
+    );
+    let count = call(
+        &mut store,
+        inst,
+        "branch_out_of_catch",
+        &[Val::I32(n as i32)],
+    );
+    assert_eq!(i32_of(count), n as i32);
+    call(&mut store, inst, "keep", &[]).unwrap();
+    for _ in 0..1100 {
+        call(&mut store, inst, "drop_refs", &[Val::I32(1000)]).unwrap();
+    }
+    assert_eq!(i32_of(call(&mut store, inst, "rethrow_kept", &[])), 77);
+    assert_eq!(i32_of(call(&mut store, inst, "rethrow_kept", &[])), 77);
 }

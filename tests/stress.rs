@@ -186,7 +186,10 @@ fn fifty_processes_grow_memory_to_three_gib_at_once() {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), want.to_string());
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            want.to_string()
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -53,6 +53,7 @@ impl Global {
     }
 
     pub(crate) fn new_in(store: &mut StoreOpaque, ty: GlobalType, value: Val) -> Result<Global> {
+        refuse_host_exnref(&value)?;
         if value.ty() != ty.content {
             return Err(Error::msg(format!(
                 "global of type {ty} initialised with {value:?}"
@@ -110,6 +111,7 @@ impl Global {
 
     pub(crate) fn set_in(&self, store: &mut StoreOpaque, value: Val) -> Result<()> {
         store.check(self.store_id);
+        refuse_host_exnref(&value)?;
         if !self.ty.mutable {
             return Err(Error::msg("cannot set an immutable global"));
         }
@@ -269,6 +271,7 @@ impl Table {
     }
 
     pub(crate) fn new_in(store: &mut StoreOpaque, ty: TableType, init: Val) -> Result<Table> {
+        refuse_host_exnref(&init)?;
         if init.ty() != ty.element {
             return Err(Error::msg("table initial value has the wrong type"));
         }
@@ -359,6 +362,7 @@ impl Table {
 
     pub(crate) fn set_in(&self, store: &mut StoreOpaque, index: u64, value: Val) -> Result<()> {
         store.check(self.store_id);
+        refuse_host_exnref(&value)?;
         // SAFETY: owned by the store, which we borrow mutably.
         let t = unsafe { &mut *self.table.as_ptr() };
         if value.ty() != t.element_type() {
@@ -374,6 +378,7 @@ impl Table {
 
     pub(crate) fn grow_in(&self, store: &mut StoreOpaque, delta: u64, init: Val) -> Result<u64> {
         store.check(self.store_id);
+        refuse_host_exnref(&init)?;
         // SAFETY: owned by the store, which we borrow mutably.
         let t = unsafe { &mut *self.table.as_ptr() };
         t.grow(delta, init.to_raw() as usize)
@@ -383,6 +388,17 @@ impl Table {
 
 fn out_of_bounds() -> Error {
     Error::msg("out of bounds memory access")
+}
+
+/// An exnref names a slot of its store's exception table; the host may
+/// pass null but not a non-null one (it could name a freed or foreign slot).
+pub(crate) fn refuse_host_exnref(value: &Val) -> Result<()> {
+    if matches!(value, Val::ExnRef(Some(_))) {
+        return Err(Error::msg(
+            "a non-null exnref cannot be passed from the host into wasm",
+        ));
+    }
+    Ok(())
 }
 
 /// Anything that can be imported or exported.

@@ -328,12 +328,8 @@ impl Func {
                 "wrong arguments for a function of type {ty}: {params:?}"
             )));
         }
-        // An exnref names a slot of this store's exception table; one from
-        // elsewhere could name a freed or foreign slot.
-        if params.iter().any(|v| matches!(v, Val::ExnRef(Some(_)))) {
-            return Err(Error::msg(
-                "a non-null exnref cannot be passed from the host into wasm",
-            ));
+        for value in params {
+            crate::externals::refuse_host_exnref(value)?;
         }
         if results.len() != ty.results().len() {
             return Err(Error::msg(format!(
@@ -401,16 +397,23 @@ pub(crate) unsafe fn call_raw(
     } else {
         fresh
     };
+    store.calls_in_progress += 1;
     let outcome = catch_traps(|| {
         // SAFETY: code and vmctx come from a live funcref of this store.
         unsafe { entry(funcref.code, funcref.vmctx, std::ptr::null_mut(), values) }
     });
+    store.calls_in_progress -= 1;
     store.vm.stack_limit = saved_limit;
     // An exception no wasm handler caught stops at the host: it is freed
-    // and the call fails with a trap (host frames are not unwound through).
+    // (unless wasm kept a copy) and the call fails with a trap (host frames
+    // are not unwound through).
     let pending = std::mem::take(&mut store.vm.pending_exception);
+    if store.calls_in_progress == 0 {
+        // No wasm frame is live: free what no global or table holds.
+        crate::vm::exceptions::collect(store);
+    }
     if pending != 0 {
-        store.exceptions.free(pending);
+        store.exceptions.free_if_unnamed(pending, 0);
         if outcome.is_ok() {
             return Err(Error::new(ErrorKind::Trap {
                 trap: Trap::UncaughtException,

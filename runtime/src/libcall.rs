@@ -36,15 +36,21 @@ pub enum Libcall {
     ExceptionTag,
     /// `(exnref, out)`: copies the exception's values to `out`
     ExceptionPayload,
-    /// `(exnref)`
-    ExceptionFree,
+    /// `(exnref)`: a legacy catch body starts holding it
+    ExceptionHold,
+    /// `(exnref)`: a legacy catch body holding it is left
+    ExceptionRelease,
+    /// `(exnref)`: caught by a clause that keeps no reference
+    ExceptionCaught,
+    /// `(exnref)`: handed to wasm as a value
+    ExceptionExpose,
 }
 
 use ValType::{I32, I64};
 
 impl Libcall {
     /// Every libcall, in discriminant order.
-    pub const ALL: [Libcall; 15] = [
+    pub const ALL: [Libcall; 18] = [
         Libcall::MemoryGrow,
         Libcall::MemoryFill,
         Libcall::MemoryCopy,
@@ -59,7 +65,10 @@ impl Libcall {
         Libcall::ThrowRef,
         Libcall::ExceptionTag,
         Libcall::ExceptionPayload,
-        Libcall::ExceptionFree,
+        Libcall::ExceptionHold,
+        Libcall::ExceptionRelease,
+        Libcall::ExceptionCaught,
+        Libcall::ExceptionExpose,
     ];
 
     /// Parameters after the vmctx, and results.
@@ -73,7 +82,11 @@ impl Libcall {
             Libcall::TableFill => (&[I32, I32, I64, I32], &[]),
             Libcall::TableCopy | Libcall::TableInit => (&[I32, I32, I32, I32, I32], &[]),
             Libcall::Throw => (&[I32, I64], &[]),
-            Libcall::ThrowRef | Libcall::ExceptionFree => (&[I64], &[]),
+            Libcall::ThrowRef
+            | Libcall::ExceptionHold
+            | Libcall::ExceptionRelease
+            | Libcall::ExceptionCaught
+            | Libcall::ExceptionExpose => (&[I64], &[]),
             Libcall::ExceptionTag => (&[I64], &[I64]),
             Libcall::ExceptionPayload => (&[I64, I64], &[]),
         }

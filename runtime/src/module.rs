@@ -142,7 +142,16 @@ fn validate(engine: &Engine, bytes: &[u8]) -> Result<()> {
         Ok(_) => return Ok(()),
         Err(e) => e,
     };
-    Err(match unimplemented_proposal(bytes, features) {
+    // Only an error that speaks of a feature is worth revalidating for:
+    // a large invalid module is then validated once, not once per proposal.
+    let message = error.message();
+    let about_a_feature = ["enabled", "proposal", "required", "feature", "support"]
+        .iter()
+        .any(|word| message.contains(word));
+    let proposal = about_a_feature
+        .then(|| unimplemented_proposal(bytes, features))
+        .flatten();
+    Err(match proposal {
         Some(proposal) => Error::unsupported(proposal),
         None => error.into(),
     })

@@ -54,6 +54,9 @@ pub(crate) struct StoreOpaque {
     pub tags: Vec<Box<crate::vm::VMTagDefinition>>,
     /// Exceptions thrown and not yet freed.
     pub exceptions: crate::vm::exceptions::Exceptions,
+    /// Host-to-wasm calls under way (nested through host functions); at 0
+    /// no wasm frame is live and unreachable exceptions can be collected.
+    pub calls_in_progress: u32,
     /// See [`Store::set_limits`].
     pub limits: crate::limits::StoreLimits,
 }
@@ -140,6 +143,7 @@ impl<T: 'static> Store<T> {
                 host_funcs: Vec::new(),
                 tags: Vec::new(),
                 exceptions: Default::default(),
+                calls_in_progress: 0,
                 limits: crate::limits::StoreLimits::default(),
             },
             data,

@@ -57,7 +57,7 @@ impl FuncTranslator<'_, '_> {
             let mut full = vec![self.vmctx, self.vmctx];
             full.extend(args);
             if tail {
-                self.free_caught_left_by_branch(self.control.len() as u32 - 1)?;
+                self.release_caught_left_by_branch(self.control.len() as u32 - 1)?;
                 self.b.ins().return_call(func_ref, &full);
             } else {
                 let call = self.b.ins().call(func_ref, &full);
@@ -81,7 +81,7 @@ impl FuncTranslator<'_, '_> {
         tail: bool,
     ) -> Result<()> {
         if tail {
-            self.free_caught_left_by_branch(self.control.len() as u32 - 1)?;
+            self.release_caught_left_by_branch(self.control.len() as u32 - 1)?;
             self.b.ins().return_call_indirect(sig, code, args);
         } else {
             let call = self.b.ins().call_indirect(sig, code, args);

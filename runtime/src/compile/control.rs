@@ -125,7 +125,7 @@ impl FuncTranslator<'_, '_> {
                     self.b.ins().brif(cond, edge, &[], fallthrough, &[]);
                     self.b.seal_block(edge);
                     self.b.switch_to_block(edge);
-                    self.free_caught_left_by_branch(*relative_depth)?;
+                    self.release_caught_left_by_branch(*relative_depth)?;
                     self.b.ins().jump(target, &args);
                 } else {
                     self.b.ins().brif(cond, target, &args, fallthrough, &[]);
@@ -153,7 +153,7 @@ impl FuncTranslator<'_, '_> {
                 for (edge, depth) in edges {
                     self.b.seal_block(edge);
                     self.b.switch_to_block(edge);
-                    self.free_caught_left_by_branch(depth)?;
+                    self.release_caught_left_by_branch(depth)?;
                     let target = self.frame_at(depth).br_target;
                     self.b.ins().jump(target, &args);
                 }
@@ -213,7 +213,7 @@ impl FuncTranslator<'_, '_> {
         let frame = self.frame_at(depth);
         let (target, arity) = (frame.br_target, frame.branch_arity());
         self.mark_exit(depth);
-        self.free_caught_left_by_branch(depth)?;
+        self.release_caught_left_by_branch(depth)?;
         let args = block_args(self.peek_n(arity));
         self.b.ins().jump(target, &args);
         Ok(())

@@ -39,9 +39,12 @@ pub(crate) struct ExceptionFrame {
     /// Legacy `try` after a `catch`: the block testing the next clause (an
     /// exception no clause so far matched), or none after `catch_all`.
     pub next_test: Option<ir::Block>,
-    /// Legacy `catch` body: the caught exnref (for `rethrow`, and freed when
-    /// the body is left normally).
+    /// Legacy `catch` body: the caught exnref (for `rethrow`; the body
+    /// holds it, and releases it however it is left).
     pub caught: Option<Variable>,
+    /// Legacy `catch` body: where an exception raised in it goes first, to
+    /// release `caught` on its way outwards (created on first use).
+    pub cleanup: Option<ir::Block>,
     /// Legacy `try ... delegate l`: the label its exceptions go to.
     pub delegate: Option<u32>,
 }
@@ -95,8 +98,16 @@ impl FuncTranslator<'_, '_> {
                 let params: Vec<ValType> = self.env.info.tag_type(*tag_index).params().to_vec();
                 let values = self.pop_n(params.len());
                 let slot = self.value_slots(params.len());
+                let zero = self.b.ins().iconst(I64, 0);
                 for (i, v) in values.iter().enumerate() {
-                    self.b.ins().stack_store(I64, *v, slot, (i * 16) as i32);
+                    // Every byte of a 16-byte slot is written: the runtime
+                    // copies whole slots.
+                    let offset = (i * 16) as i32;
+                    if self.b.func.dfg.value_type(*v).bytes() < 16 {
+                        self.b.ins().stack_store(I64, zero, slot, offset);
+                        self.b.ins().stack_store(I64, zero, slot, offset + 8);
+                    }
+                    self.b.ins().stack_store(I64, *v, slot, offset);
                 }
                 let addr = self.b.ins().stack_addr(I64, slot, 0);
                 let tag = self.b.ins().iconst(ir::types::I32, i64::from(*tag_index));
@@ -197,16 +208,47 @@ impl FuncTranslator<'_, '_> {
 
     /// The block an exception raised here goes to: the handler of the
     /// innermost `try_table` or legacy `try` body among the frames up to
-    /// index `top`, or the function's unwind block.
+    /// index `top`, or the function's unwind block. A legacy catch body on
+    /// the way is passed through its cleanup block (which releases what it
+    /// caught, then goes on outwards).
     fn handler_from(&mut self, top: usize) -> ir::Block {
-        for frame in self.control[..=top].iter().rev() {
-            if matches!(frame.kind, FrameKind::TryTable | FrameKind::Try) {
-                if let Some(handler) = frame.eh.as_ref().and_then(|eh| eh.handler) {
-                    return handler;
+        for index in (0..=top).rev() {
+            let frame = &mut self.control[index];
+            let Some(eh) = frame.eh.as_mut() else {
+                continue;
+            };
+            match frame.kind {
+                FrameKind::TryTable | FrameKind::Try => {
+                    if let Some(handler) = eh.handler {
+                        return handler;
+                    }
                 }
+                FrameKind::Catch if eh.caught.is_some() => {
+                    return *eh.cleanup.get_or_insert_with(|| self.b.create_block());
+                }
+                _ => {}
             }
         }
         *self.unwind.get_or_insert_with(|| self.b.create_block())
+    }
+
+    /// Fills the cleanup block of the catch clause ending in the frame at
+    /// `index` (if anything used it): release the caught exception, then on
+    /// to the handler outside the frame.
+    fn finish_catch_cleanup(&mut self, index: usize, eh: &mut ExceptionFrame) -> Result<()> {
+        let (Some(cleanup), Some(caught)) = (eh.cleanup.take(), eh.caught) else {
+            return Ok(());
+        };
+        self.b.seal_block(cleanup);
+        self.b.switch_to_block(cleanup);
+        let exn = self.b.use_var(caught);
+        self.call_libcall(Libcall::ExceptionRelease, &[exn])?;
+        let target = match index.checked_sub(1) {
+            Some(outer) => self.handler_from(outer),
+            None => *self.unwind.get_or_insert_with(|| self.b.create_block()),
+        };
+        self.b.ins().jump(target, &[]);
+        Ok(())
     }
 
     /// Sends the pending exception to the innermost handler; what follows
@@ -274,9 +316,9 @@ impl FuncTranslator<'_, '_> {
         Ok(other)
     }
 
-    /// Emits frees of the exnrefs caught by legacy `catch` bodies that a
-    /// branch to depth `depth` leaves (nothing else can name them after).
-    pub(crate) fn free_caught_left_by_branch(&mut self, depth: u32) -> Result<()> {
+    /// Releases the exnrefs caught by the legacy `catch` bodies a branch to
+    /// depth `depth` leaves.
+    pub(crate) fn release_caught_left_by_branch(&mut self, depth: u32) -> Result<()> {
         let len = self.control.len();
         let caught: Vec<Variable> = self.control[len - 1 - depth as usize..]
             .iter()
@@ -285,7 +327,7 @@ impl FuncTranslator<'_, '_> {
             .collect();
         for var in caught {
             let exn = self.b.use_var(var);
-            self.call_libcall(Libcall::ExceptionFree, &[exn])?;
+            self.call_libcall(Libcall::ExceptionRelease, &[exn])?;
         }
         Ok(())
     }
@@ -306,7 +348,7 @@ impl FuncTranslator<'_, '_> {
         let (next, arity, height, kind) = (frame.next, frame.num_results, frame.height, frame.kind);
         if self.reachable {
             if kind == FrameKind::Catch {
-                self.free_caught_left_by_branch(0)?;
+                self.release_caught_left_by_branch(0)?;
             }
             let args = block_args(self.peek_n(arity));
             self.b.ins().jump(next, &args);
@@ -345,6 +387,7 @@ impl FuncTranslator<'_, '_> {
         self.b.switch_to_block(body);
         self.clear_pending_exception();
         self.b.def_var(caught, exn);
+        self.call_libcall(Libcall::ExceptionHold, &[exn])?;
         let values = match tag {
             Some(tag) => self.exception_values(exn, tag)?,
             None => Vec::new(),
@@ -360,11 +403,11 @@ impl FuncTranslator<'_, '_> {
     }
 
     /// Before a frame's `end` jumps to its exit: a catch body left normally
-    /// frees its exception.
+    /// releases its exception.
     pub(crate) fn end_exception_body(&mut self) -> Result<()> {
         let kind = self.control.last().map(|f| f.kind);
         if self.reachable && kind == Some(FrameKind::Catch) {
-            self.free_caught_left_by_branch(0)?;
+            self.release_caught_left_by_branch(0)?;
         }
         Ok(())
     }
@@ -396,7 +439,9 @@ impl FuncTranslator<'_, '_> {
                 self.b.ins().jump(target, &[]);
             }
             FrameKind::Catch => {
-                // An exception no clause matched goes on outwards.
+                // Exceptions raised in the last clause's body, released
+                // first; then one no clause matched goes on outwards.
+                self.finish_catch_cleanup(outer + 1, eh)?;
                 if let Some(test) = eh.next_test.take() {
                     self.b.switch_to_block(test);
                     let target = self.handler_from(outer);
@@ -435,9 +480,13 @@ impl FuncTranslator<'_, '_> {
                 None => Vec::new(),
             };
             if keep_ref {
+                self.call_libcall(Libcall::ExceptionExpose, &[exn])?;
                 args.push(exn);
-            } else {
-                self.call_libcall(Libcall::ExceptionFree, &[exn])?;
+            }
+            // The label may be outside legacy catch bodies: as for `br`.
+            self.release_caught_left_by_branch(label)?;
+            if !keep_ref {
+                self.call_libcall(Libcall::ExceptionCaught, &[exn])?;
             }
             let target = self.frame_at(label).br_target;
             self.mark_exit(label);

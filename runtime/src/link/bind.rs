@@ -246,7 +246,15 @@ impl<T: 'static> Loader<T> {
         let Some(EntityIndex::Tag(index)) = object.module.export_index(name) else {
             return Err(Error::link(&object.name, name, "export vanished"));
         };
-        let defined = index - object.module.info().num_imported_tags;
+        // A definer that re-exports a tag it imports itself: its import is
+        // not bound yet either, so there is no tag to give.
+        let Some(defined) = index.checked_sub(object.module.info().num_imported_tags) else {
+            return Err(Error::link(
+                &object.name,
+                name,
+                "re-exports an imported tag to an object instantiated before it",
+            ));
+        };
         if let Some((_, tag)) = object.tag_aliases.iter().find(|(i, _)| *i == defined) {
             return Ok(Extern::Tag(*tag));
         }

@@ -5,7 +5,14 @@
 //! slot and sets `VMStoreContext::pending_exception`; the throwing function
 //! then branches to its handler or returns, and every caller that may see
 //! an exception checks the field after the call (see `compile/exceptions.rs`).
-//! A `catch` that does not keep the exnref frees the slot.
+//!
+//! When a slot is freed: wasm may copy an exnref (locals, globals, tables)
+//! once it has one, so an exception that was ever handed to wasm as a value
+//! (`catch_ref`, `catch_all_ref`: "exposed") is freed only by [`collect`],
+//! when no wasm frame is live. Otherwise an exception is freed as soon as
+//! nothing can name it: caught by a `catch` that keeps no reference, or its
+//! last legacy `catch` body left (legacy catch bodies "hold" the exception
+//! they caught, for `rethrow`), and never while it is the pending one.
 
 use crate::error::Trap;
 use crate::store::StoreOpaque;
@@ -22,6 +29,10 @@ pub(crate) const MAX_LIVE_EXCEPTIONS: usize = 1 << 20;
 pub(crate) struct ExceptionObject {
     pub tag: *const VMTagDefinition,
     pub payload: Box<[ValRaw]>,
+    /// Legacy catch bodies running with it caught.
+    pub holders: u32,
+    /// Handed to wasm as an exnref value (only [`collect`] frees it).
+    pub exposed: bool,
 }
 
 /// A store's exception objects.
@@ -51,12 +62,76 @@ impl Exceptions {
         self.slots.get(slot)?.as_ref()
     }
 
+    fn get_mut(&mut self, exnref: u64) -> Option<&mut ExceptionObject> {
+        let slot = usize::try_from(exnref.checked_sub(1)?).ok()?;
+        self.slots.get_mut(slot)?.as_mut()
+    }
+
     /// Frees `exnref`'s slot (nothing if it is not alive).
     pub fn free(&mut self, exnref: u64) {
         if self.get(exnref).is_some() {
             let slot = exnref as usize - 1;
             self.slots[slot] = None;
             self.free.push(slot as u32);
+        }
+    }
+
+    /// Frees `exnref` if nothing can name it any more: no legacy catch
+    /// holds it, wasm never got it as a value, and it is not `pending`.
+    pub fn free_if_unnamed(&mut self, exnref: u64, pending: u64) {
+        if let Some(object) = self.get(exnref) {
+            if object.holders == 0 && !object.exposed && exnref != pending {
+                self.free(exnref);
+            }
+        }
+    }
+
+    /// How many exceptions are alive.
+    pub fn live(&self) -> usize {
+        self.slots.len() - self.free.len()
+    }
+}
+
+/// With no wasm frame live (the outermost call back in the host): frees
+/// every exception that no exnref global or table of the store holds. Host
+/// globals are scanned conservatively (any value that could be an exnref
+/// keeps that slot).
+pub(crate) fn collect(store: &mut StoreOpaque) {
+    if store.exceptions.live() == 0 {
+        return;
+    }
+    let slots = store.exceptions.slots.len();
+    let mut marked = vec![false; slots];
+    let mut mark = |raw: u128| {
+        if let Some(slot) = (raw as u64).checked_sub(1) {
+            if let Some(m) = marked.get_mut(slot as usize) {
+                *m = true;
+            }
+        }
+    };
+    for inst in &store.instances {
+        for (i, ty) in inst.info().globals.iter().enumerate() {
+            if ty.content == crate::types::ValType::ExnRef {
+                // SAFETY: global storage lives as long as the instance.
+                mark(unsafe { (*inst.global_ptr(i as u32)).bits });
+            }
+        }
+    }
+    for global in &store.globals {
+        mark(global.bits);
+    }
+    for table in &store.tables {
+        if table.element_type() == crate::types::ValType::ExnRef {
+            for i in 0..table.size() {
+                if let Ok(raw) = table.get(i) {
+                    mark(raw as u128);
+                }
+            }
+        }
+    }
+    for (slot, keep) in marked.iter().enumerate() {
+        if !keep {
+            store.exceptions.free(slot as u64 + 1);
         }
     }
 }
@@ -94,6 +169,8 @@ pub(crate) unsafe extern "C" fn throw(vmctx: *mut VMContext, tag: u32, values: *
     let object = ExceptionObject {
         tag: inst.tag_ptr(tag),
         payload,
+        holders: 0,
+        exposed: false,
     };
     match store.exceptions.alloc(object) {
         Some(exnref) => store.vm.pending_exception = exnref,
@@ -130,9 +207,40 @@ pub(crate) unsafe extern "C" fn exception_payload(
     unsafe { std::ptr::copy_nonoverlapping(object.payload.as_ptr(), out, object.payload.len()) };
 }
 
-/// Frees a caught exception no one can name any more.
-pub(crate) unsafe extern "C" fn exception_free(vmctx: *mut VMContext, exnref: u64) {
+/// A legacy catch body starts with `exnref` caught.
+pub(crate) unsafe extern "C" fn exception_hold(vmctx: *mut VMContext, exnref: u64) {
     // SAFETY: compiled code passes its own vmctx.
     let (store, _) = unsafe { caller(vmctx) };
-    store.exceptions.free(exnref);
+    if let Some(object) = store.exceptions.get_mut(exnref) {
+        object.holders += 1;
+    }
+}
+
+/// A legacy catch body holding `exnref` is left (normally, by a branch,
+/// or by another exception).
+pub(crate) unsafe extern "C" fn exception_release(vmctx: *mut VMContext, exnref: u64) {
+    // SAFETY: compiled code passes its own vmctx.
+    let (store, _) = unsafe { caller(vmctx) };
+    if let Some(object) = store.exceptions.get_mut(exnref) {
+        object.holders = object.holders.saturating_sub(1);
+    }
+    let pending = store.vm.pending_exception;
+    store.exceptions.free_if_unnamed(exnref, pending);
+}
+
+/// A `try_table` clause without `_ref` caught `exnref`.
+pub(crate) unsafe extern "C" fn exception_caught(vmctx: *mut VMContext, exnref: u64) {
+    // SAFETY: compiled code passes its own vmctx.
+    let (store, _) = unsafe { caller(vmctx) };
+    let pending = store.vm.pending_exception;
+    store.exceptions.free_if_unnamed(exnref, pending);
+}
+
+/// A `catch_ref`/`catch_all_ref` clause hands `exnref` to wasm as a value.
+pub(crate) unsafe extern "C" fn exception_expose(vmctx: *mut VMContext, exnref: u64) {
+    // SAFETY: compiled code passes its own vmctx.
+    let (store, _) = unsafe { caller(vmctx) };
+    if let Some(object) = store.exceptions.get_mut(exnref) {
+        object.exposed = true;
+    }
 }

@@ -36,7 +36,10 @@ pub(crate) static LIBCALLS: LibcallTable = LibcallTable([
     crate::vm::exceptions::throw_ref as *const u8,
     crate::vm::exceptions::exception_tag as *const u8,
     crate::vm::exceptions::exception_payload as *const u8,
-    crate::vm::exceptions::exception_free as *const u8,
+    crate::vm::exceptions::exception_hold as *const u8,
+    crate::vm::exceptions::exception_release as *const u8,
+    crate::vm::exceptions::exception_caught as *const u8,
+    crate::vm::exceptions::exception_expose as *const u8,
 ]);
 
 impl LibcallTable {
