@@ -78,7 +78,9 @@ fuzz_target!(|data: &[u8]| {
 
 fn one_input(data: &[u8]) {
     let mut u = Unstructured::new(data);
-    let Ok(mut module) = wasm_smith::Module::new(config(), &mut u) else { return };
+    let Ok(mut module) = wasm_smith::Module::new(config(), &mut u) else {
+        return;
+    };
     if module.ensure_termination(10_000).is_err() {
         return;
     }
@@ -94,12 +96,24 @@ fn one_input(data: &[u8]) {
         let engine = wasmi::Engine::default();
         let module = wasmi::Module::new(&engine, &bytes).unwrap();
         let mut store = wasmi::Store::new(&engine, ());
-        if let Ok(instance) = wasmi::Linker::<()>::new(&engine).instantiate_and_start(&mut store, &module) {
+        if let Ok(instance) =
+            wasmi::Linker::<()>::new(&engine).instantiate_and_start(&mut store, &module)
+        {
             for export in module.exports() {
-                let Some(f) = instance.get_func(&store, export.name()) else { continue };
+                let Some(f) = instance.get_func(&store, export.name()) else {
+                    continue;
+                };
                 let ty = f.ty(&store);
-                let args: Vec<_> = ty.params().iter().map(|t| wasmi::Val::default_for_ty(*t)).collect();
-                let mut out: Vec<_> = ty.results().iter().map(|t| wasmi::Val::default_for_ty(*t)).collect();
+                let args: Vec<_> = ty
+                    .params()
+                    .iter()
+                    .map(|t| wasmi::Val::default_for_ty(*t))
+                    .collect();
+                let mut out: Vec<_> = ty
+                    .results()
+                    .iter()
+                    .map(|t| wasmi::Val::default_for_ty(*t))
+                    .collect();
                 let _ = f.call(&mut store, &args, &mut out);
             }
         }
@@ -109,7 +123,10 @@ fn one_input(data: &[u8]) {
     let Ok(wmod) = wrun::Module::new(&engine, &bytes) else {
         // wasmi must reject it too: wasm-smith makes valid modules only of
         // proposals both implement.
-        panic!("wrun rejected a wasm-smith module: {:?}", wrun::Module::new(&engine, &bytes).err());
+        panic!(
+            "wrun rejected a wasm-smith module: {:?}",
+            wrun::Module::new(&engine, &bytes).err()
+        );
     };
     let mut wstore = wrun::Store::new(&engine, ());
     let winst = wrun::Instance::new(&mut wstore, &wmod, &[]);
@@ -129,13 +146,19 @@ fn one_input(data: &[u8]) {
     let (winst, rinst) = match (winst, rinst) {
         (Ok(w), Ok(r)) => (w, r),
         (Err(_), Err(_)) => return,
-        (w, r) => panic!("instantiation differs: wrun {:?}, wasmi {:?}", w.err(), r.err()),
+        (w, r) => panic!(
+            "instantiation differs: wrun {:?}, wasmi {:?}",
+            w.err(),
+            r.err()
+        ),
     };
 
     let exports: Vec<(String, wrun::ExternType)> =
         wmod.exports().map(|(n, t)| (n.to_string(), t)).collect();
     for (name, ty) in &exports {
-        let wrun::ExternType::Func(fty) = ty else { continue };
+        let wrun::ExternType::Func(fty) = ty else {
+            continue;
+        };
         let mut wargs = Vec::new();
         let mut rargs = Vec::new();
         for p in fty.params() {
@@ -174,8 +197,11 @@ fn one_input(data: &[u8]) {
             }
         }
         let wfunc = winst.get_func(&wstore, name).unwrap();
-        let mut wres: Vec<wrun::Val> =
-            fty.results().iter().map(|t| wrun::Val::default_for(*t)).collect();
+        let mut wres: Vec<wrun::Val> = fty
+            .results()
+            .iter()
+            .map(|t| wrun::Val::default_for(*t))
+            .collect();
         let w = match wfunc.call(&mut wstore, &wargs, &mut wres) {
             Ok(()) => Outcome::Values(wres.iter().map(wrun_value).collect()),
             Err(e) if e.trap() == Some(wrun::Trap::StackOverflow) => Outcome::Exhausted,

@@ -4,8 +4,10 @@
 //! exported under a small pool of names (so duplicates across libraries
 //! are common), imports of those names from `env` with the right or a wrong
 //! signature, `GOT.mem` and `GOT.func` imports, weak imports, and
-//! constructors that call imports. The main's `_start` calls every import,
-//! every `GOT.func` pointer and reads every `GOT.mem` address.
+//! constructors that call imports, and exception tags (defined and exported,
+//! or imported from `env`; functions that throw them). The main's `_start`
+//! calls every import, every `GOT.func` pointer and reads every `GOT.mem`
+//! address, optionally inside a `try_table (catch_all)`.
 //!
 //! Checked: loading and running give a value (loaded and an exit status, an
 //! error, a trap), never a panic or crash; and the same graph loaded again
@@ -17,20 +19,23 @@ use arbitrary::{Arbitrary, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 use wasm_encoder::{
-    CodeSection, ConstExpr, CustomSection, EntityType, ExportKind, ExportSection, Function,
-    FunctionSection, GlobalSection, GlobalType, ImportSection, Instruction, MemArg, MemArgTarget,
-    MemoryType,
-    Module, RefType, TableType, TypeSection, ValType,
+    BlockType, Catch, CodeSection, ConstExpr, CustomSection, EntityType, ExportKind, ExportSection,
+    Function, FunctionSection, GlobalSection, GlobalType, ImportSection, Instruction, MemArg,
+    MemArgTarget, MemoryType, Module, RefType, TableType, TagKind, TagSection, TagType,
+    TypeSection, ValType,
 };
 
 /// Names symbols are drawn from (few, so libraries collide).
 const FUNCS: [&str; 4] = ["alpha", "beta", "gamma", "delta"];
 const DATA: [&str; 3] = ["table_x", "table_y", "counter"];
+const TAGS: [&str; 2] = ["err", "oops"];
 
 /// Function signatures: () -> i32 and (i32) -> i32.
 const SIG_NULLARY: u32 = 0;
 const SIG_UNARY: u32 = 1;
 const SIG_START: u32 = 2;
+/// A tag's type: (i32) -> ().
+const SIG_TAG: u32 = 3;
 
 #[derive(Debug, Arbitrary)]
 struct Graph {
@@ -42,8 +47,12 @@ struct Graph {
 struct Object {
     /// Indices into `libs` (mod 5; missing libraries included).
     needed: Vec<u8>,
-    /// (name, unary?, returned constant)
-    funcs: Vec<(u8, bool, i8)>,
+    /// (name, unary?, returned constant, throws the object's tag instead?)
+    funcs: Vec<(u8, bool, i8, bool)>,
+    /// A tag: (name, defined and exported here? else imported from env)
+    tag: Option<(u8, bool)>,
+    /// The main's `_start` catches everything.
+    catch_all: bool,
     /// (name, offset in the object's data)
     data: Vec<(u8, u8)>,
     /// (kind, name, unary?, weak?): kind 0 env func, 1 GOT.func, 2 GOT.mem
@@ -102,7 +111,12 @@ fn dylink(object: &Object, weak: &[(&str, String)]) -> Vec<u8> {
     data.extend(mem);
     if !object.needed.is_empty() {
         let mut needed = Vec::new();
-        let names: Vec<String> = object.needed.iter().take(6).map(|n| lib_name(usize::from(*n) % 5)).collect();
+        let names: Vec<String> = object
+            .needed
+            .iter()
+            .take(6)
+            .map(|n| lib_name(usize::from(*n) % 5))
+            .collect();
         leb(&mut needed, names.len() as u32);
         for n in &names {
             name(&mut needed, n);
@@ -133,23 +147,36 @@ fn build(object: &Object, is_main: bool) -> Vec<u8> {
     types.ty().function([], [ValType::I32]);
     types.ty().function([ValType::I32], [ValType::I32]);
     types.ty().function([], []);
+    types.ty().function([ValType::I32], []);
 
     let mut imports = ImportSection::new();
-    imports.import("env", "memory", MemoryType {
-        minimum: 1,
-        maximum: None,
-        memory64: false,
+    imports.import(
+        "env",
+        "memory",
+        MemoryType {
+            minimum: 1,
+            maximum: None,
+            memory64: false,
+            shared: false,
+            page_size_log2: None,
+        },
+    );
+    imports.import(
+        "env",
+        "__indirect_function_table",
+        TableType {
+            element_type: RefType::FUNCREF,
+            minimum: 0,
+            maximum: None,
+            table64: false,
+            shared: false,
+        },
+    );
+    let i32_global = |mutable| GlobalType {
+        val_type: ValType::I32,
+        mutable,
         shared: false,
-        page_size_log2: None,
-    });
-    imports.import("env", "__indirect_function_table", TableType {
-        element_type: RefType::FUNCREF,
-        minimum: 0,
-        maximum: None,
-        table64: false,
-        shared: false,
-    });
-    let i32_global = |mutable| GlobalType { val_type: ValType::I32, mutable, shared: false };
+    };
     imports.import("env", "__memory_base", i32_global(false));
     imports.import("env", "__table_base", i32_global(false));
     let mut num_globals = 2u32;
@@ -189,19 +216,37 @@ fn build(object: &Object, is_main: bool) -> Vec<u8> {
         }
     }
     let num_imported_funcs = func_imports.len() as u32;
+    let tag_type = TagType {
+        kind: TagKind::Exception,
+        func_type_idx: SIG_TAG,
+    };
+    let mut tags = TagSection::new();
+    let tag = object.tag.map(|(n, define)| {
+        let field = TAGS[usize::from(n) % TAGS.len()];
+        if define {
+            tags.tag(tag_type);
+        } else {
+            imports.import("env", field, EntityType::Tag(tag_type));
+        }
+        (field, define)
+    });
 
     let mut functions = FunctionSection::new();
     let mut code = CodeSection::new();
     let mut exports = ExportSection::new();
     let mut exported = std::collections::HashSet::new();
     let mut next_func = num_imported_funcs;
-    for (n, unary, value) in object.funcs.iter().take(6) {
+    for (n, unary, value, throws) in object.funcs.iter().take(6) {
         let field = FUNCS[usize::from(*n) % FUNCS.len()];
         let mut f = Function::new([]);
         f.instruction(&Instruction::I32Const(i32::from(*value)));
         if *unary {
             f.instruction(&Instruction::LocalGet(0));
             f.instruction(&Instruction::I32Add);
+        }
+        if *throws && tag.is_some() {
+            // The object's one tag is index 0 (imported or defined).
+            f.instruction(&Instruction::Throw(0));
         }
         f.instruction(&Instruction::End);
         functions.function(if *unary { SIG_UNARY } else { SIG_NULLARY });
@@ -210,6 +255,11 @@ fn build(object: &Object, is_main: bool) -> Vec<u8> {
             exports.export(field, ExportKind::Func, next_func);
         }
         next_func += 1;
+    }
+    if let Some((field, true)) = tag {
+        if exported.insert(field) {
+            exports.export(field, ExportKind::Tag, 0);
+        }
     }
     let mut globals = GlobalSection::new();
     let mut next_global = num_globals;
@@ -223,8 +273,16 @@ fn build(object: &Object, is_main: bool) -> Vec<u8> {
     }
     // The body shared by `_start` and the constructor: call what it
     // imports, through GOT.func pointers too, and read GOT.mem cells.
+    let catch_all = is_main && object.catch_all;
     let body = |calls_only_first: bool| {
         let mut f = Function::new([]);
+        if catch_all && !calls_only_first {
+            f.instruction(&Instruction::Block(BlockType::Empty));
+            f.instruction(&Instruction::TryTable(
+                BlockType::Empty,
+                vec![Catch::All { label: 0 }].into(),
+            ));
+        }
         for (index, unary) in &func_imports {
             if *unary {
                 f.instruction(&Instruction::I32Const(1));
@@ -249,9 +307,18 @@ fn build(object: &Object, is_main: bool) -> Vec<u8> {
             }
             for global in &got_mems {
                 f.instruction(&Instruction::GlobalGet(*global));
-                f.instruction(&Instruction::I32Load(MemArg { offset: 0, align: 0, target: MemArgTarget::Memory(0), ordering: None }));
+                f.instruction(&Instruction::I32Load(MemArg {
+                    offset: 0,
+                    align: 0,
+                    target: MemArgTarget::Memory(0),
+                    ordering: None,
+                }));
                 f.instruction(&Instruction::Drop);
             }
+        }
+        if catch_all && !calls_only_first {
+            f.instruction(&Instruction::End);
+            f.instruction(&Instruction::End);
         }
         f.instruction(&Instruction::End);
         f
@@ -276,6 +343,9 @@ fn build(object: &Object, is_main: bool) -> Vec<u8> {
     module.section(&types);
     module.section(&imports);
     module.section(&functions);
+    if !tags.is_empty() {
+        module.section(&tags);
+    }
     module.section(&globals);
     module.section(&exports);
     module.section(&code);
@@ -285,10 +355,11 @@ fn build(object: &Object, is_main: bool) -> Vec<u8> {
 /// Loads and runs the graph in a fresh process; the outcome as text.
 fn outcome(dir: &std::path::Path, main: &[u8]) -> String {
     let quiet = wrun::wasi::WasiCtx::builder().inherit_stdio(false).build();
-    let config = wrun::ProcessConfig::new()
-        .lib_path(dir)
-        .wasi(quiet)
-        .limits(wrun::StoreLimits::new().memory_size(64 << 20).table_elements(100_000));
+    let config = wrun::ProcessConfig::new().lib_path(dir).wasi(quiet).limits(
+        wrun::StoreLimits::new()
+            .memory_size(64 << 20)
+            .table_elements(100_000),
+    );
     let mut process = match wrun::Process::new(engine(), config) {
         Ok(p) => p,
         Err(e) => return format!("process: {e}"),
@@ -306,7 +377,9 @@ fn outcome(dir: &std::path::Path, main: &[u8]) -> String {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(graph) = Graph::arbitrary_take_rest(Unstructured::new(data)) else { return };
+    let Ok(graph) = Graph::arbitrary_take_rest(Unstructured::new(data)) else {
+        return;
+    };
     let dir = std::env::temp_dir().join(format!("wrun-fuzz-graph-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();

@@ -43,8 +43,14 @@ fuzz_target!(|data: &[u8]| {
     let config = wrun::ProcessConfig::new()
         .lib_path(&dir)
         .wasi(quiet)
-        .limits(wrun::StoreLimits::new().memory_size(64 << 20).table_elements(100_000));
-    let Ok(mut process) = wrun::Process::new(engine(), config) else { return };
+        .limits(
+            wrun::StoreLimits::new()
+                .memory_size(64 << 20)
+                .table_elements(100_000),
+        );
+    let Ok(mut process) = wrun::Process::new(engine(), config) else {
+        return;
+    };
     process.store_mut().set_epoch_deadline(20);
     if process.load_main_bytes("main.wasm", main).is_ok() {
         let _ = process.run_start();
