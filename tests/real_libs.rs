@@ -4,7 +4,7 @@
 //! the other two (checked against host `lz4`); both also against the same
 //! sources linked statically (byte-identical output); and Lua as `liblua.wasm`,
 //! whose errors and coroutines are wasm exceptions (checked against host
-//! `lua5.4`).
+//! `lua5.4`); and SQLite as `libsqlite3.wasm` (checked against host `sqlite3`).
 //!
 //! Sources come from crates.io at test time (`wasm-fixtures/real/*/build.sh`)
 //! and nothing built from them is committed. Without the toolchain the
@@ -251,6 +251,56 @@ fn lua_as_a_shared_library_runs_errors_and_coroutines_like_the_host_lua() {
                 "no host lua5.4 to compare with: {e}"
             );
             eprintln!("note: no host lua5.4 ({e}); compared split and static only");
+        }
+    }
+}
+
+/// SQLite (the amalgamation and the WASI VFS that rusqlite uses) as
+/// `libsqlite3.wasm` under our small `sqlrun` main: `check.sql` (tables,
+/// indexes, joins, aggregates, window functions, recursive CTEs over 100,000
+/// rows, triggers, views, a rolled-back transaction, upsert, JSON) must
+/// print byte for byte what the static twin and the host `sqlite3` shell do.
+#[test]
+fn sqlite_as_a_shared_library_answers_like_the_host_sqlite3() {
+    let Some(dir) = built("sqlite") else { return };
+    let work = dir.join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    let script = root().join("wasm-fixtures/real/sqlite/check.sql");
+    std::fs::copy(&script, work.join("check.sql")).unwrap();
+    let split = wrun(
+        &dir,
+        &work,
+        &["--lib", "libsqlite3.wasm", "main.wasm", "/w/check.sql"],
+    );
+    ok(&split, "libsqlite3.wasm + main.wasm");
+    let stat = wrun(&dir, &work, &["static.wasm", "/w/check.sql"]);
+    ok(&stat, "static.wasm");
+    let text = String::from_utf8_lossy(&split.stdout);
+    assert!(text.contains("100000|5000050000|338001|100000"), "{text}");
+    assert_eq!(
+        text,
+        String::from_utf8_lossy(&stat.stdout),
+        "split vs static"
+    );
+    let host = Command::new("sqlite3")
+        .arg(":memory:")
+        .stdin(std::fs::File::open(&script).unwrap())
+        .output();
+    match host {
+        Ok(host) => {
+            ok(&host, "host sqlite3");
+            assert_eq!(
+                text,
+                String::from_utf8_lossy(&host.stdout),
+                "wrun vs host sqlite3"
+            );
+        }
+        Err(e) => {
+            assert!(
+                std::env::var_os("WRUN_REQUIRE_LIBC_TOOLCHAIN").is_none(),
+                "no host sqlite3 to compare with: {e}"
+            );
+            eprintln!("note: no host sqlite3 ({e}); compared split and static only");
         }
     }
 }
