@@ -173,6 +173,72 @@ fn damaged_or_foreign_cache_files_are_recompiled_not_run() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// A module of its own bytes (`k` changes a constant) with enough code to
+/// make a cache file of some kilobytes.
+fn module_number(k: i32) -> Vec<u8> {
+    let mut text = String::from("(module");
+    for f in 0..40 {
+        text.push_str(&format!(
+            "(func (export \"f{f}\") (param i32) (result i32) (i32.add (i32.mul (local.get 0) (i32.const {k})) (i32.const {f})))"
+        ));
+    }
+    text.push(')');
+    crate::wat(&text)
+}
+
+/// Writing entries past `Config::cache_size_limit` removes the least
+/// recently used ones, never the one just written; a hit refreshes an
+/// entry's timestamp when it is over an hour old.
+#[test]
+fn the_cache_keeps_under_its_size_limit_least_recently_used_out() {
+    let dir = cache_dir("evict");
+    let first = Engine::new(Config::new().cache_dir(Some(dir.clone()))).unwrap();
+    Module::new(&first, &module_number(0)).unwrap();
+    let one = std::fs::metadata(&cache_files(&dir)[0]).unwrap().len();
+    let limit = one * 5 / 2;
+    let engine = Engine::new(
+        Config::new()
+            .cache_dir(Some(dir.clone()))
+            .cache_size_limit(limit),
+    )
+    .unwrap();
+    for k in 1..6 {
+        Module::new(&engine, &module_number(k)).unwrap();
+        let total: u64 = cache_files(&dir)
+            .iter()
+            .map(|f| std::fs::metadata(f).unwrap().len())
+            .sum();
+        assert!(total <= limit, "{total} bytes kept, limit {limit}");
+    }
+    // The newest entry is the one still mapped from the last write: a new
+    // engine hits it, and misses the oldest.
+    let later = Engine::new(Config::new().cache_dir(Some(dir.clone()))).unwrap();
+    Module::new(&later, &module_number(5)).unwrap();
+    Module::new(&later, &module_number(0)).unwrap();
+    let stats = later.module_cache_stats();
+    assert_eq!((stats.disk_hits, stats.compiled), (1, 1), "{stats:?}");
+
+    // An entry last used two hours ago is marked used by a hit.
+    let entry = cache_files(&dir)
+        .into_iter()
+        .find(|f| f.extension().is_some_and(|e| e == "code"))
+        .unwrap();
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
+    std::fs::File::options()
+        .write(true)
+        .open(&entry)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    let fresh = Engine::new(Config::new().cache_dir(Some(dir.clone()))).unwrap();
+    for k in 0..6 {
+        Module::new(&fresh, &module_number(k)).unwrap();
+    }
+    let modified = std::fs::metadata(&entry).unwrap().modified().unwrap();
+    assert!(modified > old + std::time::Duration::from_secs(3600));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn a_cache_directory_others_can_write_is_refused() {
     use std::os::unix::fs::PermissionsExt;

@@ -45,6 +45,9 @@ pub struct Config {
     /// code is written there and later loads, in any OS process, map it
     /// instead of compiling; see [`Config::default_cache_dir`].
     pub cache_dir: Option<PathBuf>,
+    /// Bytes of compiled code the on-disk cache keeps (default 512 MiB);
+    /// past it, writing an entry removes the least recently used ones.
+    pub cache_size_limit: u64,
     /// Compile a large module's functions on every core (default on).
     pub parallel_compilation: bool,
     /// Guard pages behind every linear memory (8 GiB of address space each)
@@ -78,6 +81,7 @@ impl Default for Config {
             epoch_interruption: false,
             module_cache_bytes: 256 << 20,
             cache_dir: None,
+            cache_size_limit: 512 << 20,
             parallel_compilation: true,
             memory_guard: None,
             wasm_extended_const: true,
@@ -123,6 +127,12 @@ impl Config {
     /// Sets the on-disk code cache directory; `None` turns the cache off.
     pub fn cache_dir(mut self, dir: Option<PathBuf>) -> Config {
         self.cache_dir = dir;
+        self
+    }
+
+    /// Sets how many bytes the on-disk code cache keeps (see the field).
+    pub fn cache_size_limit(mut self, bytes: u64) -> Config {
+        self.cache_size_limit = bytes;
         self
     }
 
@@ -308,7 +318,7 @@ impl Engine {
             .memory_guard
             .unwrap_or_else(crate::vm::memory::guard_pages_available);
         let disk_cache = match &config.cache_dir {
-            Some(dir) => Some(DiskCache::open(dir)?),
+            Some(dir) => Some(DiskCache::open(dir, config.cache_size_limit)?),
             None => None,
         };
         Ok(Engine {

@@ -8,6 +8,7 @@
 //! file and renames it over the entry, so two processes compiling the same
 //! module at once both succeed and readers see a whole file or none.
 
+mod evict;
 pub(crate) mod format;
 
 use crate::compile::image::{CodeImage, CodeLayout};
@@ -27,6 +28,8 @@ const MAX_FILE: u64 = 4 << 30;
 #[derive(Debug)]
 pub(crate) struct DiskCache {
     dir: PathBuf,
+    /// Bytes of entries kept (see `evict`).
+    size_limit: u64,
 }
 
 /// Code mapped from a cache file, ready to run.
@@ -69,9 +72,10 @@ fn trusted(meta: &std::fs::Metadata) -> std::result::Result<(), String> {
 }
 
 impl DiskCache {
-    /// Uses `dir` (created, mode 0700, if missing) as the cache directory.
-    /// Fails if it is not a directory of this user's that only they can write.
-    pub fn open(dir: &Path) -> Result<DiskCache> {
+    /// Uses `dir` (created, mode 0700, if missing) as the cache directory,
+    /// keeping at most `size_limit` bytes of entries. Fails if it is not a
+    /// directory of this user's that only they can write.
+    pub fn open(dir: &Path, size_limit: u64) -> Result<DiskCache> {
         let fail = |why: String| Error::msg(format!("code cache {}: {why}", dir.display()));
         std::fs::DirBuilder::new()
             .recursive(true)
@@ -85,6 +89,7 @@ impl DiskCache {
         trusted(&meta).map_err(fail)?;
         Ok(DiskCache {
             dir: dir.to_path_buf(),
+            size_limit,
         })
     }
 
@@ -110,7 +115,10 @@ impl DiskCache {
             Err(_) => return Lookup::Rejected,
         };
         match map_checked(&file, key) {
-            Ok(code) => Lookup::Hit(code),
+            Ok(code) => {
+                evict::touch(&file);
+                Lookup::Hit(code)
+            }
             Err(_) => Lookup::Rejected,
         }
     }
@@ -129,14 +137,16 @@ impl DiskCache {
             .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
             .open(&temp)
             .map_err(fail)?;
+        let entry = self.entry_path(key);
         let written = file
             .write_all(&bytes)
             .map_err(fail)
-            .and_then(|()| std::fs::rename(&temp, self.entry_path(key)).map_err(fail));
+            .and_then(|()| std::fs::rename(&temp, &entry).map_err(fail));
         if let Err(e) = written {
             let _ = std::fs::remove_file(&temp);
             return Err(e);
         }
+        evict::evict(&self.dir, self.size_limit, &entry);
         let mut memory = CodeMemory::map_file(&file, bytes.len())?;
         let text = bytes.len() - image.text.len()..bytes.len();
         memory.make_executable(text)?;
