@@ -5,10 +5,14 @@
 //! ```
 //!
 //! Groups:
+//! - `validate`: `Module::validate` (wasmparser validation and wrun's parse
+//!   of the module's sections, no code generation) of `compile-bench.wasm`,
+//!   per byte of code section, the first step of every `Module::new`.
 //! - `compile`: `Module::new` (validate + parse + translate + Cranelift +
 //!   layout + mapping) of `compile-bench.wasm` with the module cache off,
 //!   on every core (`compile-bench`) and on one thread
-//!   (`compile-bench-1thread`). Throughput is bytes of *code section* per second, so it can be
+//!   (`compile-bench-1thread`, and `compile-bench-1thread-no-exceptions`
+//!   with exception handling off). Throughput is bytes of *code section* per second, so it can be
 //!   compared with other engines' "wasm bytes compiled per second". The five
 //!   kernels are compiled too, for small-module latency. Dropping the module
 //!   (freeing the JIT memory) is not timed.
@@ -59,6 +63,13 @@ fn compile(c: &mut Criterion) {
     );
     drop((a, b));
 
+    let mut group = c.benchmark_group("validate");
+    group.throughput(Throughput::Bytes(code_bytes));
+    group.bench_function("compile-bench", |bench| {
+        bench.iter(|| Module::validate(&engine, black_box(&bytes)).unwrap())
+    });
+    group.finish();
+
     let mut group = c.benchmark_group("compile");
     group.sample_size(10);
     group.throughput(Throughput::Bytes(code_bytes));
@@ -68,6 +79,18 @@ fn compile(c: &mut Criterion) {
     let serial = uncached_serial_engine();
     group.bench_function("compile-bench-1thread", |bench| {
         bench.iter_with_large_drop(|| Module::new(&serial, black_box(&bytes)).unwrap())
+    });
+    // What exception handling adds to compiling (the may-throw analysis
+    // and the checks after calls that may throw).
+    let serial_no_eh = Engine::new(
+        Config::new()
+            .cache_modules(false)
+            .parallel_compilation(false)
+            .wasm_exceptions(false),
+    )
+    .expect("host supported");
+    group.bench_function("compile-bench-1thread-no-exceptions", |bench| {
+        bench.iter_with_large_drop(|| Module::new(&serial_no_eh, black_box(&bytes)).unwrap())
     });
     for (kernel, _) in KERNELS {
         let bytes = read_fixture(&format!("kernels/{kernel}.wasm"));

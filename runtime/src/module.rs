@@ -310,6 +310,14 @@ impl Module {
         &self.inner
     }
 
+    /// Validates `bytes` under `engine`'s settings without compiling them
+    /// (as wasmtime's `Module::validate`): `Ok` if `Module::new` would
+    /// accept them, else the same error.
+    pub fn validate(engine: &Engine, bytes: &[u8]) -> Result<()> {
+        validate(engine, bytes)?;
+        environ::parse(bytes).map(drop)
+    }
+
     /// Validates and compiles `bytes`; the module is named after its name
     /// section, if any.
     pub fn new(engine: &Engine, bytes: &[u8]) -> Result<Module> {
