@@ -1,7 +1,7 @@
 //! Core engine: shared code, independent instances, traps as values, host
 //! functions, cross-module function references, and bad input.
 
-use crate::wat;
+use crate::{call, i32_of, wat};
 use std::path::PathBuf;
 use wrun::{
     Config, Engine, ErrorKind, Func, FuncType, Instance, Linker, Module, Store, Trap, Val, ValType,
@@ -11,25 +11,6 @@ fn fixture(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("wasm-fixtures")
         .join(path)
-}
-
-fn call(
-    store: &mut Store<()>,
-    instance: Instance,
-    name: &str,
-    params: &[Val],
-) -> wrun::Result<Vec<Val>> {
-    let func = instance.get_func(&*store, name).expect("export exists");
-    let ty = func.ty(&*store);
-    let mut results: Vec<Val> = ty.results().iter().map(|t| Val::default_for(*t)).collect();
-    func.call(&mut *store, params, &mut results)?;
-    Ok(results)
-}
-
-fn i32_of(results: wrun::Result<Vec<Val>>) -> i32 {
-    results.expect("call succeeds")[0]
-        .i32()
-        .expect("an i32 result")
 }
 
 #[test]

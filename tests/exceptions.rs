@@ -3,25 +3,8 @@
 //! not carry), tags shared across modules, the host boundary, and exception
 //! objects being freed.
 
-use crate::wat;
+use crate::{call, i32_of, wat};
 use wrun::{Engine, Extern, FuncType, Instance, Linker, Module, Store, Tag, Trap, Val, ValType};
-
-fn call(
-    store: &mut Store<()>,
-    instance: Instance,
-    name: &str,
-    params: &[Val],
-) -> wrun::Result<Vec<Val>> {
-    let func = instance.get_func(&*store, name).expect("export exists");
-    let ty = func.ty(&*store);
-    let mut results: Vec<Val> = ty.results().iter().map(|t| Val::default_for(*t)).collect();
-    func.call(&mut *store, params, &mut results)?;
-    Ok(results)
-}
-
-fn i32_of(results: wrun::Result<Vec<Val>>) -> i32 {
-    results.expect("call succeeds")[0].i32().expect("an i32")
-}
 
 fn instantiate(text: &str) -> (Store<()>, Instance) {
     let engine = Engine::default();

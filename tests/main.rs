@@ -18,3 +18,28 @@ fn wat(text: &str) -> Vec<u8> {
     let mut module = wast::parser::parse::<wast::Wat<'_>>(&buf).expect("parse");
     module.encode().expect("encode")
 }
+
+/// Calls export `name` of `instance` with `params`; its results.
+fn call(
+    store: &mut wrun::Store<()>,
+    instance: wrun::Instance,
+    name: &str,
+    params: &[wrun::Val],
+) -> wrun::Result<Vec<wrun::Val>> {
+    let func = instance.get_func(&*store, name).expect("export exists");
+    let ty = func.ty(&*store);
+    let mut results: Vec<wrun::Val> = ty
+        .results()
+        .iter()
+        .map(|t| wrun::Val::default_for(*t))
+        .collect();
+    func.call(&mut *store, params, &mut results)?;
+    Ok(results)
+}
+
+/// The one i32 result of a call that must succeed.
+fn i32_of(results: wrun::Result<Vec<wrun::Val>>) -> i32 {
+    results.expect("call succeeds")[0]
+        .i32()
+        .expect("an i32 result")
+}

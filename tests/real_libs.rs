@@ -208,6 +208,45 @@ fn lz4_split_into_three_libraries_round_trips_and_matches_its_static_twin() {
     std::fs::remove_dir_all(&work).unwrap();
 }
 
+/// Runs `main.wasm` with the shared library `lib`, and the static twin, on
+/// the script `/w/SCRIPT`; both must succeed and print the same. That output.
+fn split_and_static(dir: &Path, work: &Path, lib: &str, script: &str) -> String {
+    let path = format!("/w/{script}");
+    let split = wrun(dir, work, &["--lib", lib, "main.wasm", &path]);
+    ok(&split, &format!("{lib} + main.wasm"));
+    let stat = wrun(dir, work, &["static.wasm", &path]);
+    ok(&stat, "static.wasm");
+    let text = String::from_utf8_lossy(&split.stdout).into_owned();
+    assert_eq!(
+        text,
+        String::from_utf8_lossy(&stat.stdout),
+        "split vs static"
+    );
+    text
+}
+
+/// Checks that `text` is what the host's `tool` printed (`host`, its run).
+/// Without the tool the comparison is skipped with a note, except in CI.
+fn same_as_host(text: &str, host: std::io::Result<Output>, tool: &str) {
+    match host {
+        Ok(host) => {
+            ok(&host, &format!("host {tool}"));
+            assert_eq!(
+                text,
+                String::from_utf8_lossy(&host.stdout),
+                "wrun vs host {tool}"
+            );
+        }
+        Err(e) => {
+            assert!(
+                std::env::var_os("WRUN_REQUIRE_LIBC_TOOLCHAIN").is_none(),
+                "no host {tool} to compare with: {e}"
+            );
+            eprintln!("note: no host {tool} ({e}); compared split and static only");
+        }
+    }
+}
+
 /// Lua 5.4 as `liblua.wasm` under our small `luarun` main. Lua raises
 /// errors and yields coroutines with longjmp, built here into wasm
 /// exceptions (`-mllvm -wasm-enable-sjlj`): `check.lua` goes through
@@ -221,38 +260,13 @@ fn lua_as_a_shared_library_runs_errors_and_coroutines_like_the_host_lua() {
     std::fs::create_dir_all(&work).unwrap();
     let script = root().join("wasm-fixtures/real/lua/check.lua");
     std::fs::copy(&script, work.join("check.lua")).unwrap();
-    let split = wrun(
-        &dir,
-        &work,
-        &["--lib", "liblua.wasm", "main.wasm", "/w/check.lua"],
-    );
-    ok(&split, "liblua.wasm + main.wasm");
-    let stat = wrun(&dir, &work, &["static.wasm", "/w/check.lua"]);
-    ok(&stat, "static.wasm");
-    let text = String::from_utf8_lossy(&split.stdout);
+    let text = split_and_static(&dir, &work, "liblua.wasm", "check.lua");
     assert!(text.contains("coroutine total\t255000"), "{text}");
-    assert_eq!(
-        text,
-        String::from_utf8_lossy(&stat.stdout),
-        "split vs static"
+    same_as_host(
+        &text,
+        Command::new("lua5.4").arg(&script).output(),
+        "lua5.4",
     );
-    match Command::new("lua5.4").arg(&script).output() {
-        Ok(host) => {
-            ok(&host, "host lua5.4");
-            assert_eq!(
-                text,
-                String::from_utf8_lossy(&host.stdout),
-                "wrun vs host lua5.4"
-            );
-        }
-        Err(e) => {
-            assert!(
-                std::env::var_os("WRUN_REQUIRE_LIBC_TOOLCHAIN").is_none(),
-                "no host lua5.4 to compare with: {e}"
-            );
-            eprintln!("note: no host lua5.4 ({e}); compared split and static only");
-        }
-    }
 }
 
 /// SQLite (the amalgamation and the WASI VFS that rusqlite uses) as
@@ -267,40 +281,11 @@ fn sqlite_as_a_shared_library_answers_like_the_host_sqlite3() {
     std::fs::create_dir_all(&work).unwrap();
     let script = root().join("wasm-fixtures/real/sqlite/check.sql");
     std::fs::copy(&script, work.join("check.sql")).unwrap();
-    let split = wrun(
-        &dir,
-        &work,
-        &["--lib", "libsqlite3.wasm", "main.wasm", "/w/check.sql"],
-    );
-    ok(&split, "libsqlite3.wasm + main.wasm");
-    let stat = wrun(&dir, &work, &["static.wasm", "/w/check.sql"]);
-    ok(&stat, "static.wasm");
-    let text = String::from_utf8_lossy(&split.stdout);
+    let text = split_and_static(&dir, &work, "libsqlite3.wasm", "check.sql");
     assert!(text.contains("100000|5000050000|338001|100000"), "{text}");
-    assert_eq!(
-        text,
-        String::from_utf8_lossy(&stat.stdout),
-        "split vs static"
-    );
     let host = Command::new("sqlite3")
         .arg(":memory:")
         .stdin(std::fs::File::open(&script).unwrap())
         .output();
-    match host {
-        Ok(host) => {
-            ok(&host, "host sqlite3");
-            assert_eq!(
-                text,
-                String::from_utf8_lossy(&host.stdout),
-                "wrun vs host sqlite3"
-            );
-        }
-        Err(e) => {
-            assert!(
-                std::env::var_os("WRUN_REQUIRE_LIBC_TOOLCHAIN").is_none(),
-                "no host sqlite3 to compare with: {e}"
-            );
-            eprintln!("note: no host sqlite3 ({e}); compared split and static only");
-        }
-    }
+    same_as_host(&text, host, "sqlite3");
 }

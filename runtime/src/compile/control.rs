@@ -47,21 +47,7 @@ impl FuncTranslator<'_, '_> {
                 self.b.ins().trap(trap_codes::UNREACHABLE);
                 self.reachable = false;
             }
-            Operator::Block { blockty } => {
-                let (params, results) = self.block_signature(*blockty)?;
-                let next = self.block_with_params(&results);
-                self.control.push(Frame {
-                    kind: FrameKind::Block,
-                    br_target: next,
-                    next,
-                    num_params: params.len(),
-                    num_results: results.len(),
-                    height: self.stack.len() - params.len(),
-                    exit_reachable: false,
-                    pending_else: None,
-                    eh: None,
-                });
-            }
+            Operator::Block { blockty } => self.open_block(FrameKind::Block, *blockty)?,
             Operator::Loop { blockty } => {
                 let (params, results) = self.block_signature(*blockty)?;
                 let header = self.block_with_params(&params);
@@ -175,6 +161,24 @@ impl FuncTranslator<'_, '_> {
             _ => return Ok(false),
         }
         Ok(true)
+    }
+
+    /// Pushes a frame that `br` leaves (`block`, `try`, `try_table`) of `kind`.
+    pub(crate) fn open_block(&mut self, kind: FrameKind, ty: BlockType) -> Result<()> {
+        let (params, results) = self.block_signature(ty)?;
+        let next = self.block_with_params(&results);
+        self.control.push(Frame {
+            kind,
+            br_target: next,
+            next,
+            num_params: params.len(),
+            num_results: results.len(),
+            height: self.stack.len() - params.len(),
+            exit_reachable: false,
+            pending_else: None,
+            eh: None,
+        });
+        Ok(())
     }
 
     pub(crate) fn frame_at(&self, depth: u32) -> &Frame {

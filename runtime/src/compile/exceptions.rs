@@ -26,7 +26,7 @@ use cranelift_codegen::ir::{
     self, condcodes::IntCC, types::I64, InstBuilder, StackSlotData, StackSlotKind, Value,
 };
 use cranelift_frontend::Variable;
-use wasmparser::{BlockType, Catch, FunctionBody, Operator};
+use wasmparser::{Catch, FunctionBody, Operator};
 
 /// What a frame needs for exception handling.
 #[derive(Debug, Default)]
@@ -162,24 +162,6 @@ impl FuncTranslator<'_, '_> {
             _ => return Ok(false),
         }
         Ok(true)
-    }
-
-    /// Pushes a block-like frame (as `block` does) of `kind`.
-    fn open_block(&mut self, kind: FrameKind, ty: BlockType) -> Result<()> {
-        let (params, results) = self.block_signature(ty)?;
-        let next = self.block_with_params(&results);
-        self.control.push(Frame {
-            kind,
-            br_target: next,
-            next,
-            num_params: params.len(),
-            num_results: results.len(),
-            height: self.stack.len() - params.len(),
-            exit_reachable: false,
-            pending_else: None,
-            eh: None,
-        });
-        Ok(())
     }
 
     /// A stack slot of `count` 16-byte value slots (the layout the
