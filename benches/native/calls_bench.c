@@ -7,22 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include "timing.h"
 
 int lib_inc(int x);
 int (*lib_inc_ptr(void))(int);
 
 __attribute__((noinline)) static int local_inc(int x) { return x + 1; }
-
-static double now_ns(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec * 1e9 + t.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 #define CALLS 1000
 #define ROUNDS 2000
@@ -47,8 +37,7 @@ static double measure(int kind, int (*ptr)(int)) {
         samples[r] = (now_ns() - start) / ((double)CALLS * ROUNDS);
     }
     (void)sink;
-    qsort(samples, RUNS, sizeof samples[0], cmp);
-    return samples[RUNS / 2];
+    return median(samples, RUNS);
 }
 
 int main(void) {

@@ -17,7 +17,9 @@
 
 use arbitrary::{Arbitrary, Unstructured};
 use libfuzzer_sys::fuzz_target;
-use std::sync::OnceLock;
+
+mod common;
+use common::engine;
 use wasm_encoder::{
     BlockType, Catch, CodeSection, ConstExpr, CustomSection, EntityType, ExportKind, ExportSection,
     Function, FunctionSection, GlobalSection, GlobalType, ImportSection, Instruction, MemArg,
@@ -63,19 +65,6 @@ struct Object {
     ctor: bool,
 }
 
-fn engine() -> &'static wrun::Engine {
-    static ENGINE: OnceLock<wrun::Engine> = OnceLock::new();
-    ENGINE.get_or_init(|| {
-        let engine =
-            wrun::Engine::new(wrun::Config::new().epoch_interruption(true)).expect("engine");
-        let ticker = engine.clone();
-        std::thread::spawn(move || loop {
-            std::thread::sleep(std::time::Duration::from_millis(5));
-            ticker.increment_epoch();
-        });
-        engine
-    })
-}
 
 fn leb(out: &mut Vec<u8>, mut v: u32) {
     loop {

@@ -7,21 +7,10 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use std::sync::OnceLock;
 
-fn engine() -> &'static wrun::Engine {
-    static ENGINE: OnceLock<wrun::Engine> = OnceLock::new();
-    ENGINE.get_or_init(|| {
-        let engine =
-            wrun::Engine::new(wrun::Config::new().epoch_interruption(true)).expect("engine");
-        let ticker = engine.clone();
-        std::thread::spawn(move || loop {
-            std::thread::sleep(std::time::Duration::from_millis(5));
-            ticker.increment_epoch();
-        });
-        engine
-    })
-}
+mod common;
+use common::engine;
+
 
 fuzz_target!(|data: &[u8]| {
     // Layout: two u16 lengths, then main, liba, libb (the rest).

@@ -13,14 +13,8 @@
 # from them is committed. $LUA_SRC overrides the source directory.
 #
 # Needs clang-19, wasm-ld-19, llvm-nm (llvm-19), wasi-libc, cargo, python3.
-set -euo pipefail
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROOT="$(cd "$HERE/../../.." && pwd)"
-OUT="${1:-$ROOT/target/real-libs/lua}"
-CC=${CC:-clang-19}
-WASM_LD=${WASM_LD:-wasm-ld-19}
+source "$(dirname "${BASH_SOURCE[0]}")/../prelude.sh" lua "$@"
 SJLJ="$ROOT/wasm-fixtures/support/sjlj"
-mkdir -p "$OUT/obj"
 
 if [ -z "${LUA_SRC:-}" ]; then
     LUA_SRC="$("$HERE/../fetch-crate-source.sh" lua-src 547.1.0 lua-5.4.7 "$OUT/fetch")"
@@ -30,7 +24,6 @@ fi
 LUA_FILES="lapi lcode lctype ldebug ldo ldump lfunc lgc llex lmem lobject lopcodes lparser
     lstate lstring ltable ltm lundump lvm lzio lauxlib lbaselib lcorolib ldblib liolib
     lmathlib loadlib loslib lstrlib ltablib lutf8lib linit"
-FEATURES="-mcpu=mvp -mmutable-globals -msign-ext"
 # ISO C Lua (neither LUA_USE_POSIX nor C89: no popen/mkstemp, 64-bit
 # integers); clock() from wasi-libc's emulation
 # (and its signal.h, for sig_atomic_t);

@@ -10,20 +10,13 @@
 # with cargo; nothing from them is committed. $LZ4_SRC overrides the source.
 #
 # Needs clang-19, wasm-ld-19, llvm-nm (llvm-19), wasi-libc, cargo, python3.
-set -euo pipefail
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROOT="$(cd "$HERE/../../.." && pwd)"
-OUT="${1:-$ROOT/target/real-libs/lz4}"
-CC=${CC:-clang-19}
-WASM_LD=${WASM_LD:-wasm-ld-19}
-mkdir -p "$OUT/obj"
+source "$(dirname "${BASH_SOURCE[0]}")/../prelude.sh" lz4 "$@"
 
 if [ -z "${LZ4_SRC:-}" ]; then
     LZ4_SRC="$("$HERE/../fetch-crate-source.sh" lz4-sys 1.11.1 liblz4/lib "$OUT/fetch")"
 fi
 [ -f "$LZ4_SRC/lz4frame.h" ] || { echo "build.sh: no lz4 sources in $LZ4_SRC" >&2; exit 1; }
 
-FEATURES="-mcpu=mvp -mmutable-globals -msign-ext"
 CFLAGS="--target=wasm32-wasi $FEATURES -O2 -w -I$LZ4_SRC"
 pic() { "$CC" $CFLAGS -fPIC -fvisibility=default -c "$LZ4_SRC/$1.c" -o "$OUT/obj/pic-$1.o"; }
 lib() {

@@ -11,20 +11,13 @@
 # anything built from them is committed. $SQLITE_SRC overrides the source dir.
 #
 # Needs clang-19, wasm-ld-19, llvm-nm (llvm-19), wasi-libc, cargo, python3.
-set -euo pipefail
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROOT="$(cd "$HERE/../../.." && pwd)"
-OUT="${1:-$ROOT/target/real-libs/sqlite}"
-CC=${CC:-clang-19}
-WASM_LD=${WASM_LD:-wasm-ld-19}
-mkdir -p "$OUT/obj"
+source "$(dirname "${BASH_SOURCE[0]}")/../prelude.sh" sqlite "$@"
 
 if [ -z "${SQLITE_SRC:-}" ]; then
     SQLITE_SRC="$("$HERE/../fetch-crate-source.sh" libsqlite3-sys 0.35.0 sqlite3 "$OUT/fetch")"
 fi
 [ -f "$SQLITE_SRC/sqlite3.c" ] || { echo "build.sh: no SQLite sources in $SQLITE_SRC" >&2; exit 1; }
 
-FEATURES="-mcpu=mvp -mmutable-globals -msign-ext"
 # No threads, no extension loading, no WAL (it needs shared memory); the
 # operating-system layer is the WASI VFS (SQLITE_OS_OTHER); wasi-libc's
 # emulations for what the amalgamation includes.

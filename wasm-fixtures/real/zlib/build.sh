@@ -11,13 +11,7 @@
 #
 # Needs clang-19, wasm-ld-19, llvm-nm (llvm-19), wasi-libc (Debian packages),
 # cargo, python3.
-set -euo pipefail
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROOT="$(cd "$HERE/../../.." && pwd)"
-OUT="${1:-$ROOT/target/real-libs/zlib}"
-CC=${CC:-clang-19}
-WASM_LD=${WASM_LD:-wasm-ld-19}
-mkdir -p "$OUT/obj"
+source "$(dirname "${BASH_SOURCE[0]}")/../prelude.sh" zlib "$@"
 
 if [ -z "${ZLIB_SRC:-}" ]; then
     ZLIB_SRC="$("$HERE/../fetch-crate-source.sh" libz-sys 1.1.33 src/zlib "$OUT/fetch")"
@@ -25,7 +19,6 @@ fi
 [ -f "$ZLIB_SRC/zlib.h" ] || { echo "build.sh: no zlib sources in $ZLIB_SRC" >&2; exit 1; }
 
 ZLIB_FILES="adler32 compress crc32 deflate gzclose gzlib gzread gzwrite infback inffast inflate inftrees trees uncompr zutil"
-FEATURES="-mcpu=mvp -mmutable-globals -msign-ext"
 # zlib's gz* code wants unistd.h's read/write/close/lseek; -D_LARGEFILE64_SOURCE off.
 ZCFLAGS="--target=wasm32-wasi $FEATURES -O2 -DHAVE_UNISTD_H -DHAVE_STDARG_H -w -I$ZLIB_SRC"
 
