@@ -57,17 +57,15 @@ impl FuncTranslator<'_, '_> {
                 self.b.switch_to_block(header);
                 self.epoch_check();
                 self.stack.extend_from_slice(self.b.block_params(header));
-                self.control.push(Frame {
-                    kind: FrameKind::Loop,
-                    br_target: header,
+                let height = self.stack.len() - params.len();
+                self.control.push(Frame::new(
+                    FrameKind::Loop,
+                    header,
                     next,
-                    num_params: params.len(),
-                    num_results: results.len(),
-                    height: self.stack.len() - params.len(),
-                    exit_reachable: false,
-                    pending_else: None,
-                    eh: None,
-                });
+                    params.len(),
+                    results.len(),
+                    height,
+                ));
             }
             Operator::If { blockty } => {
                 let (params, results) = self.block_signature(*blockty)?;
@@ -80,17 +78,17 @@ impl FuncTranslator<'_, '_> {
                 self.b.seal_block(else_block);
                 self.b.switch_to_block(then_block);
                 let saved = self.peek_n(params.len()).to_vec();
-                self.control.push(Frame {
-                    kind: FrameKind::If,
-                    br_target: next,
+                let height = self.stack.len() - params.len();
+                let mut frame = Frame::new(
+                    FrameKind::If,
                     next,
-                    num_params: params.len(),
-                    num_results: results.len(),
-                    height: self.stack.len() - params.len(),
-                    exit_reachable: false,
-                    pending_else: Some((else_block, saved)),
-                    eh: None,
-                });
+                    next,
+                    params.len(),
+                    results.len(),
+                    height,
+                );
+                frame.pending_else = Some((else_block, saved));
+                self.control.push(frame);
             }
             Operator::Else => self.translate_else(),
             Operator::End => self.translate_end()?,
@@ -167,17 +165,15 @@ impl FuncTranslator<'_, '_> {
     pub(crate) fn open_block(&mut self, kind: FrameKind, ty: BlockType) -> Result<()> {
         let (params, results) = self.block_signature(ty)?;
         let next = self.block_with_params(&results);
-        self.control.push(Frame {
+        let height = self.stack.len() - params.len();
+        self.control.push(Frame::new(
             kind,
-            br_target: next,
             next,
-            num_params: params.len(),
-            num_results: results.len(),
-            height: self.stack.len() - params.len(),
-            exit_reachable: false,
-            pending_else: None,
-            eh: None,
-        });
+            next,
+            params.len(),
+            results.len(),
+            height,
+        ));
         Ok(())
     }
 

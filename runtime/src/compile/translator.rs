@@ -109,6 +109,28 @@ pub(crate) struct Frame {
 }
 
 impl Frame {
+    /// A frame with nothing pending: no `else`, no handler, no exit reached yet.
+    pub fn new(
+        kind: FrameKind,
+        br_target: ir::Block,
+        next: ir::Block,
+        num_params: usize,
+        num_results: usize,
+        height: usize,
+    ) -> Frame {
+        Frame {
+            kind,
+            br_target,
+            next,
+            num_params,
+            num_results,
+            height,
+            exit_reachable: false,
+            pending_else: None,
+            eh: None,
+        }
+    }
+
     /// How many values a branch to this frame carries.
     pub fn branch_arity(&self) -> usize {
         if self.kind == FrameKind::Loop {
@@ -199,17 +221,7 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         for t in &results {
             b.append_block_param(exit, *t);
         }
-        let frame = Frame {
-            kind: FrameKind::Function,
-            br_target: exit,
-            next: exit,
-            num_params: 0,
-            num_results: results.len(),
-            height: 0,
-            exit_reachable: false,
-            pending_else: None,
-            eh: None,
-        };
+        let frame = Frame::new(FrameKind::Function, exit, exit, 0, results.len(), 0);
         let mut translator = FuncTranslator {
             b,
             env,
