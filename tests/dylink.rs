@@ -68,7 +68,7 @@ fn wrun(dir: &Path, args: &[String], env: &[(&str, &str)]) -> std::process::Outp
 /// (git-ignored), the way `wasm-fixtures/build.sh` builds it. Returns false
 /// (the test is skipped, with a note) when clang-19 or wasi-libc is missing,
 /// unless `WRUN_REQUIRE_LIBC_TOOLCHAIN` is set (CI installs them and sets it).
-fn ensure_libc_main(dir: &Path) -> bool {
+pub(crate) fn ensure_libc_main(dir: &Path) -> bool {
     static BUILT: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
     let args_file = dir.join("libc-main");
     if !args_file.exists() {

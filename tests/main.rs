@@ -8,6 +8,7 @@ mod dylink;
 mod engine;
 mod exceptions;
 mod hostile;
+mod pre;
 mod real_libs;
 mod signals;
 mod stress;

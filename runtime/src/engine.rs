@@ -55,6 +55,11 @@ pub struct Config {
     /// `Some(false)` never (explicit checks, memories reserve only their
     /// maximum), `None` (default) when the OS grants such reservations.
     pub memory_guard: Option<bool>,
+    /// Guarded memory reservations the engine keeps, zeroed, after their
+    /// store drops them, for the next memory it creates (default 8; 0
+    /// unmaps them at once). A kept reservation holds at most 1 MiB of
+    /// resident pages; see `vm/memory_pool.rs`.
+    pub memory_pool_size: usize,
     /// Accept the extended-const proposal (default on, as in wasmtime).
     pub wasm_extended_const: bool,
     /// Accept the multi-memory proposal (default on, as in wasmtime).
@@ -84,6 +89,7 @@ impl Default for Config {
             cache_size_limit: 512 << 20,
             parallel_compilation: true,
             memory_guard: None,
+            memory_pool_size: 8,
             wasm_extended_const: true,
             wasm_multi_memory: true,
             wasm_tail_call: true,
@@ -133,6 +139,12 @@ impl Config {
     /// Sets how many bytes the on-disk code cache keeps (see the field).
     pub fn cache_size_limit(mut self, bytes: u64) -> Config {
         self.cache_size_limit = bytes;
+        self
+    }
+
+    /// Sets how many idle memory reservations the engine keeps (see the field).
+    pub fn memory_pool_size(mut self, reservations: usize) -> Config {
+        self.memory_pool_size = reservations;
         self
     }
 
@@ -220,6 +232,8 @@ pub(crate) struct EngineInner {
     disk_cache: Option<DiskCache>,
     /// Whether memories have guard pages (else code checks bounds).
     memory_guard: bool,
+    /// Idle guarded memory reservations, reused by the next memory.
+    memory_pool: Arc<crate::vm::memory_pool::MemoryPool>,
     /// Hash of everything besides a module's bytes that changes its code:
     /// this build of wrun (and of Cranelift), the target and its CPU
     /// features, and the code-generation settings.
@@ -326,6 +340,9 @@ impl Engine {
                 trampolines: Mutex::new(Trampolines::new(isa.clone())),
                 code_fingerprint: code_fingerprint(&isa, &config, memory_guard),
                 memory_guard,
+                memory_pool: Arc::new(crate::vm::memory_pool::MemoryPool::new(
+                    config.memory_pool_size,
+                )),
                 disk_cache,
                 isa,
                 modules: Mutex::new(ModuleCache::new(config.module_cache_bytes)),
@@ -498,6 +515,11 @@ impl Engine {
     /// Whether linear memories get guard pages (else code checks bounds).
     pub fn memory_guard(&self) -> bool {
         self.inner.memory_guard
+    }
+
+    /// The engine's idle memory reservations.
+    pub(crate) fn memory_pool(&self) -> &Arc<crate::vm::memory_pool::MemoryPool> {
+        &self.inner.memory_pool
     }
 
     /// The on-disk code cache, if on.

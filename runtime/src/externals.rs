@@ -151,6 +151,7 @@ impl Memory {
             ty.maximum,
             guard,
             limits.memory_pages(),
+            Some(store.engine().memory_pool().clone()),
         )?);
         let ptr = NonNull::from(&mut *mem);
         store.memories.push(mem);

@@ -45,6 +45,19 @@ pub struct HostFunc {
     dispatch: Dispatch,
     /// The `T` of the `StoreInner<T>` that the closure expects.
     data_type: TypeId,
+    /// Its signature id and host stub in the first engine it was placed
+    /// with (shared by clones): a linker's functions are placed in every
+    /// store of one engine, and looking both up each time is most of what
+    /// placing costs.
+    placed: Arc<std::sync::OnceLock<EngineStub>>,
+}
+
+/// A host function's signature id and stub in one engine. The `Weak`
+/// names the engine and keeps its address from being reused by another.
+struct EngineStub {
+    engine: std::sync::Weak<crate::engine::EngineInner>,
+    type_id: u32,
+    stub: usize,
 }
 
 impl HostFunc {
@@ -60,6 +73,7 @@ impl HostFunc {
             func: Arc::new(raw),
             dispatch: host_dispatch::<F>,
             data_type: TypeId::of::<T>(),
+            placed: Arc::default(),
         }
     }
 
@@ -104,6 +118,28 @@ impl HostFunc {
 
     /// Places the function in `store`, which must hold the `T` it was made for.
     pub(crate) fn into_func(self, store: &mut StoreOpaque) -> Result<Func> {
+        self.place(store)
+    }
+
+    /// The signature id and host stub of the function in `engine`.
+    fn stub_in(&self, engine: &crate::Engine) -> Result<(u32, *const u8)> {
+        if let Some(placed) = self.placed.get() {
+            if std::ptr::eq(placed.engine.as_ptr(), Arc::as_ptr(&engine.inner)) {
+                return Ok((placed.type_id, placed.stub as *const u8));
+            }
+        }
+        let type_id = engine.signature_id(&self.ty);
+        let stub = engine.trampoline(TrampolineKind::HostStub, type_id)?;
+        let _ = self.placed.set(EngineStub {
+            engine: Arc::downgrade(&engine.inner),
+            type_id,
+            stub: stub as usize,
+        });
+        Ok((type_id, stub as *const u8))
+    }
+
+    /// As `into_func`, without giving up the definition.
+    pub(crate) fn place(&self, store: &mut StoreOpaque) -> Result<Func> {
         // The closure casts the store to `StoreInner<T>`: never let it see
         // another `T` (the types line up everywhere this is called; this
         // keeps it so).
@@ -112,15 +148,13 @@ impl HostFunc {
                 "a host function was defined for a store with another data type",
             ));
         }
-        let engine = store.engine().clone();
-        let type_id = engine.signature_id(&self.ty);
-        let stub = engine.trampoline(TrampolineKind::HostStub, type_id)?;
+        let (type_id, stub) = self.stub_in(store.engine())?;
         let mut ctx = Box::new(HostFuncCtx {
             dispatch: self.dispatch,
             store: store.vm.store,
-            func: self.func,
+            func: self.func.clone(),
             funcref: VMFuncRef {
-                code: stub as *const u8,
+                code: stub,
                 vmctx: std::ptr::null_mut(),
                 type_id,
             },

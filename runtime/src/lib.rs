@@ -102,7 +102,7 @@ pub use externals::{Extern, Global, Memory, Table};
 pub use func::{Caller, Func};
 pub use instance::Instance;
 pub use limits::StoreLimits;
-pub use link::{Process, ProcessConfig, ProcessData};
+pub use link::{Process, ProcessConfig, ProcessData, ProcessPre};
 pub use linker::Linker;
 pub use module::Module;
 pub use module_cache::ModuleCacheStats;

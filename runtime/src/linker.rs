@@ -203,7 +203,7 @@ impl<T: 'static> Linker<T> {
     ) -> Option<Result<Extern>> {
         Some(match self.definition(module, name)? {
             Definition::Extern(item) => Ok(*item),
-            Definition::HostFunc(f) => f.clone().into_func(store).map(Extern::Func),
+            Definition::HostFunc(f) => f.place(store).map(Extern::Func),
         })
     }
 

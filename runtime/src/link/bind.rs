@@ -177,7 +177,7 @@ impl<T: 'static> Loader<T> {
                     let end = end.min(u64::from(u32::MAX)) as u32;
                     reuse_i32(store, &mut cache[n], &import.ty, end)?
                 }
-                Binding::Host(item) => *item,
+                Binding::Host(i) => self.host_items.get(*i),
                 Binding::Got(i) => self.got.global(*i).into(),
                 Binding::WeakFunc => match cache[n] {
                     Some(stub) => stub,

@@ -245,7 +245,7 @@ impl<T: 'static> Loader<T> {
         for &i in objects {
             self.set.objects[i].global = true;
             self.dyld.global_order.push(i);
-            self.scope.add(&self.set.objects, i);
+            std::sync::Arc::make_mut(&mut self.scope).add(&self.set.objects, i);
         }
     }
 

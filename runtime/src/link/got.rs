@@ -87,6 +87,15 @@ impl Got {
         Ok(i)
     }
 
+    /// Every cell as (kind, symbol, definer), in creation order: what a
+    /// link plan needs to make the same cells in another store.
+    pub fn cells(&self) -> Vec<(GotKind, String, Option<usize>)> {
+        self.entries
+            .iter()
+            .map(|e| (e.kind, e.name.clone(), e.definition))
+            .collect()
+    }
+
     /// The object cell `i` was bound to (`None`: weak undefined, or not yet).
     pub fn definition(&self, i: usize) -> Option<usize> {
         self.entries[i].definition

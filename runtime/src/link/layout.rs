@@ -11,6 +11,22 @@ use crate::func::Func;
 use crate::store::StoreOpaque;
 use crate::types::{ExternType, GlobalType, MemoryType, TableType, ValType};
 use crate::values::Val;
+use crate::vm::table::MAX_TABLE_ELEMENTS;
+
+/// The memory, table and stack of a PIE main's process, as laid out (the
+/// objects' bases are in the objects).
+#[derive(Debug, Clone)]
+pub(crate) struct PieLayout {
+    /// The memory: its size covers the stack, every data region and the
+    /// importers' minimum.
+    pub memory: MemoryType,
+    /// The table: slot 0, every table region and the importers' minimum.
+    pub table: TableType,
+    /// The stack pointer's first value (the stack grows down from it).
+    pub stack_top: u32,
+    /// Where the heap starts.
+    pub heap_base: u32,
+}
 
 impl<T: 'static> Loader<T> {
     /// Minimum and maximum that every importer of `env.NAME` accepts.
@@ -62,22 +78,12 @@ impl<T: 'static> Loader<T> {
 
     /// PIE: the loader owns the memory. Stack first (so an overflow runs
     /// below address 0 and traps), then the main's data, then each
-    /// library's, then the heap. Table: slot 0 null, then main, then libraries.
-    pub(crate) fn layout_pie(
-        &mut self,
-        store: &mut StoreOpaque,
-        main: usize,
-        libs: &[usize],
-    ) -> Result<()> {
+    /// library's, then the heap. Table: slot 0 null, then main, then
+    /// libraries. Sets each object's bases and the heap base, and returns
+    /// the memory, table and stack to make ([`Loader::apply_pie_layout`]);
+    /// touches no store.
+    pub(crate) fn layout_pie(&mut self, main: usize, libs: &[usize]) -> Result<PieLayout> {
         let (min_pages, max_pages, max_owner) = self.import_limits_and_owner("memory");
-        let max_owner = max_owner.map(str::to_string);
-        let memory = Memory::new_in(
-            store,
-            MemoryType {
-                minimum: 0,
-                maximum: max_pages,
-            },
-        )?;
         let stack_size = align_up(u64::from(self.config.stack_size), 4)
             .ok_or_else(|| Error::msg("stack size too large"))?;
         let mut requests = vec![Request {
@@ -91,10 +97,15 @@ impl<T: 'static> Loader<T> {
                 .iter()
                 .map(|&i| Self::memory_request(&self.set.objects[i])),
         );
-        let bases = allocate_memory(store, &memory, &requests).map_err(|e| {
+        let limit = max_pages
+            .map_or(regions::MAX_MEMORY_BYTES, |pages| {
+                pages.saturating_mul(regions::PAGE)
+            })
+            .min(regions::MAX_MEMORY_BYTES);
+        let (bases, end) = regions::plan(0, &requests, limit, "bytes").map_err(|e| {
             // The memory is as small as the smallest maximum any object
             // imports it with: name that object rather than the region.
-            match (&max_owner, max_pages) {
+            match (max_owner, max_pages) {
                 (Some(owner), Some(pages)) => Error::link(
                     owner,
                     "env.memory",
@@ -107,50 +118,66 @@ impl<T: 'static> Loader<T> {
             }
         })?;
         for (&i, &base) in objects.iter().zip(&bases[1..]) {
-            self.set.objects[i].memory_base = base;
+            // Every base is below MAX_MEMORY_BYTES, so it fits in 32 bits.
+            self.set.objects[i].memory_base = base as u32;
         }
-        let end = requests
-            .iter()
-            .zip(&bases)
-            .map(|(r, &b)| u64::from(b) + r.size)
-            .max()
-            .unwrap_or(0);
         self.heap_base = align_up(end, 4)
             .filter(|&e| e <= u64::from(u32::MAX))
             .ok_or_else(|| Error::msg("no room for a heap in the 4 GiB memory"))?
             as u32;
-        regions::grow_memory_to(store, &memory, min_pages.saturating_mul(regions::PAGE))?;
+        let bytes = end.max(min_pages.saturating_mul(regions::PAGE));
+
+        let (min_slots, max_slots) = self.import_limits("__indirect_function_table");
+        let requests: Vec<Request> = objects
+            .iter()
+            .map(|&i| Self::table_request(&self.set.objects[i]))
+            .collect();
+        let slot_limit = max_slots.unwrap_or(u64::MAX).min(MAX_TABLE_ELEMENTS);
+        let (bases, slots) = regions::plan(1, &requests, slot_limit, "table slots")?;
+        for (&i, &base) in objects.iter().zip(&bases) {
+            self.set.objects[i].table_base = base as u32;
+        }
+        Ok(PieLayout {
+            memory: MemoryType {
+                minimum: bytes.div_ceil(regions::PAGE),
+                maximum: max_pages,
+            },
+            table: TableType {
+                element: ValType::FuncRef,
+                minimum: slots.max(min_slots).max(1),
+                maximum: max_slots,
+            },
+            stack_top: stack_size as u32,
+            heap_base: self.heap_base,
+        })
+    }
+
+    /// Makes the memory, table and stack pointer `layout` describes.
+    pub(crate) fn apply_pie_layout(
+        &mut self,
+        store: &mut StoreOpaque,
+        layout: &PieLayout,
+    ) -> Result<()> {
+        let bytes = layout.memory.minimum.saturating_mul(regions::PAGE);
+        if let Some(limit) = store.limits.memory_size.filter(|&limit| bytes > limit) {
+            return Err(Error::msg(format!(
+                "the process memory needs {bytes} bytes (resource limit exceeded: at most {limit} bytes)"
+            )));
+        }
+        let memory = Memory::new_in(store, layout.memory)?;
         let sp = Global::new_in(
             store,
             GlobalType {
                 content: ValType::I32,
                 mutable: true,
             },
-            Val::I32(stack_size as u32 as i32),
+            Val::I32(layout.stack_top as i32),
         )?;
-
-        let (min_slots, max_slots) = self.import_limits("__indirect_function_table");
-        let table = Table::new_in(
-            store,
-            TableType {
-                element: ValType::FuncRef,
-                minimum: 1,
-                maximum: max_slots,
-            },
-            Val::FuncRef(None),
-        )?;
-        let requests: Vec<Request> = objects
-            .iter()
-            .map(|&i| Self::table_request(&self.set.objects[i]))
-            .collect();
-        let bases = allocate_table(store, &table, &requests)?;
-        for (&i, &base) in objects.iter().zip(&bases) {
-            self.set.objects[i].table_base = base;
-        }
-        regions::grow_table_to(store, &table, min_slots)?;
+        let table = Table::new_in(store, layout.table, Val::FuncRef(None))?;
         self.memory = Some(memory);
         self.table = Some(table);
         self.stack_pointer = Some(sp);
+        self.heap_base = layout.heap_base;
         Ok(())
     }
 

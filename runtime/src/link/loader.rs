@@ -13,7 +13,7 @@ use super::bind::Patches;
 use super::got::{FuncSlots, Got};
 use super::graph::{init_order, ObjectSet};
 use super::search::SearchPath;
-use super::symbols::{Planner, Scope};
+use super::symbols::{HostItems, Planner, Scope};
 use super::{LoadStats, ProcessConfig, ProcessData};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
@@ -21,7 +21,6 @@ use crate::externals::{Extern, Global, Memory, Table};
 use crate::instance::Instance;
 use crate::linker::Linker;
 use crate::store::{StoreContextMut, StoreOpaque};
-use hashbrown::HashMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -31,7 +30,8 @@ pub(crate) struct Loader<T: 'static> {
     pub(crate) engine: Engine,
     pub(crate) config: ProcessConfig,
     pub(crate) set: ObjectSet,
-    pub(crate) scope: Scope,
+    /// Shared with the link plan it came from until `dlopen` changes it.
+    pub(crate) scope: std::sync::Arc<Scope>,
     pub(crate) got: Got,
     pub(crate) slots: FuncSlots,
     pub(crate) patches: Patches,
@@ -44,13 +44,20 @@ pub(crate) struct Loader<T: 'static> {
     /// Where NEEDED (and `dlopen`) names are searched.
     pub(crate) search: SearchPath,
     /// Linker definitions placed in the store (see `Planner::host_items`).
-    pub(crate) host_items: HashMap<(String, String), Extern>,
+    pub(crate) host_items: HostItems,
     /// State of run-time loading (`dlopen`).
     pub(crate) dyld: super::dlopen::DyldState,
     /// For a main whose constructors the loader ran itself (see
     /// [`MAIN_ENTRIES`]): the entry `Process::run_start` calls instead of
     /// `_start`, which would run them again.
     pub(crate) main_entry: Option<&'static str>,
+    /// The bindings of the objects linked at load time, by object (kept
+    /// for a link plan, see `pre.rs`).
+    pub(crate) load_bindings: Vec<Vec<super::symbols::Binding>>,
+    /// The libraries linked at load time, in init order.
+    pub(crate) init_order: Vec<usize>,
+    /// The layout of a PIE main's memory, table and stack.
+    pub(crate) pie_layout: Option<super::layout::PieLayout>,
 }
 
 /// What wasi-libc's `_start` calls after `__wasm_call_ctors`: `__main_void`
@@ -95,7 +102,7 @@ impl<T: 'static> Loader<T> {
             engine: engine.clone(),
             config,
             set: ObjectSet::default(),
-            scope: Scope::default(),
+            scope: Default::default(),
             got: Got::default(),
             slots: FuncSlots::default(),
             patches: Patches::default(),
@@ -106,9 +113,12 @@ impl<T: 'static> Loader<T> {
             main: None,
             stats: LoadStats::default(),
             search: SearchPath::default(),
-            host_items: HashMap::new(),
+            host_items: HostItems::default(),
             dyld: Default::default(),
             main_entry: None,
+            load_bindings: Vec::new(),
+            init_order: Vec::new(),
+            pie_layout: None,
         }
     }
 
@@ -121,6 +131,13 @@ impl<T: 'static> Loader<T> {
         main: usize,
         main_dir: Option<PathBuf>,
     ) -> Result<Vec<Init>> {
+        self.resolve_main(main, main_dir)?;
+        self.link_resolved(store, main)
+    }
+
+    /// Loads the preloads and every NEEDED library of the main
+    /// `objects[main]` (the object graph, without a store).
+    fn resolve_main(&mut self, main: usize, main_dir: Option<PathBuf>) -> Result<()> {
         let engine = self.engine.clone();
         self.main = Some(main);
         for lib in self.config.preload.clone() {
@@ -140,12 +157,22 @@ impl<T: 'static> Loader<T> {
         };
         self.set
             .load_needed(&engine, &self.search, 0, &mut self.stats)?;
-        self.check_code_size()?;
+        self.check_code_size()
+    }
 
+    /// Links the objects `resolve_main` found: scope, bindings, layout,
+    /// instantiation and the GOT.
+    pub(crate) fn link_resolved(
+        &mut self,
+        store: &mut StoreOpaque,
+        main: usize,
+    ) -> Result<Vec<Init>> {
+        self.main = Some(main);
         let t = Instant::now();
         let count = self.set.objects.len();
         self.dyld.global_order = (0..count).collect();
-        self.scope = Scope::rebuild(&self.set.objects, &self.dyld.global_order);
+        self.scope =
+            std::sync::Arc::new(Scope::rebuild(&self.set.objects, &self.dyld.global_order));
         let mut planner = Planner {
             objects: &self.set.objects,
             scope: &self.scope,
@@ -160,7 +187,9 @@ impl<T: 'static> Loader<T> {
         let libs: Vec<usize> = (0..count).filter(|&i| i != main).collect();
         let order = init_order(&self.set.objects, &libs, &[main]);
         if self.is_pie(main) {
-            self.layout_pie(store, main, &libs)?;
+            let layout = self.layout_pie(main, &libs)?;
+            self.apply_pie_layout(store, &layout)?;
+            self.pie_layout = Some(layout);
             for &i in &order {
                 self.instantiate(store, i, &bindings[i])?;
             }
@@ -175,13 +204,48 @@ impl<T: 'static> Loader<T> {
             }
         }
         self.finish_linking(store)?;
+        self.load_bindings = bindings;
+        self.init_order = order;
         self.stats.link += t.elapsed();
+        Ok(self.load_time_inits(store, main))
+    }
 
+    /// Links a PIE main and its libraries as `plan` says (the graph, the
+    /// bindings, the layout and the GOT of an earlier process): only the
+    /// store's items are made.
+    pub(crate) fn link_planned(
+        &mut self,
+        store: &mut StoreOpaque,
+        plan: &super::pre::PiePlan,
+        main: usize,
+    ) -> Result<Vec<Init>> {
+        let t = Instant::now();
+        self.main = Some(main);
+        self.dyld.global_order = (0..self.set.objects.len()).collect();
+        self.host_items = HostItems::replay(store, &self.linker, &plan.host)?;
+        for (kind, name, definition) in &plan.got {
+            self.got.entry(store, *kind, name, *definition)?;
+        }
+        self.apply_pie_layout(store, &plan.layout)?;
+        for &i in &plan.order {
+            self.instantiate(store, i, &plan.bindings[i])?;
+        }
+        self.instantiate(store, main, &plan.bindings[main])?;
+        self.finish_linking(store)?;
+        self.init_order = plan.order.clone();
+        self.stats.link += t.elapsed();
+        Ok(self.load_time_inits(store, main))
+    }
+
+    /// The initialisers of a program linked at load time, in the order
+    /// they run.
+    fn load_time_inits(&mut self, store: &StoreOpaque, main: usize) -> Vec<Init> {
         // ld.so's order: every object relocated before any initialiser
         // runs; libraries are initialised dependencies first, before the
         // main. A main that carries libc and lets the loader run its
         // constructors goes first instead: libc is what ld.so initialises
         // first, and here it lives in the main.
+        let order = &self.init_order;
         let mut all = order.clone();
         all.push(main);
         let mut inits = self.inits(&all, "__wasm_apply_data_relocs");
@@ -189,10 +253,10 @@ impl<T: 'static> Loader<T> {
         if self.main_entry.is_some() {
             inits.extend(self.inits(&[main], "__wasm_call_ctors"));
         }
-        inits.extend(self.inits(&order, "__wasm_call_ctors"));
+        inits.extend(self.inits(order, "__wasm_call_ctors"));
         // A WASI reactor initialises itself through `_initialize`.
         inits.extend(self.inits(&[main], "_initialize"));
-        Ok(inits)
+        inits
     }
 
     /// Fails if the loaded objects' machine code passes

@@ -50,6 +50,7 @@ mod graph;
 mod layout;
 mod loader;
 mod object;
+mod pre;
 mod process;
 mod regions;
 pub mod search;
@@ -58,6 +59,7 @@ mod unload;
 
 pub use dlopen::{LibraryHandle, Symbol, SymbolKind};
 pub use object::Object;
+pub use pre::ProcessPre;
 pub use process::{exit_status_of, Process};
 pub use search::{library_path_from_env, LIBRARY_PATH_VAR};
 
@@ -172,6 +174,21 @@ impl ProcessConfig {
     pub fn without_wasi(mut self) -> Self {
         self.wasi = None;
         self
+    }
+
+    /// A copy of every setting but the WASI context (which owns open
+    /// descriptors and is not copied): `wasi` is `None`.
+    pub(crate) fn settings_without_wasi(&self) -> ProcessConfig {
+        ProcessConfig {
+            lib_paths: self.lib_paths.clone(),
+            env_lib_paths: self.env_lib_paths.clone(),
+            preload: self.preload.clone(),
+            stack_size: self.stack_size,
+            dlopen_paths: self.dlopen_paths,
+            wasi: None,
+            limits: self.limits,
+            max_code_size: self.max_code_size,
+        }
     }
 
     /// Sets `env_lib_paths` from `$WRUN_LIBRARY_PATH`.

@@ -72,6 +72,17 @@ impl Object {
         }
     }
 
+    /// This object as it is before any store holds it (for a link plan):
+    /// the same module, bases and graph, no instance, no store items.
+    pub(crate) fn fresh_copy(&self) -> Object {
+        Object {
+            instance: None,
+            import_items: Vec::new(),
+            tag_aliases: Vec::new(),
+            ..self.clone()
+        }
+    }
+
     /// The file name, as used in error messages.
     pub fn name(&self) -> &str {
         &self.name

@@ -80,7 +80,7 @@ impl<T: 'static> Process<T> {
         Ok(Process { store })
     }
 
-    fn loader(&self) -> &Loader<T> {
+    pub(super) fn loader(&self) -> &Loader<T> {
         self.store
             .data()
             .loader
@@ -193,6 +193,17 @@ impl<T: 'static> Process<T> {
             let main = loader.set.insert(name.into(), name.into(), module, true);
             loader.link_main(store, main, None)
         })?;
+        self.run_inits(&inits)
+    }
+
+    /// Links with the loader `link` fills from a plan (`pre.rs`), then
+    /// runs the initialisers it returns.
+    pub(super) fn link_from_plan(
+        &mut self,
+        link: impl FnOnce(&mut Loader<T>, &mut crate::store::StoreOpaque) -> Result<Vec<Init>>,
+    ) -> Result<()> {
+        self.check_no_main()?;
+        let inits = with_loader(self.store.as_context_mut(), link)?;
         self.run_inits(&inits)
     }
 

@@ -35,7 +35,12 @@ pub(crate) fn align_up(x: u64, p2: u32) -> Option<u64> {
 }
 
 /// Bases for `requests` placed one after another from `start`, and the end.
-fn plan(start: u64, requests: &[Request], limit: u64, what: &str) -> Result<(Vec<u64>, u64)> {
+pub(crate) fn plan(
+    start: u64,
+    requests: &[Request],
+    limit: u64,
+    what: &str,
+) -> Result<(Vec<u64>, u64)> {
     let mut cursor = start;
     let mut bases = Vec::with_capacity(requests.len());
     for r in requests {

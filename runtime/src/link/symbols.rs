@@ -32,8 +32,9 @@ pub(crate) enum Binding {
     HeapBase,
     /// `env.__heap_end`: the end of memory at load time.
     HeapEnd,
-    /// An item defined by the embedder (WASI, or host functions).
-    Host(Extern),
+    /// An item defined by the embedder (WASI, or host functions), or a tag
+    /// the loader defined: entry `i` of the process's [`HostItems`].
+    Host(usize),
     /// An export (same name as the import) of another object (or this one).
     Export { object: usize },
     /// A weak undefined function: a stub that fails if called.
@@ -44,7 +45,7 @@ pub(crate) enum Binding {
 
 /// The global scope: for each exported name, the first object defining it
 /// and what the name is in that object.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct Scope {
     definitions: HashMap<Arc<str>, (usize, EntityIndex)>,
 }
@@ -127,7 +128,141 @@ pub(crate) struct Planner<'a, T> {
     pub got: &'a mut Got,
     /// Linker definitions already placed in the store, so each host
     /// function exists once per process however often objects are loaded.
-    pub host_items: &'a mut HashMap<(String, String), Extern>,
+    pub host_items: &'a mut HostItems,
+}
+
+/// What a host item of a process is, without a store: enough to place the
+/// same item in another process's store (a kept link plan).
+#[derive(Debug, Clone)]
+pub(crate) enum HostKey {
+    /// The linker's definition of `module.name`.
+    Linker { module: String, name: String },
+    /// A tag `env.name` the loader defined because no object does.
+    LoaderTag {
+        name: String,
+        ty: crate::types::FuncType,
+    },
+}
+
+impl HostKey {
+    /// The import it satisfies: `(module, name)`.
+    fn name(&self) -> (String, String) {
+        match self {
+            HostKey::Linker { module, name } => (module.clone(), name.clone()),
+            HostKey::LoaderTag { name, .. } => ("env".to_string(), name.clone()),
+        }
+    }
+}
+
+/// The host items a process's imports are bound to, each placed in its
+/// store once: [`Binding::Host`] indexes them.
+#[derive(Debug, Default)]
+pub(crate) struct HostItems {
+    items: Vec<Extern>,
+    /// Shared with the link plan a process was made from, until it binds more.
+    keys: Arc<Vec<HostKey>>,
+    /// Index of each item by `(module, name)`; built on the first
+    /// lookup, so that a process made from a plan builds it only if it
+    /// binds more imports later (`dlopen`).
+    by_name: Option<HashMap<(String, String), usize>>,
+}
+
+impl HostItems {
+    /// Item `index`.
+    pub fn get(&self, index: usize) -> Extern {
+        self.items[index]
+    }
+
+    /// What each item is, in index order.
+    pub fn keys(&self) -> Arc<Vec<HostKey>> {
+        self.keys.clone()
+    }
+
+    fn push(&mut self, item: Extern, key: HostKey) -> usize {
+        let index = self.items.len();
+        if let Some(by_name) = &mut self.by_name {
+            by_name.insert(key.name(), index);
+        }
+        self.items.push(item);
+        Arc::make_mut(&mut self.keys).push(key);
+        index
+    }
+
+    fn index(&mut self) -> &HashMap<(String, String), usize> {
+        self.by_name.get_or_insert_with(|| {
+            let mut by_name = HashMap::new();
+            for (index, key) in self.keys.iter().enumerate() {
+                by_name.insert(key.name(), index);
+            }
+            by_name
+        })
+    }
+
+    /// The linker's definition of `module.name`, placed in the store on
+    /// first use; `None` if the linker has none.
+    pub fn from_linker<T: 'static>(
+        &mut self,
+        store: &mut StoreOpaque,
+        linker: &Linker<T>,
+        module: &str,
+        name: &str,
+    ) -> Option<Result<usize>> {
+        if let Some(&index) = self.index().get(&(module.to_string(), name.to_string())) {
+            return Some(Ok(index));
+        }
+        let item = match linker.get_in(store, module, name)? {
+            Ok(item) => item,
+            Err(e) => return Some(Err(e)),
+        };
+        let key = HostKey::Linker {
+            module: module.to_string(),
+            name: name.to_string(),
+        };
+        Some(Ok(self.push(item, key)))
+    }
+
+    /// A tag `env.name` of type `ty` defined by the loader (found by
+    /// `from_linker` from then on, so every importer gets this one).
+    pub fn loader_tag(
+        &mut self,
+        store: &mut StoreOpaque,
+        name: &str,
+        ty: &crate::types::FuncType,
+    ) -> Result<usize> {
+        let tag = crate::tag::Tag::new_in(store, ty)?;
+        let key = HostKey::LoaderTag {
+            name: name.to_string(),
+            ty: ty.clone(),
+        };
+        Ok(self.push(Extern::Tag(tag), key))
+    }
+
+    /// The items `keys` name, placed in `store`, with the same indices.
+    pub fn replay<T: 'static>(
+        store: &mut StoreOpaque,
+        linker: &Linker<T>,
+        keys: &Arc<Vec<HostKey>>,
+    ) -> Result<HostItems> {
+        let mut items = Vec::with_capacity(keys.len());
+        for key in keys.iter() {
+            let item = match key {
+                HostKey::Linker { module, name } => {
+                    linker.get_in(store, module, name).unwrap_or_else(|| {
+                        Err(Error::msg(format!(
+                            "the process defines no {module}.{name}, which its link plan binds"
+                        )))
+                    })?
+                }
+                HostKey::LoaderTag { ty, .. } => Extern::Tag(crate::tag::Tag::new_in(store, ty)?),
+            };
+            items.push(item);
+        }
+        Ok(HostItems {
+            items,
+            keys: keys.clone(),
+            by_name: None,
+        })
+    }
 }
 
 impl<T: 'static> Planner<'_, T> {
@@ -272,16 +407,19 @@ impl<T: 'static> Planner<'_, T> {
                 return Ok(Binding::Export { object: def });
             }
         }
-        if let Some(item) = self.host_item(store, &import.module, &import.name) {
-            let item = item?;
-            let found = item.ty_in(store);
+        if let Some(index) =
+            self.host_items
+                .from_linker(store, self.linker, &import.module, &import.name)
+        {
+            let index = index?;
+            let found = self.host_items.get(index).ty_in(store);
             if !type_matches(&import.ty, &found) {
                 return Err(link_err(format!(
                     "incompatible import type: expected {}, found {found} (provided by the host)",
                     import.ty
                 )));
             }
-            return Ok(Binding::Host(item));
+            return Ok(Binding::Host(index));
         }
         if import.module == "env" {
             if weak() && matches!(import.ty, ExternType::Func(_)) {
@@ -292,11 +430,8 @@ impl<T: 'static> Planner<'_, T> {
                 // in side modules): the loader defines it, once per process,
                 // so every object that imports it throws and catches the
                 // same tag.
-                let tag = crate::tag::Tag::new_in(store, ty)?;
-                let item = Extern::Tag(tag);
-                self.host_items
-                    .insert((import.module.clone(), import.name.clone()), item);
-                return Ok(Binding::Host(item));
+                let index = self.host_items.loader_tag(store, &import.name, ty)?;
+                return Ok(Binding::Host(index));
             }
             return Err(link_err(self.undefined()));
         }
@@ -304,24 +439,6 @@ impl<T: 'static> Planner<'_, T> {
             "unknown import module `{}` (expected env, GOT.mem, GOT.func or a host module)",
             import.module
         )))
-    }
-
-    /// The linker's definition of `module.name`, placed in the store once.
-    fn host_item(
-        &mut self,
-        store: &mut StoreOpaque,
-        module: &str,
-        name: &str,
-    ) -> Option<Result<Extern>> {
-        let key = (module.to_string(), name.to_string());
-        if let Some(item) = self.host_items.get(&key) {
-            return Some(Ok(*item));
-        }
-        let item = self.linker.get_in(store, module, name)?;
-        if let Ok(item) = &item {
-            self.host_items.insert(key, *item);
-        }
-        Some(item)
     }
 
     fn undefined(&self) -> String {

@@ -138,7 +138,8 @@ impl<T: 'static> Loader<T> {
         self.got.forget(index);
         if self.set.objects[index].global {
             self.dyld.global_order.retain(|&i| i != index);
-            self.scope = Scope::rebuild(&self.set.objects, &self.dyld.global_order);
+            self.scope =
+                std::sync::Arc::new(Scope::rebuild(&self.set.objects, &self.dyld.global_order));
         }
         let object = &mut self.set.objects[index];
         object.loaded = false;

@@ -2,7 +2,9 @@
 //! guard pages behind it so that compiled code needs no bounds checks.
 
 use crate::error::{Error, Result};
+use crate::vm::memory_pool::MemoryPool;
 use crate::vm::VMMemoryDefinition;
+use std::sync::Arc;
 
 /// Size of a wasm page.
 pub const WASM_PAGE_SIZE: u64 = 65536;
@@ -46,6 +48,8 @@ pub struct LinearMemory {
     declared_maximum: Option<u64>,
     /// Bytes of address space reserved at `base`.
     reservation: usize,
+    /// Where a guarded reservation goes when the memory is dropped.
+    pool: Option<Arc<MemoryPool>>,
 }
 
 // SAFETY: the memory is a private anonymous mapping owned by this value; the
@@ -57,12 +61,15 @@ impl LinearMemory {
     ///
     /// `guard`: reserve 8 GiB for code without bounds checks; otherwise
     /// reserve only the most the memory may grow to (its maximum, or
-    /// `limit_pages`), for code that checks every access.
+    /// `limit_pages`), for code that checks every access. A guarded memory
+    /// takes an idle reservation from `pool` if it has one, and goes back
+    /// to it when dropped.
     pub fn new(
         minimum: u64,
         maximum: Option<u64>,
         guard: bool,
         limit_pages: Option<u64>,
+        pool: Option<Arc<MemoryPool>>,
     ) -> Result<Self> {
         let maximum_pages = maximum
             .unwrap_or(MAX_PAGES)
@@ -70,6 +77,21 @@ impl LinearMemory {
             .min(limit_pages.unwrap_or(MAX_PAGES));
         if minimum > maximum_pages {
             return Err(Error::msg("memory minimum exceeds its maximum"));
+        }
+        let pool = pool.filter(|p| guard && p.is_enabled());
+        if let Some(idle) = pool.as_ref().and_then(|p| p.take()) {
+            let mut memory = LinearMemory {
+                definition: Box::new(VMMemoryDefinition {
+                    base: idle.base,
+                    current_length: idle.accessible as u64,
+                }),
+                maximum_pages,
+                declared_maximum: maximum,
+                reservation: GUARDED_RESERVATION,
+                pool,
+            };
+            memory.resize_to(minimum)?;
+            return Ok(memory);
         }
         let reservation = if guard {
             GUARDED_RESERVATION
@@ -101,13 +123,42 @@ impl LinearMemory {
             maximum_pages,
             declared_maximum: maximum,
             reservation,
+            pool,
         };
-        if memory.grow(minimum).is_none() {
-            return Err(Error::msg(
-                "cannot commit the initial pages of a linear memory",
-            ));
-        }
+        memory.resize_to(minimum)?;
         Ok(memory)
+    }
+
+    /// Makes exactly `pages` pages accessible (a reused reservation may
+    /// have more or fewer than the new memory starts with).
+    fn resize_to(&mut self, pages: u64) -> Result<()> {
+        let current = self.size_pages();
+        if pages >= current {
+            return match self.grow(pages - current) {
+                Some(_) => Ok(()),
+                None => Err(Error::msg(
+                    "cannot commit the initial pages of a linear memory",
+                )),
+            };
+        }
+        let keep = (pages * WASM_PAGE_SIZE) as usize;
+        let excess = self.definition.current_length as usize - keep;
+        // SAFETY: the excess lies inside the reservation and nothing uses it.
+        let rc = unsafe {
+            libc::mprotect(
+                self.definition.base.add(keep).cast(),
+                excess,
+                libc::PROT_NONE,
+            )
+        };
+        if rc != 0 {
+            return Err(Error::msg(format!(
+                "cannot set up a linear memory: {}",
+                std::io::Error::last_os_error()
+            )));
+        }
+        self.definition.current_length = keep as u64;
+        Ok(())
     }
 
     /// Pointer handed to vmctx slots.
@@ -178,9 +229,18 @@ impl LinearMemory {
 
 impl Drop for LinearMemory {
     fn drop(&mut self) {
+        let base = self.definition.base;
+        if let Some(pool) = self.pool.take() {
+            // SAFETY: the memory is going away; its reservation is
+            // guarded (the pool only comes with guarded memories).
+            let kept = unsafe { pool.put(base, self.definition.current_length as usize) };
+            if kept.is_ok() {
+                return;
+            }
+        }
         // SAFETY: unmapping exactly the reservation made in `new`.
         unsafe {
-            libc::munmap(self.definition.base.cast(), self.reservation);
+            libc::munmap(base.cast(), self.reservation);
         }
     }
 }
@@ -191,7 +251,7 @@ mod tests {
 
     #[test]
     fn grow_honours_maximum_and_keeps_base() {
-        let mut m = LinearMemory::new(1, Some(3), true, None).unwrap();
+        let mut m = LinearMemory::new(1, Some(3), true, None, None).unwrap();
         let base = m.data().as_ptr();
         assert_eq!(m.grow(1), Some(1));
         assert_eq!(m.grow(2), None);

@@ -11,6 +11,7 @@ pub(crate) mod exceptions;
 pub(crate) mod instance;
 pub(crate) mod libcalls;
 pub(crate) mod memory;
+pub(crate) mod memory_pool;
 pub(crate) mod table;
 pub(crate) mod traps;
 
