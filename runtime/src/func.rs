@@ -133,7 +133,7 @@ impl HostFunc {
         let _ = self.placed.set(EngineStub {
             engine: Arc::downgrade(&engine.inner),
             type_id,
-            stub: stub as usize,
+            stub,
         });
         Ok((type_id, stub as *const u8))
     }

@@ -200,7 +200,7 @@ impl HostItems {
 
     /// The linker's definition of `module.name`, placed in the store on
     /// first use; `None` if the linker has none.
-    pub fn from_linker<T: 'static>(
+    pub fn place_from_linker<T: 'static>(
         &mut self,
         store: &mut StoreOpaque,
         linker: &Linker<T>,
@@ -222,7 +222,7 @@ impl HostItems {
     }
 
     /// A tag `env.name` of type `ty` defined by the loader (found by
-    /// `from_linker` from then on, so every importer gets this one).
+    /// `place_from_linker` from then on, so every importer gets this one).
     pub fn loader_tag(
         &mut self,
         store: &mut StoreOpaque,
@@ -409,7 +409,7 @@ impl<T: 'static> Planner<'_, T> {
         }
         if let Some(index) =
             self.host_items
-                .from_linker(store, self.linker, &import.module, &import.name)
+                .place_from_linker(store, self.linker, &import.module, &import.name)
         {
             let index = index?;
             let found = self.host_items.get(index).ty_in(store);
