@@ -4,6 +4,7 @@
 
 use super::object::Object;
 use super::regions::grow_table_to;
+use super::symbols::LOADER_HEAP_BASE;
 use crate::error::{Error, Result};
 use crate::externals::{Extern, Global, Table};
 use crate::func::Func;
@@ -119,16 +120,19 @@ impl Got {
     }
 
     /// Sets every cell not yet filled: data addresses, and table slots for
-    /// functions (reusing a slot the function already occupies).
+    /// functions (reusing a slot the function already occupies). A
+    /// `GOT.mem.__heap_base` that no object defines is `heap_base`.
     pub fn fill(
         &mut self,
         store: &mut StoreOpaque,
         objects: &[Object],
         table: Option<&Table>,
         slots: &mut FuncSlots,
+        heap_base: u32,
     ) -> Result<()> {
         for entry in self.entries.iter_mut().filter(|e| !e.filled) {
             let value = match entry.definition {
+                None if entry.kind == GotKind::Mem && entry.name == LOADER_HEAP_BASE => heap_base,
                 None => 0,
                 Some(def) => {
                     let object = &objects[def];

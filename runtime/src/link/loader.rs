@@ -292,6 +292,7 @@ impl<T: 'static> Loader<T> {
             &self.set.objects,
             self.table.as_ref(),
             &mut self.slots,
+            self.heap_base,
         )
     }
 

@@ -15,6 +15,10 @@ use crate::types::{limits_match, ExternType, GlobalType, ValType};
 use hashbrown::HashMap;
 use std::sync::Arc;
 
+/// The data symbol the loader defines when no object does: where the heap
+/// starts, after every load-time region.
+pub(crate) const LOADER_HEAP_BASE: &str = "__heap_base";
+
 /// What satisfies one import.
 #[derive(Debug, Clone)]
 pub(crate) enum Binding {
@@ -356,6 +360,10 @@ impl<T: 'static> Planner<'_, T> {
                     }
                     Some(def)
                 }
+                // No object defines the heap's start: the loader's
+                // `__heap_base` is the address (see `Got::fill`), as a
+                // shared libc's allocator expects.
+                None if kind == GotKind::Mem && import.name == LOADER_HEAP_BASE => None,
                 None if weak() => None,
                 None => return Err(link_err(self.undefined())),
             };

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Programs over the shared libc.so (../libc/build.sh), into OUT (default
+# target/real-libs/pie-libc): PIE mains that NEED libc.so and side modules
+# that use it, each with a static twin (the same sources with zig's static
+# wasi-libc, one module) to compare with byte for byte:
+#   check.wasm        check.c, NEEDS libwords.so and libc.so
+#   libwords.so       libwords.c: a constructor that uses libc, malloc'd
+#                     results the main frees, qsort with the main's callback
+#   check-static.wasm the twin
+#   zgz.wasm          ../zlib/zgz.c, NEEDS libz.so and libc.so
+#   libz.so           zlib, -fPIC -shared over libc.so
+#   zgz-static.wasm   the twin
+# libc.so and its start objects are in OUT/libc. zlib's sources come from
+# crates.io's libz-sys (as in ../zlib/build.sh); nothing fetched or built is
+# committed.
+#
+# Needs what ../libc/build.sh needs, and cargo.
+source "$(dirname "${BASH_SOURCE[0]}")/../prelude.sh" pie-libc "$@"
+
+bash "$HERE/../libc/build.sh" "$OUT/libc"
+source "$OUT/libc/env.sh"
+
+# A PIE main: libc's start objects, the program, what it NEEDS (-l), every
+# symbol exported for the libraries that call back into it.
+link_pie() {
+    local out=$1; shift
+    "$WASM_LD" --experimental-pic -pie --import-memory --import-table --export-dynamic \
+        -o "$out" $LIBC_START "$@" -L"$OUT" -L"$LIBC_DIR" -lc
+}
+link_shared() {
+    local out=$1; shift
+    "$WASM_LD" --experimental-pic -shared --unresolved-symbols=import-dynamic -o "$out" "$@" -L"$LIBC_DIR" -lc
+}
+
+# check + libwords
+$LIBC_CC $LIBC_CFLAGS -O2 -c "$HERE/libwords.c" -o "$OUT/obj/libwords.o"
+link_shared "$OUT/libwords.so" "$OUT/obj/libwords.o"
+$LIBC_CC $LIBC_CFLAGS -O2 -c "$HERE/check.c" -o "$OUT/obj/check.o"
+link_pie "$OUT/check.wasm" "$OUT/obj/check.o" -lwords
+$LIBC_STATIC_CC -O2 -o "$OUT/check-static.wasm" "$HERE/check.c" "$HERE/libwords.c"
+
+# zlib over libc.so
+if [ -z "${ZLIB_SRC:-}" ]; then
+    ZLIB_SRC="$("$HERE/../fetch-crate-source.sh" libz-sys 1.1.33 src/zlib "$OUT/fetch")"
+fi
+[ -f "$ZLIB_SRC/zlib.h" ] || { echo "build.sh: no zlib sources in $ZLIB_SRC" >&2; exit 1; }
+ZLIB_FILES="adler32 compress crc32 deflate gzclose gzlib gzread gzwrite infback inffast inflate inftrees trees uncompr zutil"
+ZDEFS="-DHAVE_UNISTD_H -DHAVE_STDARG_H -w -I$ZLIB_SRC"
+for f in $ZLIB_FILES; do
+    $LIBC_CC $LIBC_CFLAGS -O2 $ZDEFS -c "$ZLIB_SRC/$f.c" -o "$OUT/obj/z-$f.o"
+done
+link_shared "$OUT/libz.so" "$OUT"/obj/z-*.o
+$LIBC_CC $LIBC_CFLAGS -O2 -I"$ZLIB_SRC" -c "$HERE/../zlib/zgz.c" -o "$OUT/obj/zgz.o"
+link_pie "$OUT/zgz.wasm" "$OUT/obj/zgz.o" -lz
+$LIBC_STATIC_CC -O2 $ZDEFS -o "$OUT/zgz-static.wasm" "$HERE/../zlib/zgz.c" \
+    $(for f in $ZLIB_FILES; do printf '%s ' "$ZLIB_SRC/$f.c"; done)
+echo "built $OUT/{check,zgz}.wasm with libwords.so, libz.so over $LIBC_DIR/libc.so"
