@@ -20,14 +20,14 @@ fn case_dir(case: &str) -> PathBuf {
 
 /// A parsed `expected` file (format in wasm-fixtures/README.md).
 #[derive(Debug)]
-struct Expected {
+pub(crate) struct Expected {
     args: Vec<String>,
     status: Option<i32>,
     stderr_contains: Option<String>,
-    stdout: String,
+    pub(crate) stdout: String,
 }
 
-fn parse_expected(text: &str) -> Expected {
+pub(crate) fn parse_expected(text: &str) -> Expected {
     let (head, stdout) = text
         .split_once("\nstdout:\n")
         .or_else(|| text.strip_suffix("\nstdout:").map(|h| (h, "")))

@@ -5,8 +5,11 @@
 //! sources linked statically (byte-identical output); and Lua as `liblua.wasm`,
 //! whose errors and coroutines are wasm exceptions (checked against host
 //! `lua5.4`); and SQLite as `libsqlite3.wasm` (checked against host `sqlite3`).
+//! Then over a shared libc (`libc.so`, wasi-libc rebuilt position-independent):
+//! a PIE main with a library of our own, and zlib, each against its static twin.
 //!
-//! Sources come from crates.io at test time (`wasm-fixtures/real/*/build.sh`)
+//! Sources come from crates.io at test time (`wasm-fixtures/real/*/build.sh`;
+//! wasi-libc's from PyPI's ziglang wheel)
 //! and nothing built from them is committed. Without the toolchain the
 //! tests skip with a note, unless `WRUN_REQUIRE_LIBC_TOOLCHAIN` is set (CI).
 
@@ -104,6 +107,8 @@ struct Codec<'a> {
     dir: &'a Path,
     work: &'a Path,
     dynamic: &'a [&'a str],
+    /// The static twin's file.
+    twin: &'a str,
     host: &'a str,
     ext: &'a str,
 }
@@ -149,7 +154,7 @@ impl Codec<'_> {
         let stat = wrun(
             self.dir,
             self.work,
-            &["static.wasm", "c", level, "/w/in", &static_packed],
+            &[self.twin, "c", level, "/w/in", &static_packed],
         );
         ok(&stat, &what);
         let static_bytes = std::fs::read(self.work.join(format!("static.{}", self.ext))).unwrap();
@@ -170,6 +175,7 @@ fn zlib_as_a_shared_library_round_trips_and_matches_its_static_twin() {
         dir: &dir,
         work: &work,
         dynamic: &["--lib", "libz.wasm", "main.wasm"],
+        twin: "static.wasm",
         host: "gzip",
         ext: "gz",
     };
@@ -178,6 +184,92 @@ fn zlib_as_a_shared_library_round_trips_and_matches_its_static_twin() {
         .enumerate()
     {
         let input = sample(size, i as u64 + 1);
+        for level in ["1", "6", "9"] {
+            codec.check(&input, level);
+        }
+    }
+    std::fs::remove_dir_all(&work).unwrap();
+}
+
+/// The arguments that run a PIE main of `wasm-fixtures/real/pie-libc`
+/// over `libc.so` (in its `libc` directory) and its own libraries.
+const OVER_SHARED_LIBC: [&str; 4] = ["-L", ".", "-L", "libc"];
+
+#[test]
+fn a_pie_main_and_a_library_over_a_shared_libc_match_their_static_twin() {
+    // check.wasm NEEDS libwords.so and libc.so. libwords' constructor
+    // mallocs and writes a file under the preopened /w (so libc.so must be
+    // initialised first); the main checks calloc'd blocks of hundreds of
+    // KiB byte by byte before and after, frees what the library allocated,
+    // and has the library qsort with its comparison function.
+    let Some(dir) = built("pie-libc") else { return };
+    let work = std::env::temp_dir().join(format!("wrun-pie-libc-{}", std::process::id()));
+    std::fs::create_dir_all(&work).unwrap();
+    let mut args = OVER_SHARED_LIBC.to_vec();
+    args.push("check.wasm");
+    let dynamic = wrun(&dir, &work, &args);
+    ok(&dynamic, "check.wasm over libc.so");
+    std::fs::remove_file(work.join("ctor.txt")).unwrap();
+    let twin = wrun(&dir, &work, &["check-static.wasm"]);
+    ok(&twin, "check-static.wasm");
+    let text = String::from_utf8_lossy(&dynamic.stdout);
+    assert!(
+        text.contains("its file says: constructor ran: libwords ready (42)")
+            && text.contains("after the library was used: 6 calloc'd blocks"),
+        "{text}"
+    );
+    assert_eq!(text, String::from_utf8_lossy(&twin.stdout));
+    // The program graph, as `--list` shows it: libc.so is one object,
+    // found once though both the main and libwords NEED it.
+    let mut list = OVER_SHARED_LIBC.to_vec();
+    list.extend(["--list", "check.wasm"]);
+    let listing = wrun(&dir, &work, &list);
+    ok(&listing, "--list");
+    let listing = String::from_utf8_lossy(&listing.stdout);
+    assert_eq!(listing.matches("libc.so =>").count(), 1, "{listing}");
+    assert!(listing.contains("libwords.so =>"), "{listing}");
+    std::fs::remove_dir_all(&work).unwrap();
+}
+
+#[test]
+fn a_library_opened_at_run_time_over_a_shared_libc_never_overlaps_its_heap() {
+    // The dlopen-libc fixture's program, built as a PIE main over libc.so:
+    // megabytes malloc'd and calloc'd before and after it opens libbuf.wasm
+    // (whose data region then comes from the end of memory, as libc's sbrk
+    // does), every byte checked. It prints what the fixture expects of its
+    // non-PIE build.
+    let Some(dir) = built("pie-libc") else { return };
+    let work = std::env::temp_dir().join(format!("wrun-dl-libc-{}", std::process::id()));
+    std::fs::create_dir_all(&work).unwrap();
+    let mut args = OVER_SHARED_LIBC.to_vec();
+    args.push("dl.wasm");
+    let out = wrun(&dir, &work, &args);
+    ok(&out, "dl.wasm over libc.so");
+    let case = root().join("wasm-fixtures/dylink/dlopen-libc/expected");
+    let expected = super::dylink::parse_expected(&std::fs::read_to_string(case).unwrap());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), expected.stdout);
+    std::fs::remove_dir_all(&work).unwrap();
+}
+
+#[test]
+fn zlib_over_a_shared_libc_round_trips_and_matches_its_static_twin() {
+    // zgz.wasm NEEDS libz.so and libc.so; zgz-static.wasm is zgz + zlib +
+    // zig's static wasi-libc in one module.
+    let Some(dir) = built("pie-libc") else { return };
+    let work = std::env::temp_dir().join(format!("wrun-zlib-libc-{}", std::process::id()));
+    std::fs::create_dir_all(&work).unwrap();
+    let mut dynamic = OVER_SHARED_LIBC.to_vec();
+    dynamic.push("zgz.wasm");
+    let codec = Codec {
+        dir: &dir,
+        work: &work,
+        dynamic: &dynamic,
+        twin: "zgz-static.wasm",
+        host: "gzip",
+        ext: "gz",
+    };
+    for (i, size) in [1 << 10, 1 << 20, 5 << 20].into_iter().enumerate() {
+        let input = sample(size, i as u64 + 11);
         for level in ["1", "6", "9"] {
             codec.check(&input, level);
         }
@@ -196,6 +288,7 @@ fn lz4_split_into_three_libraries_round_trips_and_matches_its_static_twin() {
         dir: &dir,
         work: &work,
         dynamic: &["-L", ".", "--lib", "liblz4frame.wasm", "main.wasm"],
+        twin: "static.wasm",
         host: "lz4",
         ext: "lz4",
     };

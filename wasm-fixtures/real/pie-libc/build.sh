@@ -10,6 +10,8 @@
 #   zgz.wasm          ../zlib/zgz.c, NEEDS libz.so and libc.so
 #   libz.so           zlib, -fPIC -shared over libc.so
 #   zgz-static.wasm   the twin
+#   dl.wasm           ../../dylink/dlopen-libc/main.c with ../../libdl: opens
+#                     libbuf.wasm (its libbuf.c over libc.so) at run time
 # libc.so and its start objects are in OUT/libc. zlib's sources come from
 # crates.io's libz-sys (as in ../zlib/build.sh); nothing fetched or built is
 # committed.
@@ -38,6 +40,17 @@ link_shared "$OUT/libwords.so" "$OUT/obj/libwords.o"
 $LIBC_CC $LIBC_CFLAGS -O2 -c "$HERE/check.c" -o "$OUT/obj/check.o"
 link_pie "$OUT/check.wasm" "$OUT/obj/check.o" -lwords
 $LIBC_STATIC_CC -O2 -o "$OUT/check-static.wasm" "$HERE/check.c" "$HERE/libwords.c"
+
+# dl.wasm: the dlopen-libc fixture's program (megabytes malloc'd and
+# calloc'd around a dlopen of libbuf.wasm, every byte checked) as a PIE
+# main over libc.so, with our libdl linked in; libbuf.wasm over libc.so.
+CASE="$ROOT/wasm-fixtures/dylink/dlopen-libc"
+LIBDL="$ROOT/wasm-fixtures/libdl"
+$LIBC_CC $LIBC_CFLAGS -O2 -I"$LIBDL" -c "$CASE/main.c" -o "$OUT/obj/dl-main.o"
+$LIBC_CC $LIBC_CFLAGS -O2 -c "$LIBDL/libdl.c" -o "$OUT/obj/libdl.o"
+link_pie "$OUT/dl.wasm" "$OUT/obj/dl-main.o" "$OUT/obj/libdl.o"
+$LIBC_CC $LIBC_CFLAGS -O2 -c "$CASE/libbuf.c" -o "$OUT/obj/libbuf.o"
+link_shared "$OUT/libbuf.wasm" "$OUT/obj/libbuf.o"
 
 # zlib over libc.so
 if [ -z "${ZLIB_SRC:-}" ]; then
