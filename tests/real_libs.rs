@@ -6,7 +6,8 @@
 //! whose errors and coroutines are wasm exceptions (checked against host
 //! `lua5.4`); and SQLite as `libsqlite3.wasm` (checked against host `sqlite3`).
 //! Then over a shared libc (`libc.so`, wasi-libc rebuilt position-independent):
-//! a PIE main with a library of our own, and zlib, each against its static twin.
+//! a PIE main with a library of our own, zlib, SQLite and a dlopen'ed library,
+//! each against its static twin (or the fixture's expected output).
 //!
 //! Sources come from crates.io at test time (`wasm-fixtures/real/*/build.sh`;
 //! wasi-libc's from PyPI's ziglang wheel)
@@ -248,6 +249,59 @@ fn a_library_opened_at_run_time_over_a_shared_libc_never_overlaps_its_heap() {
     let case = root().join("wasm-fixtures/dylink/dlopen-libc/expected");
     let expected = super::dylink::parse_expected(&std::fs::read_to_string(case).unwrap());
     assert_eq!(String::from_utf8_lossy(&out.stdout), expected.stdout);
+    std::fs::remove_dir_all(&work).unwrap();
+}
+
+/// Runs `main` of `wasm-fixtures/real/pie-libc` over libc.so with `args`,
+/// and its static twin `twin`; both must succeed and print the same bytes,
+/// which are returned.
+fn over_shared_libc_and_static(
+    dir: &Path,
+    work: &Path,
+    main: &str,
+    twin: &str,
+    args: &[&str],
+) -> String {
+    let mut dynamic = OVER_SHARED_LIBC.to_vec();
+    dynamic.push(main);
+    dynamic.extend_from_slice(args);
+    let split = wrun(dir, work, &dynamic);
+    ok(&split, &format!("{main} over libc.so"));
+    let mut static_args = vec![twin];
+    static_args.extend_from_slice(args);
+    let stat = wrun(dir, work, &static_args);
+    ok(&stat, twin);
+    let text = String::from_utf8_lossy(&split.stdout).into_owned();
+    assert_eq!(
+        text,
+        String::from_utf8_lossy(&stat.stdout),
+        "{main} vs {twin}"
+    );
+    text
+}
+
+#[test]
+fn sqlite_over_a_shared_libc_answers_like_the_host_sqlite3() {
+    // sqlrun.wasm NEEDS libsqlite3.so, which NEEDS libc.so and wasi-libc's
+    // emulation libraries (mman, getpid, process clocks), each a .so.
+    let Some(dir) = built("pie-libc") else { return };
+    let work = std::env::temp_dir().join(format!("wrun-sqlite-libc-{}", std::process::id()));
+    std::fs::create_dir_all(&work).unwrap();
+    let script = root().join("wasm-fixtures/real/sqlite/check.sql");
+    std::fs::copy(&script, work.join("check.sql")).unwrap();
+    let text = over_shared_libc_and_static(
+        &dir,
+        &work,
+        "sqlrun.wasm",
+        "sqlrun-static.wasm",
+        &["/w/check.sql"],
+    );
+    assert!(text.contains("100000|5000050000|338001|100000"), "{text}");
+    let host = Command::new("sqlite3")
+        .arg(":memory:")
+        .stdin(std::fs::File::open(&script).unwrap())
+        .output();
+    same_as_host(&text, host, "sqlite3");
     std::fs::remove_dir_all(&work).unwrap();
 }
 

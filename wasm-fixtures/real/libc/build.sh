@@ -3,6 +3,8 @@
 # WASI dynamic-linking build use, into OUT (default target/real-libs/libc):
 #   libc.so           wasi-libc compiled -fPIC, linked -shared (with
 #                     compiler-rt's builtins), NEEDED by PIE mains
+#   libwasi-emulated-{mman,getpid,process-clocks}.so
+#                     wasi-libc's emulation libraries, shared too
 #   crt1-command.o    its _start, and __main_void.o, which calls the
 #                     program's main: compiled -fPIC and linked into each
 #                     PIE main (glibc's crt1.o and libc_nonshared.a)
@@ -20,8 +22,13 @@
 # Needs python3 with pip (registry access), unzip, wasm-ld-19 and
 # compiler-rt for wasm32 (Debian: lld-19 libclang-rt-19-dev-wasm32).
 source "$(dirname "${BASH_SOURCE[0]}")/../prelude.sh" libc "$@"
+OUT="$(cd "$OUT" && pwd)" # the steps below run in other directories
 
 ZIG_VERSION=0.13.0.post1
+# wasi-libc's emulation libraries, each also a shared library of its own
+# (libwasi-emulated-NAME.so), from the objects of its directory.
+EMULATED="mman:libc-bottom-half/mman getpid:libc-bottom-half/getpid process-clocks:libc-bottom-half/clocks"
+EMULATED_LIBS=$(for e in $EMULATED; do printf -- '-lwasi-emulated-%s ' "${e%%:*}"; done)
 BUILTINS=${BUILTINS:-/usr/lib/llvm-19/lib/clang/19/lib/wasi/libclang_rt.builtins-wasm32.a}
 [ -f "$BUILTINS" ] || { echo "build.sh: no compiler-rt builtins at $BUILTINS (install libclang-rt-19-dev-wasm32)" >&2; exit 1; }
 
@@ -45,7 +52,7 @@ LIST="$OUT/list"
 rm -rf "$LIST" && mkdir -p "$LIST"
 printf 'int main(void) { return 0; }\n' > "$LIST/empty.c"
 (cd "$LIST" && ZIG_GLOBAL_CACHE_DIR="$LIST/cache" ZIG_LOCAL_CACHE_DIR="$LIST/cache" \
-    "$ZIG" build-exe empty.c -target wasm32-wasi -lc -O ReleaseSmall --verbose-cc 2> commands.txt)
+    "$ZIG" build-exe empty.c -target wasm32-wasi -lc $EMULATED_LIBS -O ReleaseSmall --verbose-cc 2> commands.txt)
 
 rm -rf "$OUT/obj" && mkdir -p "$OUT/obj"
 python3 "$HERE/rebuild_pic.py" "$LIST/commands.txt" "$LIST" "$OUT/obj"
@@ -55,7 +62,16 @@ python3 "$HERE/rebuild_pic.py" "$LIST/commands.txt" "$LIST" "$OUT/obj"
 # shared libc it would import a `main` that a program with arguments never
 # defines). What libc uses but does not define (__heap_base, which wrun
 # provides) is imported.
-find "$OUT/obj" -name '*.o' ! -name '*crt1-*' ! -name '*__main_void.c.o' | sort > "$OUT/objects.txt"
+EXCLUDE=(! -name '*crt1-*' ! -name '*__main_void.c.o')
+for e in $EMULATED; do
+    name=${e%%:*} dir=${e#*:}
+    find "$OUT/obj" -name "*${dir//\//_}_*.o" | sort > "$OUT/emulated-$name.txt"
+    [ -s "$OUT/emulated-$name.txt" ] || { echo "build.sh: no objects for wasi-emulated-$name" >&2; exit 1; }
+    "$WASM_LD" --experimental-pic -shared --unresolved-symbols=import-dynamic \
+        -o "$OUT/libwasi-emulated-$name.so" @"$OUT/emulated-$name.txt"
+    EXCLUDE+=(! -name "*${dir//\//_}_*.o")
+done
+find "$OUT/obj" -name '*.o' "${EXCLUDE[@]}" | sort > "$OUT/objects.txt"
 "$WASM_LD" --experimental-pic -shared --unresolved-symbols=import-dynamic \
     -o "$OUT/libc.so" @"$OUT/objects.txt" "$BUILTINS"
 cp "$(find "$OUT/obj" -name '*crt1-command.c.o')" "$OUT/crt1-command.o"

@@ -10,11 +10,14 @@
 #   zgz.wasm          ../zlib/zgz.c, NEEDS libz.so and libc.so
 #   libz.so           zlib, -fPIC -shared over libc.so
 #   zgz-static.wasm   the twin
+#   sqlrun.wasm       ../sqlite/sqlrun.c, NEEDS libsqlite3.so (which NEEDS
+#                     libc.so and wasi-libc's emulation libraries)
+#   sqlrun-static.wasm the twin
 #   dl.wasm           ../../dylink/dlopen-libc/main.c with ../../libdl: opens
 #                     libbuf.wasm (its libbuf.c over libc.so) at run time
-# libc.so and its start objects are in OUT/libc. zlib's sources come from
-# crates.io's libz-sys (as in ../zlib/build.sh); nothing fetched or built is
-# committed.
+# libc.so and its start objects are in OUT/libc. zlib's and SQLite's sources
+# come from crates.io (libz-sys, libsqlite3-sys, as in ../zlib and ../sqlite);
+# nothing fetched or built is committed.
 #
 # Needs what ../libc/build.sh needs, and cargo.
 source "$(dirname "${BASH_SOURCE[0]}")/../prelude.sh" pie-libc "$@"
@@ -67,4 +70,22 @@ $LIBC_CC $LIBC_CFLAGS -O2 -I"$ZLIB_SRC" -c "$HERE/../zlib/zgz.c" -o "$OUT/obj/zg
 link_pie "$OUT/zgz.wasm" "$OUT/obj/zgz.o" -lz
 $LIBC_STATIC_CC -O2 $ZDEFS -o "$OUT/zgz-static.wasm" "$HERE/../zlib/zgz.c" \
     $(for f in $ZLIB_FILES; do printf '%s ' "$ZLIB_SRC/$f.c"; done)
-echo "built $OUT/{check,zgz}.wasm with libwords.so, libz.so over $LIBC_DIR/libc.so"
+# SQLite over libc.so and its emulation libraries (as ../sqlite/build.sh
+# builds it over a non-PIE libc main).
+if [ -z "${SQLITE_SRC:-}" ]; then
+    SQLITE_SRC="$("$HERE/../fetch-crate-source.sh" libsqlite3-sys 0.35.0 sqlite3 "$OUT/fetch")"
+fi
+[ -f "$SQLITE_SRC/sqlite3.c" ] || { echo "build.sh: no SQLite sources in $SQLITE_SRC" >&2; exit 1; }
+SDEFS="-w -DSQLITE_OS_OTHER=1 -DSQLITE_THREADSAFE=0 -DSQLITE_OMIT_LOAD_EXTENSION -DSQLITE_OMIT_WAL
+    -DLONGDOUBLE_TYPE=double -D_WASI_EMULATED_MMAN -D_WASI_EMULATED_GETPID -D_WASI_EMULATED_SIGNAL
+    -D_WASI_EMULATED_PROCESS_CLOCKS -I$SQLITE_SRC"
+EMULATION="-lwasi-emulated-mman -lwasi-emulated-getpid -lwasi-emulated-process-clocks"
+for f in sqlite3 wasm32-wasi-vfs; do
+    $LIBC_CC $LIBC_CFLAGS -O2 $SDEFS -c "$SQLITE_SRC/$f.c" -o "$OUT/obj/sqlite-$f.o"
+done
+link_shared "$OUT/libsqlite3.so" "$OUT"/obj/sqlite-*.o $EMULATION
+$LIBC_CC $LIBC_CFLAGS -O2 $SDEFS -c "$HERE/../sqlite/sqlrun.c" -o "$OUT/obj/sqlrun.o"
+link_pie "$OUT/sqlrun.wasm" "$OUT/obj/sqlrun.o" -lsqlite3
+$LIBC_STATIC_CC -O2 $SDEFS -o "$OUT/sqlrun-static.wasm" "$HERE/../sqlite/sqlrun.c" \
+    "$SQLITE_SRC/sqlite3.c" "$SQLITE_SRC/wasm32-wasi-vfs.c" $EMULATION
+echo "built $OUT/{check,zgz,dl,sqlrun}.wasm with their libraries over $LIBC_DIR/libc.so"
