@@ -1,14 +1,17 @@
-"""zlib over a shared libc against its static twin, whole processes.
+"""Real programs over a shared libc against their static twins, whole processes.
 
     bash wasm-fixtures/real/pie-libc/build.sh    # once (about a minute)
     python3 benches/compare_shared_libc.py [--reps 11] [--wasmtime wasmtime]
 
-Compresses 5 MiB of base64 text at level 6 with zgz, three ways, each
-process timed from spawn to exit, the three interleaved in every round:
+Two workloads: zgz compressing 5 MiB of base64 text at level 6, and sqlrun
+running wasm-fixtures/real/sqlite/check.sql (100,000 inserts in a
+transaction, aggregates, joins, an index, a window function). Each runs
+three ways, each process timed from spawn to exit, the three interleaved
+in every round:
 
-- wrun running zgz.wasm, a PIE main that NEEDS libz.so and libc.so;
-- wrun running zgz-static.wasm (zgz + zlib + zig's static wasi-libc);
-- the wasmtime CLI running zgz-static.wasm (skipped if it is not installed).
+- wrun running the PIE main that NEEDS its library and libc.so;
+- wrun running the static twin (program + library + zig's static wasi-libc);
+- the wasmtime CLI running the static twin (skipped if it is not installed).
 
 Both runtimes run with their code caches warm (one untimed run first).
 Prints the medians, the ratios, and whether the three outputs are equal.
@@ -28,6 +31,46 @@ BUILT = os.path.join(ROOT, "target", "real-libs", "pie-libc")
 WRUN = os.path.join(ROOT, "target", "release", "wrun")
 
 
+def measure(title, dynamic, twin, args, reps, wasmtime, work, output=None):
+    """Times `dynamic` (a PIE main over libc.so) and `twin` with `args`;
+    `output` is the file each writes (with its own suffix), else stdout."""
+    mapping = f"{work}::/w"
+
+    def command(runner, module, tag):
+        out = [f"{output}.{tag}"] if output else []
+        return runner + ["--dir", mapping] + module + args + out
+
+    runs = {
+        "wrun, over libc.so": command([WRUN], ["-L", ".", "-L", "libc", dynamic], "dynamic"),
+        "wrun, static twin": command([WRUN], [twin], "static"),
+    }
+    if shutil.which(wasmtime):
+        runs["wasmtime, static twin"] = command([wasmtime, "run"], [twin], "wasmtime")
+    results = {}
+    for name, cmd in runs.items():
+        results[name] = subprocess.run(cmd, cwd=BUILT, check=True, capture_output=True).stdout
+    times = {name: [] for name in runs}
+    for _ in range(reps):
+        for name, cmd in runs.items():
+            start = time.perf_counter()
+            subprocess.run(cmd, cwd=BUILT, check=True, capture_output=True)
+            times[name].append(time.perf_counter() - start)
+    print(f"{title}:")
+    medians = {name: statistics.median(t) * 1000 for name, t in times.items()}
+    for name, ms in medians.items():
+        print(f"  {name}: {ms:.1f} ms (median of {reps})")
+    names = list(medians)
+    print(f"  dynamic / static on wrun: {medians[names[0]] / medians[names[1]]:.3f}")
+    if len(names) > 2:
+        print(f"  dynamic on wrun / static on wasmtime: {medians[names[0]] / medians[names[2]]:.3f}")
+    if output:
+        host_path = os.path.join(work, os.path.basename(output))
+        outputs = {open(f"{host_path}.{tag}", "rb").read() for tag in ["dynamic", "static", "wasmtime"][: len(names)]}
+    else:
+        outputs = set(results.values())
+    print("  outputs identical:", len(outputs) == 1)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--reps", type=int, default=11)
@@ -36,35 +79,11 @@ def main():
     work = tempfile.mkdtemp(prefix="wrun-libc-bench-")
     with open(os.path.join(work, "in"), "wb") as f:
         f.write(base64.b64encode(os.urandom(1 << 20))[: 5 << 20] * 4)
-    mapping = f"{work}::/w"
-    runs = {
-        "wrun, zgz.wasm + libz.so + libc.so": [
-            WRUN, "--dir", mapping, "-L", ".", "-L", "libc", "zgz.wasm", "c", "6", "/w/in", "/w/dynamic.gz",
-        ],
-        "wrun, static twin": [WRUN, "--dir", mapping, "zgz-static.wasm", "c", "6", "/w/in", "/w/static.gz"],
-    }
-    if shutil.which(args.wasmtime):
-        runs["wasmtime, static twin"] = [
-            args.wasmtime, "run", "--dir", mapping, "zgz-static.wasm", "c", "6", "/w/in", "/w/wasmtime.gz",
-        ]
-    for command in runs.values():
-        subprocess.run(command, cwd=BUILT, check=True, capture_output=True)
-    times = {name: [] for name in runs}
-    for _ in range(args.reps):
-        for name, command in runs.items():
-            start = time.perf_counter()
-            subprocess.run(command, cwd=BUILT, check=True, capture_output=True)
-            times[name].append(time.perf_counter() - start)
-    medians = {name: statistics.median(t) * 1000 for name, t in times.items()}
-    for name, ms in medians.items():
-        print(f"{name}: {ms:.1f} ms (median of {args.reps})")
-    names = list(medians)
-    dynamic = medians[names[0]]
-    print(f"dynamic / static on wrun: {dynamic / medians[names[1]]:.3f}")
-    if len(names) > 2:
-        print(f"dynamic on wrun / static on wasmtime: {dynamic / medians[names[2]]:.3f}")
-    outputs = {open(os.path.join(work, f), "rb").read() for f in os.listdir(work) if f.endswith(".gz")}
-    print("outputs identical:", len(outputs) == 1)
+    shutil.copy(os.path.join(ROOT, "wasm-fixtures", "real", "sqlite", "check.sql"), work)
+    measure("zlib (zgz c 6, 5 MiB)", "zgz.wasm", "zgz-static.wasm", ["c", "6", "/w/in"],
+            args.reps, args.wasmtime, work, output="/w/out.gz")
+    measure("SQLite (sqlrun check.sql)", "sqlrun.wasm", "sqlrun-static.wasm", ["/w/check.sql"],
+            args.reps, args.wasmtime, work)
     shutil.rmtree(work)
 
 
