@@ -6,8 +6,8 @@
 //! whose errors and coroutines are wasm exceptions (checked against host
 //! `lua5.4`); and SQLite as `libsqlite3.wasm` (checked against host `sqlite3`).
 //! Then over a shared libc (`libc.so`, wasi-libc rebuilt position-independent):
-//! a PIE main with a library of our own, zlib, SQLite and a dlopen'ed library,
-//! each against its static twin (or the fixture's expected output).
+//! a PIE main with a library of our own, zlib, SQLite, Lua and a dlopen'ed
+//! library, each against its static twin (or the fixture's expected output).
 //!
 //! Sources come from crates.io at test time (`wasm-fixtures/real/*/build.sh`;
 //! wasi-libc's from PyPI's ziglang wheel)
@@ -302,6 +302,35 @@ fn sqlite_over_a_shared_libc_answers_like_the_host_sqlite3() {
         .stdin(std::fs::File::open(&script).unwrap())
         .output();
     same_as_host(&text, host, "sqlite3");
+    std::fs::remove_dir_all(&work).unwrap();
+}
+
+#[test]
+fn lua_over_a_shared_libc_runs_errors_and_coroutines_like_the_host_lua() {
+    // luarun.wasm NEEDS liblua.so (Lua plus the setjmp/longjmp runtime: its
+    // errors and coroutines are wasm exceptions), which NEEDS libc.so.
+    let (Some(dir), Some(twin_dir)) = (built("pie-libc"), built("lua")) else {
+        return;
+    };
+    let work = std::env::temp_dir().join(format!("wrun-lua-libc-{}", std::process::id()));
+    std::fs::create_dir_all(&work).unwrap();
+    let script = root().join("wasm-fixtures/real/lua/check.lua");
+    std::fs::copy(&script, work.join("check.lua")).unwrap();
+    let mut args = OVER_SHARED_LIBC.to_vec();
+    args.extend(["luarun.wasm", "/w/check.lua"]);
+    let out = wrun(&dir, &work, &args);
+    ok(&out, "luarun.wasm over libc.so");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(text.contains("coroutine total\t255000"), "{text}");
+    // The static twin of ../lua (Lua and Debian's wasi-libc in one module).
+    let twin = wrun(&twin_dir, &work, &["static.wasm", "/w/check.lua"]);
+    ok(&twin, "lua static.wasm");
+    assert_eq!(text, String::from_utf8_lossy(&twin.stdout));
+    same_as_host(
+        &text,
+        Command::new("lua5.4").arg(&script).output(),
+        "lua5.4",
+    );
     std::fs::remove_dir_all(&work).unwrap();
 }
 

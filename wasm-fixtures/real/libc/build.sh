@@ -10,7 +10,8 @@
 #                     PIE main (glibc's crt1.o and libc_nonshared.a)
 #   env.sh            sourced by builds of programs over it: LIBC_CC,
 #                     LIBC_CFLAGS (headers, PIC), LIBC_START (the two
-#                     objects), LIBC_DIR, LIBC_STATIC_CC (the static twin's
+#                     objects), LIBC_DIR, LIBC_INCLUDE (its headers, for
+#                     another clang), LIBC_STATIC_CC (the static twin's
 #                     compiler)
 #
 # The sources are third-party code from a registry: the wasi-libc tree that
@@ -85,5 +86,6 @@ LIBC_CC="$ZIG clang"
 LIBC_CFLAGS="--target=wasm32-wasi -mcpu=generic -fPIC -fno-lto -fvisibility=default -nostdinc -isystem $INCLUDE/include -isystem $INCLUDE/libc/include/wasm-wasi-musl"
 LIBC_START="$OUT/crt1-command.o $OUT/__main_void.o"
 LIBC_STATIC_CC="$ZIG cc -target wasm32-wasi"
+LIBC_INCLUDE="$INCLUDE/libc/include/wasm-wasi-musl"
 ENV
 echo "built $OUT/libc.so ($(wc -l < "$OUT/objects.txt") objects)"

@@ -13,6 +13,9 @@
 #   sqlrun.wasm       ../sqlite/sqlrun.c, NEEDS libsqlite3.so (which NEEDS
 #                     libc.so and wasi-libc's emulation libraries)
 #   sqlrun-static.wasm the twin
+#   luarun.wasm       ../lua/luarun.c, NEEDS liblua.so (Lua, with the
+#                     setjmp/longjmp runtime); compared with ../lua's
+#                     static twin and the host lua5.4
 #   dl.wasm           ../../dylink/dlopen-libc/main.c with ../../libdl: opens
 #                     libbuf.wasm (its libbuf.c over libc.so) at run time
 # libc.so and its start objects are in OUT/libc. zlib's and SQLite's sources
@@ -88,4 +91,31 @@ $LIBC_CC $LIBC_CFLAGS -O2 $SDEFS -c "$HERE/../sqlite/sqlrun.c" -o "$OUT/obj/sqlr
 link_pie "$OUT/sqlrun.wasm" "$OUT/obj/sqlrun.o" -lsqlite3
 $LIBC_STATIC_CC -O2 $SDEFS -o "$OUT/sqlrun-static.wasm" "$HERE/../sqlite/sqlrun.c" \
     "$SQLITE_SRC/sqlite3.c" "$SQLITE_SRC/wasm32-wasi-vfs.c" $EMULATION
-echo "built $OUT/{check,zgz,dl,sqlrun}.wasm with their libraries over $LIBC_DIR/libc.so"
+# Lua over libc.so: errors and coroutines are longjmps, compiled into wasm
+# exceptions. The setjmp/longjmp runtime (../../support/sjlj, which names
+# the functions as LLVM 19 calls them) and the stubs of ../lua/wasi_missing.c
+# go into liblua.so; Lua is compiled with clang-19 (zig's clang is LLVM 18)
+# over libc.so's headers.
+if [ -z "${LUA_SRC:-}" ]; then
+    LUA_SRC="$("$HERE/../fetch-crate-source.sh" lua-src 547.1.0 lua-5.4.7 "$OUT/fetch")"
+fi
+[ -f "$LUA_SRC/lua.h" ] || { echo "build.sh: no Lua sources in $LUA_SRC" >&2; exit 1; }
+SJLJ="$ROOT/wasm-fixtures/support/sjlj"
+LUA_FILES="lapi lcode lctype ldebug ldo ldump lfunc lgc llex lmem lobject lopcodes lparser
+    lstate lstring ltable ltm lundump lvm lzio lauxlib lbaselib lcorolib ldblib liolib
+    lmathlib loadlib loslib lstrlib ltablib lutf8lib linit"
+LUA_CFLAGS="--target=wasm32-wasi -mcpu=generic -fPIC -fvisibility=default -nostdinc
+    -isystem $("$CC" -print-resource-dir)/include
+    -isystem $LIBC_INCLUDE -O2 -w -D_WASI_EMULATED_PROCESS_CLOCKS -D_WASI_EMULATED_SIGNAL -DL_tmpnam=32
+    -mllvm -wasm-enable-sjlj -I$SJLJ -I$LUA_SRC"
+for f in $LUA_FILES; do
+    "$CC" $LUA_CFLAGS -c "$LUA_SRC/$f.c" -o "$OUT/obj/lua-$f.o"
+done
+"$CC" $LUA_CFLAGS -c "$SJLJ/sjlj.c" -o "$OUT/obj/lua-sjlj.o"
+"$CC" --target=wasm32 -mexception-handling -c "$SJLJ/tag.s" -o "$OUT/obj/lua-tag.o"
+"$CC" $LUA_CFLAGS -c "$HERE/../lua/wasi_missing.c" -o "$OUT/obj/lua-wasi_missing.o"
+link_shared "$OUT/liblua.so" "$OUT"/obj/lua-*.o -lwasi-emulated-process-clocks
+"$CC" $LUA_CFLAGS -c "$HERE/../lua/luarun.c" -o "$OUT/obj/luarun.o"
+link_pie "$OUT/luarun.wasm" "$OUT/obj/luarun.o" -llua
+
+echo "built $OUT/{check,zgz,dl,sqlrun,luarun}.wasm with their libraries over $LIBC_DIR/libc.so"
