@@ -1,17 +1,20 @@
 """Real programs over a shared libc against their static twins, whole processes.
 
-    bash wasm-fixtures/real/pie-libc/build.sh    # once (about a minute)
+    bash wasm-fixtures/real/pie-libc/build.sh    # once (about two minutes)
+    bash wasm-fixtures/real/lua/build.sh         # Lua's static twin
     python3 benches/compare_shared_libc.py [--reps 11] [--wasmtime wasmtime]
 
-Two workloads: zgz compressing 5 MiB of base64 text at level 6, and sqlrun
+Three workloads: zgz compressing 5 MiB of base64 text at level 6; sqlrun
 running wasm-fixtures/real/sqlite/check.sql (100,000 inserts in a
-transaction, aggregates, joins, an index, a window function). Each runs
+transaction, aggregates, joins, an index, a window function); luarun
+running wasm-fixtures/real/lua/check.lua (errors, coroutines). Each runs
 three ways, each process timed from spawn to exit, the three interleaved
 in every round:
 
 - wrun running the PIE main that NEEDS its library and libc.so;
 - wrun running the static twin (program + library + zig's static wasi-libc);
-- the wasmtime CLI running the static twin (skipped if it is not installed).
+- the wasmtime CLI running the static twin (skipped if it is not installed,
+  and for Lua, whose legacy exception handling wasmtime does not run).
 
 Both runtimes run with their code caches warm (one untimed run first).
 Prints the medians, the ratios, and whether the three outputs are equal.
@@ -44,7 +47,7 @@ def measure(title, dynamic, twin, args, reps, wasmtime, work, output=None):
         "wrun, over libc.so": command([WRUN], ["-L", ".", "-L", "libc", dynamic], "dynamic"),
         "wrun, static twin": command([WRUN], [twin], "static"),
     }
-    if shutil.which(wasmtime):
+    if wasmtime and shutil.which(wasmtime):
         runs["wasmtime, static twin"] = command([wasmtime, "run"], [twin], "wasmtime")
     results = {}
     for name, cmd in runs.items():
@@ -80,10 +83,16 @@ def main():
     with open(os.path.join(work, "in"), "wb") as f:
         f.write(base64.b64encode(os.urandom(1 << 20))[: 5 << 20] * 4)
     shutil.copy(os.path.join(ROOT, "wasm-fixtures", "real", "sqlite", "check.sql"), work)
+    shutil.copy(os.path.join(ROOT, "wasm-fixtures", "real", "lua", "check.lua"), work)
     measure("zlib (zgz c 6, 5 MiB)", "zgz.wasm", "zgz-static.wasm", ["c", "6", "/w/in"],
             args.reps, args.wasmtime, work, output="/w/out.gz")
     measure("SQLite (sqlrun check.sql)", "sqlrun.wasm", "sqlrun-static.wasm", ["/w/check.sql"],
             args.reps, args.wasmtime, work)
+    # Lua's static twin is ../lua's (Debian's wasi-libc); needs
+    # `bash wasm-fixtures/real/lua/build.sh` too. Its longjmps are legacy
+    # wasm exceptions (try/catch), which wasmtime does not run.
+    measure("Lua (luarun check.lua)", "luarun.wasm", "../lua/static.wasm", ["/w/check.lua"],
+            args.reps, None, work)
     shutil.rmtree(work)
 
 
