@@ -253,8 +253,8 @@ fn a_library_opened_at_run_time_over_a_shared_libc_never_overlaps_its_heap() {
 }
 
 /// Runs `main` of `wasm-fixtures/real/pie-libc` over libc.so with `args`,
-/// and its static twin `twin`; both must succeed and print the same bytes,
-/// which are returned.
+/// and its twin `twin` (static, or one module over libc.so); both must
+/// succeed and print the same bytes, which are returned.
 fn over_shared_libc_and_static(
     dir: &Path,
     work: &Path,
@@ -267,7 +267,9 @@ fn over_shared_libc_and_static(
     dynamic.extend_from_slice(args);
     let split = wrun(dir, work, &dynamic);
     ok(&split, &format!("{main} over libc.so"));
-    let mut static_args = vec![twin];
+    // The same search path (a twin that NEEDS nothing ignores it).
+    let mut static_args = OVER_SHARED_LIBC.to_vec();
+    static_args.push(twin);
     static_args.extend_from_slice(args);
     let stat = wrun(dir, work, &static_args);
     ok(&stat, twin);
@@ -330,6 +332,33 @@ fn lua_over_a_shared_libc_runs_errors_and_coroutines_like_the_host_lua() {
         &text,
         Command::new("lua5.4").arg(&script).output(),
         "lua5.4",
+    );
+    std::fs::remove_dir_all(&work).unwrap();
+}
+
+#[test]
+fn cpp_exceptions_cross_modules_over_a_shared_libc() {
+    // catcher.wasm NEEDS libthrow.so and libc++abi.so (the C++ runtime,
+    // exceptions as wasm exceptions). libthrow throws Oops to the main; the
+    // main's callback throws through libthrow, whose destructors run and
+    // which rethrows. No module defines the __cpp_exception tag: the loader
+    // gives every importer the same one. catcher-one.wasm is the same code
+    // in one module.
+    let Some(dir) = built("pie-libc") else { return };
+    let work = std::env::temp_dir().join(format!("wrun-cxx-{}", std::process::id()));
+    std::fs::create_dir_all(&work).unwrap();
+    let text = over_shared_libc_and_static(&dir, &work, "catcher.wasm", "catcher-one.wasm", &[]);
+    assert_eq!(
+        text,
+        "risky(3) = 6\n\
+         risky(-7) threw Oops{7}, caught in the main\n\
+         risky(5) = 10\n\
+         risky(-1) threw Oops{1}, caught in the main\n\
+         through(callback, 4) = 5\n\
+         through(callback, 13) = -13\n\
+         Oops{500} from the main's callback passed through libthrow, caught in the main\n\
+         destructors run in libthrow: 3\n\
+         caught int 42\n"
     );
     std::fs::remove_dir_all(&work).unwrap();
 }

@@ -11,8 +11,9 @@
 #   env.sh            sourced by builds of programs over it: LIBC_CC,
 #                     LIBC_CFLAGS (headers, PIC), LIBC_START (the two
 #                     objects), LIBC_DIR, LIBC_INCLUDE (its headers, for
-#                     another clang), LIBC_STATIC_CC (the static twin's
-#                     compiler)
+#                     another clang), LIBC_ZIG_LIB (the wheel's lib/, with
+#                     libc++abi's and libunwind's sources), LIBC_STATIC_CC
+#                     (the static twin's compiler)
 #
 # The sources are third-party code from a registry: the wasi-libc tree that
 # PyPI's ziglang 0.13 wheel bundles (with emmalloc as its malloc). Nothing
@@ -87,5 +88,6 @@ LIBC_CFLAGS="--target=wasm32-wasi -mcpu=generic -fPIC -fno-lto -fvisibility=defa
 LIBC_START="$OUT/crt1-command.o $OUT/__main_void.o"
 LIBC_STATIC_CC="$ZIG cc -target wasm32-wasi"
 LIBC_INCLUDE="$INCLUDE/libc/include/wasm-wasi-musl"
+LIBC_ZIG_LIB="$INCLUDE"
 ENV
 echo "built $OUT/libc.so ($(wc -l < "$OUT/objects.txt") objects)"

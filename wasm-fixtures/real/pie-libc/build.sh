@@ -16,6 +16,9 @@
 #   luarun.wasm       ../lua/luarun.c, NEEDS liblua.so (Lua, with the
 #                     setjmp/longjmp runtime); compared with ../lua's
 #                     static twin and the host lua5.4
+#   catcher.wasm      ../cxx/catcher.cpp, NEEDS libthrow.so (../cxx/thrower.cpp)
+#                     and libc++abi.so: C++ exceptions across modules
+#   catcher-one.wasm  the same in one module (over libc.so)
 #   dl.wasm           ../../dylink/dlopen-libc/main.c with ../../libdl: opens
 #                     libbuf.wasm (its libbuf.c over libc.so) at run time
 # libc.so and its start objects are in OUT/libc. zlib's and SQLite's sources
@@ -118,4 +121,53 @@ link_shared "$OUT/liblua.so" "$OUT"/obj/lua-*.o -lwasi-emulated-process-clocks
 "$CC" $LUA_CFLAGS -c "$HERE/../lua/luarun.c" -o "$OUT/obj/luarun.o"
 link_pie "$OUT/luarun.wasm" "$OUT/obj/luarun.o" -llua
 
-echo "built $OUT/{check,zgz,dl,sqlrun,luarun}.wasm with their libraries over $LIBC_DIR/libc.so"
+# C++ exceptions across modules (../cxx): libc++abi.so, the C++ runtime
+# with exceptions as wasm exceptions (-fwasm-exceptions), built from the
+# libc++abi and libunwind sources the ziglang wheel bundles (LLVM 18), with
+# zig's clang, which matches them; libthrow.so throws, catcher.wasm
+# catches and throws through it.
+CXX_RUNTIME="$LIBC_ZIG_LIB"
+CXXABI_FILES="cxa_exception cxa_personality cxa_exception_storage cxa_handlers cxa_default_handlers
+    private_typeinfo stdlib_typeinfo stdlib_exception abort_message fallback_malloc cxa_demangle
+    cxa_aux_runtime stdlib_new_delete cxa_virtual cxa_guard cxa_vector"
+# libc++ 18's headers as zig configures them (zig passes __config_site's
+# settings as -D flags), wasm exceptions as clang 18 names them.
+CXX_FLAGS="--target=wasm32-wasi -mcpu=generic -fPIC -fvisibility=default -fwasm-exceptions -O2 -w
+    -std=c++20 -nostdinc -nostdinc++ -isystem $CXX_RUNTIME/libcxx/include
+    -isystem $CXX_RUNTIME/libcxxabi/include -isystem $CXX_RUNTIME/libunwind/include
+    -isystem $CXX_RUNTIME/include -isystem $LIBC_INCLUDE -D__USING_WASM_EXCEPTIONS__
+    -D_LIBCPP_ABI_VERSION=1 -D_LIBCPP_ABI_NAMESPACE=__1 -D_LIBCPP_HAS_NO_THREADS
+    -D_LIBCPP_HAS_NO_MONOTONIC_CLOCK -D_LIBCPP_HAS_MUSL_LIBC -D_LIBCPP_PSTL_CPU_BACKEND_SERIAL
+    -D_LIBCPP_HARDENING_MODE_DEFAULT=2 -D_LIBCXXABI_HAS_NO_THREADS -DLIBCXXABI_USE_LLVM_UNWINDER"
+CXX="$LIBC_CC --driver-mode=g++"
+mkdir -p "$OUT/obj/cxx"
+for f in $CXXABI_FILES; do
+    src="$CXX_RUNTIME/libcxxabi/src/$f.cpp"
+    if [ "$f" = cxa_exception ]; then
+        # libc++abi 18 declares __cxa_init_primary_exception's destructor
+        # as returning void while its wasm build stores one returning void*:
+        # clang rejects the assignment and the call; cast both.
+        sed -e 's/exception_header->exceptionDestructor = dest;/exception_header->exceptionDestructor = (decltype(exception_header->exceptionDestructor))dest;/' \
+            -e 's/__cxa_init_primary_exception(thrown_object, tinfo, dest);/__cxa_init_primary_exception(thrown_object, tinfo, (void (*)(void *))dest);/' \
+            "$src" > "$OUT/obj/cxx/cxa_exception.cpp"
+        src="$OUT/obj/cxx/cxa_exception.cpp"
+    fi
+    $CXX $CXX_FLAGS -D_LIBCXXABI_BUILDING_LIBRARY -D_LIBCPP_BUILDING_LIBRARY \
+        -I"$CXX_RUNTIME/libcxx/src" -I"$CXX_RUNTIME/libcxxabi/src" -c "$src" -o "$OUT/obj/cxx/$f.o"
+done
+$LIBC_CC --target=wasm32-wasi -mcpu=generic -fPIC -fvisibility=default -fwasm-exceptions -O2 \
+    -D__USING_WASM_EXCEPTIONS__ -D_LIBUNWIND_HIDE_SYMBOLS -D_LIBUNWIND_HAS_NO_THREADS -DNDEBUG \
+    -nostdinc -isystem "$CXX_RUNTIME/libunwind/include" -isystem "$CXX_RUNTIME/include" -isystem "$LIBC_INCLUDE" \
+    -I"$CXX_RUNTIME/libunwind/src" -c "$CXX_RUNTIME/libunwind/src/Unwind-wasm.c" -o "$OUT/obj/cxx/unwind-wasm.o"
+link_shared "$OUT/libc++abi.so" "$OUT"/obj/cxx/*.o
+$CXX $CXX_FLAGS -c "$HERE/../cxx/thrower.cpp" -o "$OUT/obj/thrower.o"
+link_shared "$OUT/libthrow.so" "$OUT/obj/thrower.o" -L"$OUT" -lc++abi
+$CXX $CXX_FLAGS -c "$HERE/../cxx/catcher.cpp" -o "$OUT/obj/catcher.o"
+# The tag __cpp_exception is defined by no module: imported, and the
+# loader gives every importer the same one.
+link_pie "$OUT/catcher.wasm" "$OUT/obj/catcher.o" -lthrow -lc++abi --unresolved-symbols=import-dynamic
+# Its twin: the main, libthrow and the C++ runtime in one module (over libc.so).
+link_pie "$OUT/catcher-one.wasm" "$OUT/obj/catcher.o" "$OUT/obj/thrower.o" "$OUT"/obj/cxx/*.o \
+    --unresolved-symbols=import-dynamic
+
+echo "built $OUT/{check,zgz,dl,sqlrun,luarun,catcher}.wasm with their libraries over $LIBC_DIR/libc.so"
