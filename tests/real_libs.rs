@@ -304,6 +304,46 @@ fn sqlite_over_a_shared_libc_answers_like_the_host_sqlite3() {
         .stdin(std::fs::File::open(&script).unwrap())
         .output();
     same_as_host(&text, host, "sqlite3");
+
+    // 100,000 INSERT statements in one transaction into a database file
+    // under --dir, then an index and aggregates; the file is then read by
+    // the host's sqlite3.
+    let mut bulk =
+        String::from("CREATE TABLE bulk(id INTEGER PRIMARY KEY, v INTEGER, s TEXT);\nBEGIN;\n");
+    for i in 1..=100_000u64 {
+        bulk.push_str(&format!(
+            "INSERT INTO bulk(v, s) VALUES ({}, 'row{i}');\n",
+            i * 7919 % 1000
+        ));
+    }
+    bulk.push_str(
+        "COMMIT;\nCREATE INDEX bulk_v ON bulk(v);\n\
+         SELECT count(*), sum(v), count(DISTINCT v), max(s) FROM bulk;\n\
+         SELECT v, count(*) FROM bulk WHERE v < 3 GROUP BY v;\n\
+         SELECT s, rank() OVER (ORDER BY v DESC, id) FROM bulk WHERE id % 25000 = 0;\n",
+    );
+    std::fs::write(work.join("bulk.sql"), &bulk).unwrap();
+    let _ = std::fs::remove_file(work.join("bulk.db"));
+    let mut args = OVER_SHARED_LIBC.to_vec();
+    args.extend(["sqlrun.wasm", "/w/bulk.sql", "/w/bulk.db"]);
+    let out = wrun(&dir, &work, &args);
+    ok(&out, "sqlrun.wasm bulk.sql bulk.db");
+    let host_db = work.join("host.db");
+    let _ = std::fs::remove_file(&host_db);
+    let host = Command::new("sqlite3")
+        .arg(&host_db)
+        .stdin(std::fs::File::open(work.join("bulk.sql")).unwrap())
+        .output();
+    same_as_host(&String::from_utf8_lossy(&out.stdout), host, "sqlite3");
+    let written = Command::new("sqlite3")
+        .arg(work.join("bulk.db"))
+        .arg("PRAGMA integrity_check; SELECT count(*) FROM bulk;")
+        .output();
+    same_as_host(
+        "ok\n100000\n",
+        written,
+        "sqlite3 reading the file wrun wrote",
+    );
     std::fs::remove_dir_all(&work).unwrap();
 }
 

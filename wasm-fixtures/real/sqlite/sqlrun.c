@@ -1,7 +1,8 @@
-/* sqlrun: runs the SQL file named by argv[1] on an in-memory database with
- * the SQLite shared library (libsqlite3.wasm), printing each result row as
- * the sqlite3 shell's default list mode does: columns joined by '|', NULL
- * as nothing. An error is printed to stderr with status 1. */
+/* sqlrun: runs the SQL file named by argv[1] on the database file argv[2]
+ * (an in-memory database without it) with the SQLite shared library,
+ * printing each result row as the sqlite3 shell's default list mode does:
+ * columns joined by '|', NULL as nothing. An error is printed to stderr
+ * with status 1. */
 #include <stdio.h>
 #include <stdlib.h>
 #include "sqlite3.h"
@@ -40,8 +41,8 @@ static char *read_file(const char *path) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 2) {
-        fprintf(stderr, "usage: sqlrun FILE.sql\n");
+    if (argc != 2 && argc != 3) {
+        fprintf(stderr, "usage: sqlrun FILE.sql [DATABASE]\n");
         return 2;
     }
     char *sql = read_file(argv[1]);
@@ -50,7 +51,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     sqlite3 *db;
-    if (sqlite3_open(":memory:", &db) != SQLITE_OK) {
+    if (sqlite3_open(argc == 3 ? argv[2] : ":memory:", &db) != SQLITE_OK) {
         fprintf(stderr, "sqlrun: cannot open a database: %s\n", sqlite3_errmsg(db));
         return 1;
     }
