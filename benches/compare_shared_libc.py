@@ -17,12 +17,15 @@ in every round:
   and for Lua, whose legacy exception handling wasmtime does not run).
 
 Both runtimes run with their code caches warm (one untimed run first).
-Prints the medians, the ratios, and whether the three outputs are equal.
+Prints the medians, the ratios, the median of wrun's own "run" phase
+(`--stats`: the guest's time, without loading and linking), and whether
+the outputs are equal.
 """
 
 import argparse
 import base64
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -44,8 +47,8 @@ def measure(title, dynamic, twin, args, reps, wasmtime, work, output=None):
         return runner + ["--dir", mapping] + module + args + out
 
     runs = {
-        "wrun, over libc.so": command([WRUN], ["-L", ".", "-L", "libc", dynamic], "dynamic"),
-        "wrun, static twin": command([WRUN], [twin], "static"),
+        "wrun, over libc.so": command([WRUN, "--stats"], ["-L", ".", "-L", "libc", dynamic], "dynamic"),
+        "wrun, static twin": command([WRUN, "--stats"], [twin], "static"),
     }
     if wasmtime and shutil.which(wasmtime):
         runs["wasmtime, static twin"] = command([wasmtime, "run"], [twin], "wasmtime")
@@ -53,17 +56,26 @@ def measure(title, dynamic, twin, args, reps, wasmtime, work, output=None):
     for name, cmd in runs.items():
         results[name] = subprocess.run(cmd, cwd=BUILT, check=True, capture_output=True).stdout
     times = {name: [] for name in runs}
+    run_phase = {name: [] for name in runs}
     for _ in range(reps):
         for name, cmd in runs.items():
             start = time.perf_counter()
-            subprocess.run(cmd, cwd=BUILT, check=True, capture_output=True)
+            done = subprocess.run(cmd, cwd=BUILT, check=True, capture_output=True, text=True)
             times[name].append(time.perf_counter() - start)
+            # wrun --stats: "... run 12.345 ms" (the guest's own time).
+            match = re.search(r"\brun ([0-9.]+) ms", done.stderr)
+            if match:
+                run_phase[name].append(float(match.group(1)))
     print(f"{title}:")
     medians = {name: statistics.median(t) * 1000 for name, t in times.items()}
     for name, ms in medians.items():
-        print(f"  {name}: {ms:.1f} ms (median of {reps})")
+        phase = run_phase[name]
+        run = f", run phase {statistics.median(phase):.1f} ms" if phase else ""
+        print(f"  {name}: {ms:.1f} ms (median of {reps}){run}")
     names = list(medians)
     print(f"  dynamic / static on wrun: {medians[names[0]] / medians[names[1]]:.3f}")
+    phases = [statistics.median(run_phase[n]) for n in names[:2]]
+    print(f"  run phase alone, dynamic / static on wrun: {phases[0] / phases[1]:.3f}")
     if len(names) > 2:
         print(f"  dynamic on wrun / static on wasmtime: {medians[names[0]] / medians[names[2]]:.3f}")
     if output:
