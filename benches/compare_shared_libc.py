@@ -1,7 +1,6 @@
 """Real programs over a shared libc against their static twins, whole processes.
 
     bash wasm-fixtures/real/pie-libc/build.sh    # once (about two minutes)
-    bash wasm-fixtures/real/lua/build.sh         # Lua's static twin
     python3 benches/compare_shared_libc.py [--reps 11] [--wasmtime wasmtime]
 
 Three workloads: zgz compressing 5 MiB of base64 text at level 6; sqlrun
@@ -12,7 +11,8 @@ three ways, each process timed from spawn to exit, the three interleaved
 in every round:
 
 - wrun running the PIE main that NEEDS its library and libc.so;
-- wrun running the static twin (program + library + zig's static wasi-libc);
+- wrun running the static twin (program + library + zig's static wasi-libc;
+  for Lua, the same objects as the split program, libc's too, in one module);
 - the wasmtime CLI running the static twin (skipped if it is not installed,
   and for Lua, whose legacy exception handling wasmtime does not run).
 
@@ -100,10 +100,9 @@ def main():
             args.reps, args.wasmtime, work, output="/w/out.gz")
     measure("SQLite (sqlrun check.sql)", "sqlrun.wasm", "sqlrun-static.wasm", ["/w/check.sql"],
             args.reps, args.wasmtime, work)
-    # Lua's static twin is ../lua's (Debian's wasi-libc); needs
-    # `bash wasm-fixtures/real/lua/build.sh` too. Its longjmps are legacy
-    # wasm exceptions (try/catch), which wasmtime does not run.
-    measure("Lua (luarun check.lua)", "luarun.wasm", "../lua/static.wasm", ["/w/check.lua"],
+    # Lua's longjmps are legacy wasm exceptions (try/catch), which wasmtime
+    # does not run. Its twin is the same objects, libc's too, in one module.
+    measure("Lua (luarun check.lua)", "luarun.wasm", "luarun-static.wasm", ["/w/check.lua"],
             args.reps, None, work)
     shutil.rmtree(work)
 

@@ -350,24 +350,21 @@ fn sqlite_over_a_shared_libc_answers_like_the_host_sqlite3() {
 #[test]
 fn lua_over_a_shared_libc_runs_errors_and_coroutines_like_the_host_lua() {
     // luarun.wasm NEEDS liblua.so (Lua plus the setjmp/longjmp runtime: its
-    // errors and coroutines are wasm exceptions), which NEEDS libc.so.
-    let (Some(dir), Some(twin_dir)) = (built("pie-libc"), built("lua")) else {
-        return;
-    };
+    // errors and coroutines are wasm exceptions), which NEEDS libc.so;
+    // luarun-static.wasm is the same objects in one module.
+    let Some(dir) = built("pie-libc") else { return };
     let work = std::env::temp_dir().join(format!("wrun-lua-libc-{}", std::process::id()));
     std::fs::create_dir_all(&work).unwrap();
     let script = root().join("wasm-fixtures/real/lua/check.lua");
     std::fs::copy(&script, work.join("check.lua")).unwrap();
-    let mut args = OVER_SHARED_LIBC.to_vec();
-    args.extend(["luarun.wasm", "/w/check.lua"]);
-    let out = wrun(&dir, &work, &args);
-    ok(&out, "luarun.wasm over libc.so");
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let text = over_shared_libc_and_static(
+        &dir,
+        &work,
+        "luarun.wasm",
+        "luarun-static.wasm",
+        &["/w/check.lua"],
+    );
     assert!(text.contains("coroutine total\t255000"), "{text}");
-    // The static twin of ../lua (Lua and Debian's wasi-libc in one module).
-    let twin = wrun(&twin_dir, &work, &["static.wasm", "/w/check.lua"]);
-    ok(&twin, "lua static.wasm");
-    assert_eq!(text, String::from_utf8_lossy(&twin.stdout));
     same_as_host(
         &text,
         Command::new("lua5.4").arg(&script).output(),

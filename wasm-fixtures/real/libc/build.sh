@@ -12,8 +12,10 @@
 #                     LIBC_CFLAGS (headers, PIC), LIBC_START (the two
 #                     objects), LIBC_DIR, LIBC_INCLUDE (its headers, for
 #                     another clang), LIBC_ZIG_LIB (the wheel's lib/, with
-#                     libc++abi's and libunwind's sources), LIBC_STATIC_CC
-#                     (the static twin's compiler)
+#                     libc++abi's and libunwind's sources), LIBC_BUILTINS
+#                     (compiler-rt), LIBC_STATIC_CC (the static twins'
+#                     compiler); objects.txt and emulated-*.txt list the
+#                     objects of each library
 #
 # The sources are third-party code from a registry: the wasi-libc tree that
 # PyPI's ziglang 0.13 wheel bundles (with emmalloc as its malloc). Nothing
@@ -49,12 +51,13 @@ fi
 ZIG="$ZIG_HOME/ziglang/zig"
 
 # zig's static build of its wasi-libc, only for the list of compile commands
-# (a fresh cache, so that it compiles, and prints, everything).
+# (a fresh cache, so that it compiles, and prints, everything), optimised
+# for speed as the static twins' libc is (zig cc -O2).
 LIST="$OUT/list"
 rm -rf "$LIST" && mkdir -p "$LIST"
 printf 'int main(void) { return 0; }\n' > "$LIST/empty.c"
 (cd "$LIST" && ZIG_GLOBAL_CACHE_DIR="$LIST/cache" ZIG_LOCAL_CACHE_DIR="$LIST/cache" \
-    "$ZIG" build-exe empty.c -target wasm32-wasi -lc $EMULATED_LIBS -O ReleaseSmall --verbose-cc 2> commands.txt)
+    "$ZIG" build-exe empty.c -target wasm32-wasi -lc $EMULATED_LIBS -O ReleaseFast --verbose-cc 2> commands.txt)
 
 rm -rf "$OUT/obj" && mkdir -p "$OUT/obj"
 python3 "$HERE/rebuild_pic.py" "$LIST/commands.txt" "$LIST" "$OUT/obj"
@@ -89,5 +92,6 @@ LIBC_START="$OUT/crt1-command.o $OUT/__main_void.o"
 LIBC_STATIC_CC="$ZIG cc -target wasm32-wasi"
 LIBC_INCLUDE="$INCLUDE/libc/include/wasm-wasi-musl"
 LIBC_ZIG_LIB="$INCLUDE"
+LIBC_BUILTINS="$BUILTINS"
 ENV
 echo "built $OUT/libc.so ($(wc -l < "$OUT/objects.txt") objects)"

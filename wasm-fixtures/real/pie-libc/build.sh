@@ -14,8 +14,8 @@
 #                     libc.so and wasi-libc's emulation libraries)
 #   sqlrun-static.wasm the twin
 #   luarun.wasm       ../lua/luarun.c, NEEDS liblua.so (Lua, with the
-#                     setjmp/longjmp runtime); compared with ../lua's
-#                     static twin and the host lua5.4
+#                     setjmp/longjmp runtime)
+#   luarun-static.wasm the twin: the same objects and libc.so's in one module
 #   catcher.wasm      ../cxx/catcher.cpp, NEEDS libthrow.so (../cxx/thrower.cpp)
 #                     and libc++abi.so: C++ exceptions across modules
 #   catcher-one.wasm  the same in one module (over libc.so)
@@ -120,6 +120,10 @@ done
 link_shared "$OUT/liblua.so" "$OUT"/obj/lua-*.o -lwasi-emulated-process-clocks
 "$CC" $LUA_CFLAGS -c "$HERE/../lua/luarun.c" -o "$OUT/obj/luarun.o"
 link_pie "$OUT/luarun.wasm" "$OUT/obj/luarun.o" -llua
+# Its static twin: the same objects, Lua's and libc.so's, in one non-PIE
+# module (wasm-ld resolves position-independent code statically).
+"$WASM_LD" -o "$OUT/luarun-static.wasm" $LIBC_START "$OUT/obj/luarun.o" "$OUT"/obj/lua-*.o \
+    @"$LIBC_DIR/objects.txt" @"$LIBC_DIR/emulated-process-clocks.txt" "$LIBC_BUILTINS"
 
 # C++ exceptions across modules (../cxx): libc++abi.so, the C++ runtime
 # with exceptions as wasm exceptions (-fwasm-exceptions), built from the
