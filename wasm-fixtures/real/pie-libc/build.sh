@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Programs over the shared libc.so (../libc/build.sh), into OUT (default
 # target/real-libs/pie-libc): PIE mains that NEED libc.so and side modules
-# that use it, each with a static twin (the same sources with zig's static
-# wasi-libc, one module) to compare with byte for byte:
+# that use it, most with a twin to compare with byte for byte (the same
+# sources with zig's static wasi-libc in one module, unless said otherwise):
 #   check.wasm        check.c, NEEDS libwords.so and libc.so
 #   libwords.so       libwords.c: a constructor that uses libc, malloc'd
 #                     results the main frees, qsort with the main's callback
@@ -25,7 +25,8 @@
 # come from crates.io (libz-sys, libsqlite3-sys, as in ../zlib and ../sqlite);
 # nothing fetched or built is committed.
 #
-# Needs what ../libc/build.sh needs, and cargo.
+# Needs what ../libc/build.sh needs, clang-19 (Lua, for LLVM 19's setjmp
+# runtime names) and cargo.
 source "$(dirname "${BASH_SOURCE[0]}")/../prelude.sh" pie-libc "$@"
 
 bash "$HERE/../libc/build.sh" "$OUT/libc"
