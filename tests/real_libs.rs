@@ -196,6 +196,16 @@ fn zlib_as_a_shared_library_round_trips_and_matches_its_static_twin() {
 /// over `libc.so` (in its `libc` directory) and its own libraries.
 const OVER_SHARED_LIBC: [&str; 4] = ["-L", ".", "-L", "libc"];
 
+/// The built `wasm-fixtures/real/pie-libc` directory and a fresh work
+/// directory (mapped to /w) named after `tag`; `None` when it cannot be
+/// built (see `built`).
+fn over_shared_libc_work(tag: &str) -> Option<(PathBuf, PathBuf)> {
+    let dir = built("pie-libc")?;
+    let work = std::env::temp_dir().join(format!("wrun-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&work).unwrap();
+    Some((dir, work))
+}
+
 #[test]
 fn a_pie_main_and_a_library_over_a_shared_libc_match_their_static_twin() {
     // check.wasm NEEDS libwords.so and libc.so. libwords' constructor
@@ -203,9 +213,9 @@ fn a_pie_main_and_a_library_over_a_shared_libc_match_their_static_twin() {
     // initialised first); the main checks calloc'd blocks of hundreds of
     // KiB byte by byte before and after, frees what the library allocated,
     // and has the library qsort with its comparison function.
-    let Some(dir) = built("pie-libc") else { return };
-    let work = std::env::temp_dir().join(format!("wrun-pie-libc-{}", std::process::id()));
-    std::fs::create_dir_all(&work).unwrap();
+    let Some((dir, work)) = over_shared_libc_work("pie-libc") else {
+        return;
+    };
     let mut args = OVER_SHARED_LIBC.to_vec();
     args.push("check.wasm");
     let dynamic = wrun(&dir, &work, &args);
@@ -239,9 +249,9 @@ fn a_library_opened_at_run_time_over_a_shared_libc_never_overlaps_its_heap() {
     // (whose data region then comes from the end of memory, as libc's sbrk
     // does), every byte checked. It prints what the fixture expects of its
     // non-PIE build.
-    let Some(dir) = built("pie-libc") else { return };
-    let work = std::env::temp_dir().join(format!("wrun-dl-libc-{}", std::process::id()));
-    std::fs::create_dir_all(&work).unwrap();
+    let Some((dir, work)) = over_shared_libc_work("dl-libc") else {
+        return;
+    };
     let mut args = OVER_SHARED_LIBC.to_vec();
     args.push("dl.wasm");
     let out = wrun(&dir, &work, &args);
@@ -286,9 +296,9 @@ fn over_shared_libc_and_static(
 fn sqlite_over_a_shared_libc_answers_like_the_host_sqlite3() {
     // sqlrun.wasm NEEDS libsqlite3.so, which NEEDS libc.so and wasi-libc's
     // emulation libraries (mman, getpid, process clocks), each a .so.
-    let Some(dir) = built("pie-libc") else { return };
-    let work = std::env::temp_dir().join(format!("wrun-sqlite-libc-{}", std::process::id()));
-    std::fs::create_dir_all(&work).unwrap();
+    let Some((dir, work)) = over_shared_libc_work("sqlite-libc") else {
+        return;
+    };
     let script = root().join("wasm-fixtures/real/sqlite/check.sql");
     std::fs::copy(&script, work.join("check.sql")).unwrap();
     let text = over_shared_libc_and_static(
@@ -352,9 +362,9 @@ fn lua_over_a_shared_libc_runs_errors_and_coroutines_like_the_host_lua() {
     // luarun.wasm NEEDS liblua.so (Lua plus the setjmp/longjmp runtime: its
     // errors and coroutines are wasm exceptions), which NEEDS libc.so;
     // luarun-static.wasm is the same objects in one module.
-    let Some(dir) = built("pie-libc") else { return };
-    let work = std::env::temp_dir().join(format!("wrun-lua-libc-{}", std::process::id()));
-    std::fs::create_dir_all(&work).unwrap();
+    let Some((dir, work)) = over_shared_libc_work("lua-libc") else {
+        return;
+    };
     let script = root().join("wasm-fixtures/real/lua/check.lua");
     std::fs::copy(&script, work.join("check.lua")).unwrap();
     let text = over_shared_libc_and_static(
@@ -381,9 +391,9 @@ fn cpp_exceptions_cross_modules_over_a_shared_libc() {
     // which rethrows. No module defines the __cpp_exception tag: the loader
     // gives every importer the same one. catcher-one.wasm is the same code
     // in one module.
-    let Some(dir) = built("pie-libc") else { return };
-    let work = std::env::temp_dir().join(format!("wrun-cxx-{}", std::process::id()));
-    std::fs::create_dir_all(&work).unwrap();
+    let Some((dir, work)) = over_shared_libc_work("cxx") else {
+        return;
+    };
     let text = over_shared_libc_and_static(&dir, &work, "catcher.wasm", "catcher-one.wasm", &[]);
     assert_eq!(
         text,
@@ -404,9 +414,9 @@ fn cpp_exceptions_cross_modules_over_a_shared_libc() {
 fn zlib_over_a_shared_libc_round_trips_and_matches_its_static_twin() {
     // zgz.wasm NEEDS libz.so and libc.so; zgz-static.wasm is zgz + zlib +
     // zig's static wasi-libc in one module.
-    let Some(dir) = built("pie-libc") else { return };
-    let work = std::env::temp_dir().join(format!("wrun-zlib-libc-{}", std::process::id()));
-    std::fs::create_dir_all(&work).unwrap();
+    let Some((dir, work)) = over_shared_libc_work("zlib-libc") else {
+        return;
+    };
     let mut dynamic = OVER_SHARED_LIBC.to_vec();
     dynamic.push("zgz.wasm");
     let codec = Codec {
