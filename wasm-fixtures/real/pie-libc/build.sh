@@ -63,19 +63,14 @@ $LIBC_CC $LIBC_CFLAGS -O2 -c "$CASE/libbuf.c" -o "$OUT/obj/libbuf.o"
 link_shared "$OUT/libbuf.wasm" "$OUT/obj/libbuf.o"
 
 # zlib over libc.so
-if [ -z "${ZLIB_SRC:-}" ]; then
-    ZLIB_SRC="$("$HERE/../fetch-crate-source.sh" libz-sys 1.1.33 src/zlib "$OUT/fetch")"
-fi
-[ -f "$ZLIB_SRC/zlib.h" ] || { echo "build.sh: no zlib sources in $ZLIB_SRC" >&2; exit 1; }
-ZLIB_FILES="adler32 compress crc32 deflate gzclose gzlib gzread gzwrite infback inffast inflate inftrees trees uncompr zutil"
-ZDEFS="-DHAVE_UNISTD_H -DHAVE_STDARG_H -w -I$ZLIB_SRC"
+source "$HERE/../zlib/sources.sh"
 for f in $ZLIB_FILES; do
-    $LIBC_CC $LIBC_CFLAGS -O2 $ZDEFS -c "$ZLIB_SRC/$f.c" -o "$OUT/obj/z-$f.o"
+    $LIBC_CC $LIBC_CFLAGS -O2 $ZLIB_DEFS -c "$ZLIB_SRC/$f.c" -o "$OUT/obj/z-$f.o"
 done
 link_shared "$OUT/libz.so" "$OUT"/obj/z-*.o
 $LIBC_CC $LIBC_CFLAGS -O2 -I"$ZLIB_SRC" -c "$HERE/../zlib/zgz.c" -o "$OUT/obj/zgz.o"
 link_pie "$OUT/zgz.wasm" "$OUT/obj/zgz.o" -lz
-$LIBC_STATIC_CC -O2 $ZDEFS -o "$OUT/zgz-static.wasm" "$HERE/../zlib/zgz.c" \
+$LIBC_STATIC_CC -O2 $ZLIB_DEFS -o "$OUT/zgz-static.wasm" "$HERE/../zlib/zgz.c" \
     $(for f in $ZLIB_FILES; do printf '%s ' "$ZLIB_SRC/$f.c"; done)
 # SQLite over libc.so and its emulation libraries (as ../sqlite/build.sh
 # builds it over a non-PIE libc main).

@@ -13,14 +13,8 @@
 # cargo, python3.
 source "$(dirname "${BASH_SOURCE[0]}")/../prelude.sh" zlib "$@"
 
-if [ -z "${ZLIB_SRC:-}" ]; then
-    ZLIB_SRC="$("$HERE/../fetch-crate-source.sh" libz-sys 1.1.33 src/zlib "$OUT/fetch")"
-fi
-[ -f "$ZLIB_SRC/zlib.h" ] || { echo "build.sh: no zlib sources in $ZLIB_SRC" >&2; exit 1; }
-
-ZLIB_FILES="adler32 compress crc32 deflate gzclose gzlib gzread gzwrite infback inffast inflate inftrees trees uncompr zutil"
-# zlib's gz* code wants unistd.h's read/write/close/lseek; -D_LARGEFILE64_SOURCE off.
-ZCFLAGS="--target=wasm32-wasi $FEATURES -O2 -DHAVE_UNISTD_H -DHAVE_STDARG_H -w -I$ZLIB_SRC"
+source "$HERE/sources.sh"
+ZCFLAGS="--target=wasm32-wasi $FEATURES -O2 $ZLIB_DEFS"
 
 # The shared library: PIC, default visibility, libc left undefined (imported).
 for f in $ZLIB_FILES; do
