@@ -196,6 +196,11 @@ fn zlib_as_a_shared_library_round_trips_and_matches_its_static_twin() {
 /// over `libc.so` (in its `libc` directory) and its own libraries.
 const OVER_SHARED_LIBC: [&str; 4] = ["-L", ".", "-L", "libc"];
 
+/// `wrun` with `OVER_SHARED_LIBC` and then `args` (module and its arguments).
+fn wrun_over_shared_libc(dir: &Path, work: &Path, args: &[&str]) -> Output {
+    wrun(dir, work, &[&OVER_SHARED_LIBC[..], args].concat())
+}
+
 /// The built `wasm-fixtures/real/pie-libc` directory and a fresh work
 /// directory (mapped to /w) named after `tag`; `None` when it cannot be
 /// built (see `built`).
@@ -216,9 +221,7 @@ fn a_pie_main_and_a_library_over_a_shared_libc_match_their_static_twin() {
     let Some((dir, work)) = over_shared_libc_work("pie-libc") else {
         return;
     };
-    let mut args = OVER_SHARED_LIBC.to_vec();
-    args.push("check.wasm");
-    let dynamic = wrun(&dir, &work, &args);
+    let dynamic = wrun_over_shared_libc(&dir, &work, &["check.wasm"]);
     ok(&dynamic, "check.wasm over libc.so");
     std::fs::remove_file(work.join("ctor.txt")).unwrap();
     let twin = wrun(&dir, &work, &["check-static.wasm"]);
@@ -232,9 +235,7 @@ fn a_pie_main_and_a_library_over_a_shared_libc_match_their_static_twin() {
     assert_eq!(text, String::from_utf8_lossy(&twin.stdout));
     // The program graph, as `--list` shows it: libc.so is one object,
     // found once though both the main and libwords NEED it.
-    let mut list = OVER_SHARED_LIBC.to_vec();
-    list.extend(["--list", "check.wasm"]);
-    let listing = wrun(&dir, &work, &list);
+    let listing = wrun_over_shared_libc(&dir, &work, &["--list", "check.wasm"]);
     ok(&listing, "--list");
     let listing = String::from_utf8_lossy(&listing.stdout);
     assert_eq!(listing.matches("libc.so =>").count(), 1, "{listing}");
@@ -252,9 +253,7 @@ fn a_library_opened_at_run_time_over_a_shared_libc_never_overlaps_its_heap() {
     let Some((dir, work)) = over_shared_libc_work("dl-libc") else {
         return;
     };
-    let mut args = OVER_SHARED_LIBC.to_vec();
-    args.push("dl.wasm");
-    let out = wrun(&dir, &work, &args);
+    let out = wrun_over_shared_libc(&dir, &work, &["dl.wasm"]);
     ok(&out, "dl.wasm over libc.so");
     let case = root().join("wasm-fixtures/dylink/dlopen-libc/expected");
     let expected = super::dylink::parse_expected(&std::fs::read_to_string(case).unwrap());
@@ -272,16 +271,10 @@ fn over_shared_libc_and_static(
     twin: &str,
     args: &[&str],
 ) -> String {
-    let mut dynamic = OVER_SHARED_LIBC.to_vec();
-    dynamic.push(main);
-    dynamic.extend_from_slice(args);
-    let split = wrun(dir, work, &dynamic);
+    let split = wrun_over_shared_libc(dir, work, &[&[main], args].concat());
     ok(&split, &format!("{main} over libc.so"));
     // The same search path (a twin that NEEDS nothing ignores it).
-    let mut static_args = OVER_SHARED_LIBC.to_vec();
-    static_args.push(twin);
-    static_args.extend_from_slice(args);
-    let stat = wrun(dir, work, &static_args);
+    let stat = wrun_over_shared_libc(dir, work, &[&[twin], args].concat());
     ok(&stat, twin);
     let text = String::from_utf8_lossy(&split.stdout).into_owned();
     assert_eq!(
@@ -334,9 +327,7 @@ fn sqlite_over_a_shared_libc_answers_like_the_host_sqlite3() {
     );
     std::fs::write(work.join("bulk.sql"), &bulk).unwrap();
     let _ = std::fs::remove_file(work.join("bulk.db"));
-    let mut args = OVER_SHARED_LIBC.to_vec();
-    args.extend(["sqlrun.wasm", "/w/bulk.sql", "/w/bulk.db"]);
-    let out = wrun(&dir, &work, &args);
+    let out = wrun_over_shared_libc(&dir, &work, &["sqlrun.wasm", "/w/bulk.sql", "/w/bulk.db"]);
     ok(&out, "sqlrun.wasm bulk.sql bulk.db");
     let host_db = work.join("host.db");
     let _ = std::fs::remove_file(&host_db);
