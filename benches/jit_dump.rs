@@ -18,6 +18,9 @@
 //! result: run it as `perf record -e cpu-clock -- jit_dump ...` and compare
 //! `perf script -F ip` with the dump (the mapping is the same in-process).
 //!
+//! With `WRUN_EPOCH=1` in the environment, the code has epoch checks (as
+//! under `--timeout`).
+//!
 //! Run without arguments (as `cargo bench` does), it does nothing.
 
 use std::io::Write;
@@ -49,7 +52,9 @@ fn main() {
         eprintln!("usage: jit_dump MODULE.wasm OUT.bin [EXPORT I32_ARG [CALLS]]");
         return;
     }
-    let engine = Engine::default();
+    // WRUN_EPOCH=1 compiles the epoch checks in, as `--timeout` does.
+    let epoch = std::env::var_os("WRUN_EPOCH").is_some();
+    let engine = Engine::new(wrun::Config::new().epoch_interruption(epoch)).expect("engine");
     let module = Module::from_file(&engine, &args[0]).expect("module compiles");
     let mut store = Store::new(&engine, ());
     let instance = Linker::new()

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo bench --no-run --bench run_kernel       # build; cargo prints the executable path
-//! target/release/deps/run_kernel-HASH [--reps R] [--warm] KERNEL.wasm N
+//! target/release/deps/run_kernel-HASH [--reps R] [--warm] [--epoch] KERNEL.wasm N
 //! ```
 //!
 //! The module is compiled once (module cache irrelevant: one load). Then, for
@@ -14,6 +14,9 @@
 //!   exactly as in a one-shot `wrun --invoke run` process;
 //! - `--warm`: one instance, one untimed call first, then R timed calls that
 //!   reuse the already grown and touched memory.
+//!
+//! `--epoch` compiles the epoch checks in (as `wrun --timeout` does) and gives
+//! each store a deadline that is never reached: what interruptibility costs.
 //!
 //! Output is one JSON object on stdout:
 //! `{"kernel": ..., "n": ..., "mode": ..., "compile_ms": ..., "results": [...], "run_ms": [...]}`.
@@ -38,6 +41,7 @@ fn call_run(store: &mut Store<()>, run: Func, n: i32) -> i64 {
 
 fn instantiate(engine: &Engine, module: &Module) -> (Store<()>, Func) {
     let mut store = Store::new(engine, ());
+    store.set_epoch_deadline(u64::MAX / 2);
     let instance = Linker::new()
         .instantiate(&mut store, module)
         .unwrap_or_else(|e| panic!("instantiation failed: {e}"));
@@ -52,7 +56,7 @@ fn ms(start: Instant) -> f64 {
 }
 
 fn usage() -> ! {
-    eprintln!("usage: run_kernel [--reps R] [--warm] KERNEL.wasm N");
+    eprintln!("usage: run_kernel [--reps R] [--warm] [--epoch] KERNEL.wasm N");
     std::process::exit(2);
 }
 
@@ -75,6 +79,7 @@ fn smoke() {
 fn main() {
     let mut reps = 5usize;
     let mut warm = false;
+    let mut epoch = false;
     let mut positional = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -86,6 +91,7 @@ fn main() {
                     .unwrap_or_else(|| usage())
             }
             "--warm" => warm = true,
+            "--epoch" => epoch = true,
             // What `cargo bench` passes to harness = false targets.
             "--bench" => {}
             "-h" | "--help" => usage(),
@@ -101,7 +107,10 @@ fn main() {
         _ => usage(),
     };
 
-    let engine = Engine::default();
+    let engine = Engine::new(wrun::Config::new().epoch_interruption(epoch)).unwrap_or_else(|e| {
+        eprintln!("engine: {e}");
+        std::process::exit(1);
+    });
     let start = Instant::now();
     let module = Module::from_file(&engine, &path).unwrap_or_else(|e| {
         eprintln!("{path}: {e}");

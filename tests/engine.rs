@@ -450,6 +450,55 @@ fn epoch_deadlines_interrupt_wasm_from_another_thread() {
     assert!(plain.code_size() < module.code_size());
 }
 
+/// Each store polls its own page: a host function of store A that runs
+/// store B into B's deadline gets B's interrupt, and A, whose deadline is
+/// not reached, goes on (the entry trampoline gives A's page back).
+#[test]
+fn an_interrupt_of_a_store_run_from_another_stores_host_function_stays_there() {
+    type Other = (Store<()>, wrun::TypedFunc<(), ()>, u32);
+    let engine = Engine::new(wrun::Config::new().epoch_interruption(true)).unwrap();
+    let spin = Module::from_file(&engine, fixture("wat/spin.wasm")).unwrap();
+    let mut b = Store::new(&engine, ());
+    let b_spin = Instance::new(&mut b, &spin, &[])
+        .unwrap()
+        .get_typed_func::<(), ()>(&b, "_start")
+        .unwrap();
+    b.set_epoch_deadline(0); // reached at once
+    let a_module = Module::new(
+        &engine,
+        &wat(r#"(module
+          (import "host" "other" (func $other))
+          (func (export "run") (param i32) (result i32) (local i32)
+            (loop $again
+              (call $other)
+              (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+              (br_if $again (i32.lt_u (local.get 1) (local.get 0))))
+            (local.get 1)))"#),
+    )
+    .unwrap();
+    let mut linker: Linker<Other> = Linker::new();
+    linker
+        .func_wrap("host", "other", |mut caller: wrun::Caller<'_, Other>| {
+            let (store, spin, interrupts) = caller.data_mut();
+            let error = spin.call(&mut *store, ()).unwrap_err();
+            assert_eq!(error.trap(), Some(Trap::Interrupt), "{error}");
+            *interrupts += 1;
+        })
+        .unwrap();
+    let mut a = Store::new(&engine, (b, b_spin, 0));
+    let run = linker
+        .instantiate(&mut a, &a_module)
+        .unwrap()
+        .get_typed_func::<i32, i32>(&a, "run")
+        .unwrap();
+    assert_eq!(run.call(&mut a, 5).unwrap(), 5);
+    assert_eq!(a.data().2, 5);
+    // And A is interrupted at its own deadline.
+    a.set_epoch_deadline(0);
+    let error = run.call(&mut a, 5).unwrap_err();
+    assert_eq!(error.trap(), Some(Trap::Interrupt), "{error}");
+}
+
 /// `even`/`odd` split over two modules: A's `even` tail-calls B's `odd`
 /// through a table, B's `odd` tail-calls A's `even` through an import.
 /// With `call` instead of `return_call` (`tail` false) the same program

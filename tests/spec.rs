@@ -704,7 +704,7 @@ fn sets() -> Vec<(&'static str, Config, Vec<TestFile<'static>>)> {
         // the OS refuses guard-page reservations (a `ulimit -v`).
         (
             "wasm-2.0+bounds-checks",
-            wasm2.memory_guard(Some(false)),
+            wasm2.clone().memory_guard(Some(false)),
             spec(SpecVersion::V2).collect(),
         ),
         (
@@ -737,6 +737,24 @@ fn sets() -> Vec<(&'static str, Config, Vec<TestFile<'static>>)> {
             "relaxed-simd",
             Config::new(),
             proposal(Proposal::RelaxedSimd).collect(),
+        ),
+        // Again with epoch checks compiled in (a deadline never reached):
+        // they keep a register for the poll page, which tail calls and
+        // exception handlers must leave alone.
+        (
+            "wasm-2.0+epoch",
+            wasm2.clone().epoch_interruption(true),
+            spec(SpecVersion::V2).collect(),
+        ),
+        (
+            "tail-call+epoch",
+            Config::new().epoch_interruption(true),
+            proposal(Proposal::TailCall).collect(),
+        ),
+        (
+            "exceptions+epoch",
+            Config::new().epoch_interruption(true),
+            proposal(Proposal::ExceptionHandling).collect(),
         ),
     ]
 }

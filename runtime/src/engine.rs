@@ -238,9 +238,8 @@ pub(crate) struct EngineInner {
     /// this build of wrun (and of Cranelift), the target and its CPU
     /// features, and the code-generation settings.
     code_fingerprint: [u8; 32],
-    /// Bumped by `increment_epoch`; compiled code reads it through every
-    /// store's `VMStoreContext::epoch`.
-    epoch: std::sync::atomic::AtomicU64,
+    /// The epoch `increment_epoch` bumps, and the stores with a deadline.
+    pub(crate) epoch_watch: Arc<crate::vm::epoch_watch::EpochWatch>,
 }
 
 /// Compiles modules and owns what they share. Cheap to clone; `Send + Sync`.
@@ -263,7 +262,11 @@ impl Default for Engine {
     }
 }
 
-fn build_isa() -> Result<OwnedTargetIsa> {
+/// The code generator. With `epoch_checks`, one register (r15 on x86-64) is
+/// kept for the store's epoch poll page (see `vm::epoch_watch`): the checks
+/// in hot loops then read through a register that is always there, instead
+/// of a value the register allocator spills and reloads on the back edge.
+fn build_isa(epoch_checks: bool) -> Result<OwnedTargetIsa> {
     let mut flags = settings::builder();
     let set = |flags: &mut settings::Builder, name: &str, value: &str| {
         flags
@@ -278,6 +281,11 @@ fn build_isa() -> Result<OwnedTargetIsa> {
     // 32-byte function alignment, as wasmtime uses on x86-64: with Cranelift's
     // 16-byte minimum, hot loops were seen straddling cache lines (sieve 1.17x).
     set(&mut flags, "log2_min_function_alignment", "5")?;
+    set(
+        &mut flags,
+        "enable_pinned_reg",
+        if epoch_checks { "true" } else { "false" },
+    )?;
     set(
         &mut flags,
         "enable_verifier",
@@ -327,7 +335,7 @@ impl Engine {
     /// cannot be used (not creatable, or not owned and writable only by
     /// this user).
     pub fn new(config: Config) -> Result<Engine> {
-        let isa = build_isa()?;
+        let isa = build_isa(config.epoch_interruption)?;
         let memory_guard = config
             .memory_guard
             .unwrap_or_else(crate::vm::memory::guard_pages_available);
@@ -348,7 +356,7 @@ impl Engine {
                 modules: Mutex::new(ModuleCache::new(config.module_cache_bytes)),
                 files: Mutex::new(FileCache::default()),
                 shared_definitions: Mutex::new(HashMap::new()),
-                epoch: std::sync::atomic::AtomicU64::new(0),
+                epoch_watch: Arc::default(),
                 config,
                 signatures: RwLock::new(SignatureRegistry::default()),
             }),
@@ -426,20 +434,15 @@ impl Engine {
     }
 
     /// Advances the epoch: stores whose deadline it reaches trap with
-    /// "interrupt" at their next check. Cheap and callable from any thread
-    /// (a timer thread, a signal handler).
+    /// "interrupt" at their next check. Callable from any thread (a timer
+    /// thread, a signal handler): it never blocks and never allocates, and
+    /// costs one `mprotect` per store it interrupts.
     pub fn increment_epoch(&self) {
-        self.inner
-            .epoch
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.inner.epoch_watch.increment();
     }
 
     pub(crate) fn current_epoch(&self) -> u64 {
-        self.inner.epoch.load(std::sync::atomic::Ordering::Relaxed)
-    }
-
-    pub(crate) fn epoch_counter(&self) -> *const std::sync::atomic::AtomicU64 {
-        &self.inner.epoch
+        self.inner.epoch_watch.current()
     }
 
     /// Hits, misses, size and evictions of the compiled-module cache, and

@@ -399,9 +399,10 @@ impl Func {
     }
 }
 
-/// The signature of entry trampolines: `(code, callee_vmctx, caller_vmctx, values)`.
+/// The signature of entry trampolines: `(code, callee_vmctx, caller_vmctx,
+/// values, epoch_poll)`.
 pub(crate) type EntryTrampoline =
-    unsafe extern "C" fn(*const u8, *mut VMContext, *mut VMContext, *mut ValRaw);
+    unsafe extern "C" fn(*const u8, *mut VMContext, *mut VMContext, *mut ValRaw, *const u64);
 
 /// Calls `funcref` through an entry trampoline with the arguments in
 /// `values` (results are written back there); traps come back as errors.
@@ -432,9 +433,22 @@ pub(crate) unsafe fn call_raw(
         fresh
     };
     store.calls_in_progress += 1;
+    let epoch_poll = store
+        .epoch_poll
+        .as_ref()
+        .map_or(std::ptr::null(), |poll| poll.address());
     let outcome = catch_traps(|| {
-        // SAFETY: code and vmctx come from a live funcref of this store.
-        unsafe { entry(funcref.code, funcref.vmctx, std::ptr::null_mut(), values) }
+        // SAFETY: code and vmctx come from a live funcref of this store;
+        // the poll page is readable (or protected) as long as the store lives.
+        unsafe {
+            entry(
+                funcref.code,
+                funcref.vmctx,
+                std::ptr::null_mut(),
+                values,
+                epoch_poll,
+            )
+        }
     });
     store.calls_in_progress -= 1;
     store.vm.stack_limit = saved_limit;

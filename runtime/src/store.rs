@@ -45,6 +45,9 @@ pub(crate) struct StoreOpaque {
     pub engine: Engine,
     /// Read by compiled code through every vmctx of this store.
     pub vm: Box<VMStoreContext>,
+    /// The page epoch checks read, when the engine compiles them (the entry
+    /// trampoline puts its address in the pinned register).
+    pub epoch_poll: Option<crate::vm::epoch_watch::EpochPoll>,
     pub instances: Vec<Box<InstanceData>>,
     pub memories: Vec<Box<LinearMemory>>,
     pub tables: Vec<Box<Table>>,
@@ -74,7 +77,10 @@ impl StoreOpaque {
 
     /// See [`Store::set_epoch_deadline`].
     pub fn set_epoch_deadline(&mut self, ticks: u64) {
-        self.vm.epoch_deadline = self.engine.current_epoch().saturating_add(ticks);
+        let deadline = self.engine.current_epoch().saturating_add(ticks);
+        if let Some(poll) = &mut self.epoch_poll {
+            poll.set_deadline(deadline);
+        }
     }
 
     /// Panics with a clear message when a handle from another store is used.
@@ -124,6 +130,10 @@ impl<T> std::fmt::Debug for Store<T> {
 impl<T: 'static> Store<T> {
     /// Creates an empty store holding the host's `data`.
     pub fn new(engine: &Engine, data: T) -> Store<T> {
+        let epoch_poll = engine
+            .config()
+            .epoch_interruption
+            .then(|| crate::vm::epoch_watch::EpochPoll::new(&engine.inner.epoch_watch));
         let inner = Box::into_raw(Box::new(StoreInner {
             opaque: StoreOpaque {
                 id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
@@ -132,10 +142,9 @@ impl<T: 'static> Store<T> {
                 vm: Box::new(VMStoreContext {
                     stack_limit: 0,
                     store: std::ptr::null_mut(),
-                    epoch: engine.epoch_counter(),
-                    epoch_deadline: u64::MAX,
                     pending_exception: 0,
                 }),
+                epoch_poll,
                 instances: Vec::new(),
                 memories: Vec::new(),
                 tables: Vec::new(),

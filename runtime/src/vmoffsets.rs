@@ -73,12 +73,8 @@ pub const MEMORY_DEF_LENGTH: i32 = 8;
 pub const TABLE_DEF_BASE: i32 = 0;
 /// `VMTableDefinition::current_elements`.
 pub const TABLE_DEF_LENGTH: i32 = 8;
-/// `VMStoreContext::epoch`.
-pub const STORE_CTX_EPOCH: i32 = 16;
-/// `VMStoreContext::epoch_deadline`.
-pub const STORE_CTX_EPOCH_DEADLINE: i32 = 24;
 /// `VMStoreContext::pending_exception`.
-pub const STORE_CTX_PENDING_EXCEPTION: i32 = 32;
+pub const STORE_CTX_PENDING_EXCEPTION: i32 = 16;
 /// The dispatcher pointer at the start of a host function's context.
 pub const HOST_CTX_DISPATCH: i32 = 0;
 
@@ -259,11 +255,6 @@ mod tests {
             offset_of!(VMTableDefinition, current_elements)
         );
         use crate::vm::VMStoreContext;
-        assert_eq!(STORE_CTX_EPOCH as usize, offset_of!(VMStoreContext, epoch));
-        assert_eq!(
-            STORE_CTX_EPOCH_DEADLINE as usize,
-            offset_of!(VMStoreContext, epoch_deadline)
-        );
         assert_eq!(
             STORE_CTX_PENDING_EXCEPTION as usize,
             offset_of!(VMStoreContext, pending_exception)

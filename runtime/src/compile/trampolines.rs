@@ -1,7 +1,10 @@
 //! Signature-specific glue between the host and wasm code, compiled once per
 //! signature per engine:
-//! - an *entry trampoline* `extern "C" fn(code, callee_vmctx, caller_vmctx, values)`
-//!   loads arguments from a `ValRaw` array, calls wasm, stores the results back;
+//! - an *entry trampoline* `extern "C" fn(code, callee_vmctx, caller_vmctx, values,
+//!   epoch_poll)` loads arguments from a `ValRaw` array, calls wasm, stores the
+//!   results back; when the engine compiles epoch checks it also puts the
+//!   store's poll page in the pinned register for the call, and gives the
+//!   caller's value back after (the host's ABI has it callee-saved);
 //! - a *host stub* in the wasm calling convention spills its arguments to a
 //!   stack array and calls the host dispatcher `fn(host_ctx, caller_vmctx, values)`
 //!   whose address is the first field of the host context.
@@ -84,14 +87,19 @@ fn single_block(b: &mut FunctionBuilder<'_>) -> Vec<cranelift_codegen::ir::Value
 
 fn compile_entry(jit: &mut JITModule, ty: &FuncType) -> Result<usize> {
     let mut ctx = jit.make_context();
-    for _ in 0..4 {
+    for _ in 0..5 {
         ctx.func.signature.params.push(AbiParam::new(I64));
     }
     ctx.func.name = UserFuncName::user(1, 0);
     let mut fctx = FunctionBuilderContext::new();
     let mut b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
     let p = single_block(&mut b);
-    let (code, callee_vmctx, caller_vmctx, values) = (p[0], p[1], p[2], p[3]);
+    let (code, callee_vmctx, caller_vmctx, values, epoch_poll) = (p[0], p[1], p[2], p[3], p[4]);
+    let pinned = jit.isa().flags().enable_pinned_reg();
+    let host_pinned = pinned.then(|| b.ins().get_pinned_reg(I64));
+    if pinned {
+        b.ins().set_pinned_reg(epoch_poll);
+    }
     let mut args = vec![callee_vmctx, caller_vmctx];
     for (i, t) in ty.params().iter().enumerate() {
         args.push(
@@ -104,6 +112,9 @@ fn compile_entry(jit: &mut JITModule, ty: &FuncType) -> Result<usize> {
     let results = b.inst_results(call).to_vec();
     for (i, r) in results.iter().enumerate() {
         b.ins().store(trusted(), *r, values, i as i32 * SLOT);
+    }
+    if let Some(host_pinned) = host_pinned {
+        b.ins().set_pinned_reg(host_pinned);
     }
     b.ins().return_(&[]);
     b.finalize(jit.isa().frontend_config());

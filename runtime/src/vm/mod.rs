@@ -7,6 +7,7 @@
 
 pub(crate) mod code_memory;
 pub(crate) mod code_registry;
+pub(crate) mod epoch_watch;
 pub(crate) mod exceptions;
 pub(crate) mod instance;
 pub(crate) mod libcalls;
@@ -73,10 +74,6 @@ pub struct VMStoreContext {
     pub stack_limit: usize,
     /// The owning store (type-erased).
     pub store: *mut u8,
-    /// The engine's epoch counter (see [`crate::Engine::increment_epoch`]).
-    pub epoch: *const std::sync::atomic::AtomicU64,
-    /// Code compiled with epoch interruption traps once `*epoch` reaches this.
-    pub epoch_deadline: u64,
     /// The exception being thrown (an exnref: store slot + 1), 0 when none.
     /// A `throw` sets it and returns; after each call that may throw,
     /// compiled code checks it and goes to its handler or returns in turn.
