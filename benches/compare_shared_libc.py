@@ -1,7 +1,7 @@
 """Real programs over a shared libc against their static twins, whole processes.
 
     bash wasm-fixtures/real/pie-libc/build.sh    # once (about two minutes)
-    python3 benches/compare_shared_libc.py [--reps 11] [--wasmtime wasmtime]
+    python3 benches/compare_shared_libc.py [--reps 11] [--wasmtime wasmtime] [--json FILE]
 
 Three workloads: zgz compressing 5 MiB of base64 text at level 6; sqlrun
 running wasm-fixtures/real/sqlite/check.sql (100,000 inserts in a
@@ -24,6 +24,7 @@ the outputs are equal.
 
 import argparse
 import base64
+import json
 import os
 import re
 import shutil
@@ -84,27 +85,38 @@ def measure(title, dynamic, twin, args, reps, wasmtime, work, output=None):
     else:
         outputs = set(results.values())
     print("  outputs identical:", len(outputs) == 1)
+    return {
+        "workload": title,
+        "medians_ms": medians,
+        "run_phase_ms": {name: statistics.median(p) for name, p in run_phase.items() if p},
+        "outputs_identical": len(outputs) == 1,
+    }
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--reps", type=int, default=11)
     parser.add_argument("--wasmtime", default="wasmtime")
+    parser.add_argument("--json", help="also write the medians to this file (for results.py)")
     args = parser.parse_args()
     work = tempfile.mkdtemp(prefix="wrun-libc-bench-")
     with open(os.path.join(work, "in"), "wb") as f:
         f.write(base64.b64encode(os.urandom(1 << 20))[: 5 << 20] * 4)
     shutil.copy(os.path.join(ROOT, "wasm-fixtures", "real", "sqlite", "check.sql"), work)
     shutil.copy(os.path.join(ROOT, "wasm-fixtures", "real", "lua", "check.lua"), work)
-    measure("zlib (zgz c 6, 5 MiB)", "zgz.wasm", "zgz-static.wasm", ["c", "6", "/w/in"],
-            args.reps, args.wasmtime, work, output="/w/out.gz")
-    measure("SQLite (sqlrun check.sql)", "sqlrun.wasm", "sqlrun-static.wasm", ["/w/check.sql"],
-            args.reps, args.wasmtime, work)
+    rows = []
+    rows.append(measure("zlib (zgz c 6, 5 MiB)", "zgz.wasm", "zgz-static.wasm", ["c", "6", "/w/in"],
+            args.reps, args.wasmtime, work, output="/w/out.gz"))
+    rows.append(measure("SQLite (sqlrun check.sql)", "sqlrun.wasm", "sqlrun-static.wasm", ["/w/check.sql"],
+            args.reps, args.wasmtime, work))
     # Lua's longjmps are legacy wasm exceptions (try/catch), which wasmtime
     # does not run. Its twin is the same objects, libc's too, in one module.
-    measure("Lua (luarun check.lua)", "luarun.wasm", "luarun-static.wasm", ["/w/check.lua"],
-            args.reps, None, work)
+    rows.append(measure("Lua (luarun check.lua)", "luarun.wasm", "luarun-static.wasm", ["/w/check.lua"],
+            args.reps, None, work))
     shutil.rmtree(work)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(rows, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 """What epoch interruption costs on the compute kernels, wrun and wasmtime
 side by side in one run.
 
-    python3 benches/epoch_cost.py [--rounds R] [--no-build] [--no-wasmtime]
+    python3 benches/epoch_cost.py [--rounds R] [--no-build] [--no-wasmtime] [--json FILE]
 
 Each kernel's `run(n)` is timed in-process on a warm instance (memory already
 grown and touched, so page faults do not blur a few-percent difference), with
@@ -70,6 +70,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--no-build", action="store_true")
     ap.add_argument("--no-wasmtime", action="store_true")
+    ap.add_argument("--json", help="also write the medians (seconds) to this file (for results.py)")
     args = ap.parse_args()
     _, runner = build(args.no_build)
     peer = None
@@ -84,6 +85,7 @@ def main():
     if peer:
         header += f"{'wasmtime off':>14}{'on':>9}{'ratio':>8}"
     print(header + "   (ms, medians)")
+    rows = []
     for kernel, n in KERNELS:
         path = os.path.join(ROOT, "wasm-fixtures", "kernels", f"{kernel}.wasm")
         times = {}
@@ -93,13 +95,19 @@ def main():
                 if peer:
                     times.setdefault(("wasmtime", epoch), []).extend(peer.round(path, n, epoch))
         line = f"{kernel:<8}"
+        row = {"kernel": kernel, "n": n}
         for name, width in (("wrun", 10), ("wasmtime", 14)):
             if (name, False) not in times:
                 continue
-            off = statistics.median(times[(name, False)]) * 1e3
-            on = statistics.median(times[(name, True)]) * 1e3
-            line += f"{off:>{width}.1f}{on:>9.1f}{on / off:>8.3f}"
+            off = statistics.median(times[(name, False)])
+            on = statistics.median(times[(name, True)])
+            row[name] = {"off": off, "on": on}
+            line += f"{off * 1e3:>{width}.1f}{on * 1e3:>9.1f}{on / off:>8.3f}"
+        rows.append(row)
         print(line, flush=True)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"rounds": args.rounds, "calls": CALLS, "rows": rows}, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -14,8 +14,14 @@ What runs (about five minutes on two cores):
 * the zlib program (tests/real_libs.rs builds it into target/real-libs)
   split into main + libz.wasm against its static twin, on wrun and on the
   wasmtime CLI (skipped when not built);
-* benches/compare_kernels.py on the SIMD kernels (scalar and -msimd128)
-  against wasmtime-py (pip install wasmtime; skipped without it);
+* benches/compare_shared_libc.py: zlib, SQLite and Lua over a shared
+  libc.so against their static twins, on wrun and on the wasmtime CLI
+  (skipped unless wasm-fixtures/real/pie-libc/build.sh was run);
+* benches/compare_kernels.py on the compute kernels and the SIMD kernels
+  (scalar and -msimd128) against wasmtime-py (pip install wasmtime; skipped
+  without it);
+* benches/epoch_cost.py: what epoch interruption costs, wrun beside
+  wasmtime-py;
 * benches/compare_eh.py: throw+catch across a module boundary against the
   wasmtime CLI.
 """
@@ -24,6 +30,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -58,9 +65,14 @@ def criterion_median(group_dir):
 
 
 def run_scale():
-    sh(["cargo", "bench", "--bench", "scale", "--", "--warm-up-time", "1", "--measurement-time", "2"], cwd=ROOT)
+    """N-th process per library count; compile time per library size, with
+    the sizes the bench measured (it prints them on stderr)."""
+    done = subprocess.run(["cargo", "bench", "--bench", "scale", "--", "--warm-up-time", "1", "--measurement-time", "2"],
+                          cwd=ROOT, check=True, capture_output=True, text=True)
+    sizes = {int(m[0]): (int(m[1]), int(m[2]))
+             for m in re.findall(r"code-(\d+): (\d+) bytes of wasm, (\d+) bytes of machine code", done.stderr)}
     libs = [(n, criterion_median(f"scale_nth_process/libs/{n}")) for n in (1, 10, 100, 1000)]
-    code = [(k, criterion_median(f"scale_compile/code/{k}")) for k in (16, 128, 1024, 4096)]
+    code = [(k, *sizes[k], criterion_median(f"scale_compile/code/{k}")) for k in (16, 128, 1024, 4096)]
     return libs, code
 
 
@@ -111,21 +123,47 @@ def run_zlib(reps, wasmtime):
     return {k: statistics.median(v) for k, v in result.items()}
 
 
+SCALAR_KERNELS = ["sieve", "matmul", "hash", "nbody", "qsort"]
 SIMD_KERNELS = ["dot", "dot-simd", "bytecount", "bytecount-simd", "blur", "blur-simd"]
 
 
-def run_simd_kernels(reps):
-    """compare_kernels.py on the SIMD kernels; None without wasmtime-py."""
+def has_wasmtime_py():
     try:
         import wasmtime  # noqa: F401
     except ImportError:
+        return False
+    return True
+
+
+def run_kernels(reps):
+    """compare_kernels.py on the compute and SIMD kernels; None without wasmtime-py."""
+    if not has_wasmtime_py():
         return None
     out = Path(tempfile.mkstemp(suffix=".json")[1])
+    kernels = SCALAR_KERNELS + SIMD_KERNELS
     subprocess.run([sys.executable, str(ROOT / "benches" / "compare_kernels.py"), "--reps", str(reps),
-                    "--mode", "warm", "--no-cli", "--kernels", *SIMD_KERNELS, "--json", str(out)],
+                    "--mode", "warm", "--no-cli", "--kernels", *kernels, "--json", str(out)],
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     raw = json.loads(out.read_text())
-    return {k: {e: statistics.median(raw[k]["warm"][e]) for e in ("wrun", "wasmtime")} for k in SIMD_KERNELS}
+    return {k: {e: statistics.median(raw[k]["warm"][e]) for e in ("wrun", "wasmtime")} for k in kernels}
+
+
+def run_shared_libc(reps):
+    """compare_shared_libc.py; None unless its programs were built."""
+    if not (ROOT / "target" / "real-libs" / "pie-libc" / "zgz.wasm").exists():
+        return None
+    out = Path(tempfile.mkstemp(suffix=".json")[1])
+    subprocess.run([sys.executable, str(ROOT / "benches" / "compare_shared_libc.py"), "--reps", str(reps),
+                    "--json", str(out)], check=True, stdout=subprocess.DEVNULL)
+    return json.loads(out.read_text())
+
+
+def run_epoch(rounds):
+    """epoch_cost.py (wasmtime's side only with wasmtime-py)."""
+    out = Path(tempfile.mkstemp(suffix=".json")[1])
+    subprocess.run([sys.executable, str(ROOT / "benches" / "epoch_cost.py"), "--no-build", "--rounds", str(rounds),
+                    "--json", str(out)], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return json.loads(out.read_text())
 
 
 def run_eh(reps):
@@ -136,7 +174,7 @@ def run_eh(reps):
     return json.loads(out.read_text()) if done.returncode == 0 else None
 
 
-def plots(cli, libs, code, dlopen, zlib):
+def plots(cli, libs, code, dlopen, zlib, libc, kernels):
     import matplotlib
     matplotlib.use("svg")
     import matplotlib.pyplot as plt
@@ -154,8 +192,10 @@ def plots(cli, libs, code, dlopen, zlib):
     fig.savefig(OUT / "libraries.svg", metadata={"Date": None})
 
     fig, ax = plt.subplots(figsize=(6, 4))
-    ax.loglog([k for k, _ in code], [t * 1e3 for _, t in code], "o-", label="compile (2 cores)")
-    ax.set_xlabel("KiB of code in the library (target size)")
+    machine_kib = [m / 1024 for _, _, m, _ in code]
+    ax.loglog(machine_kib, [t * 1e3 for _, _, _, t in code], "o-", label="compile (2 cores)")
+    ax.loglog(machine_kib, [k * code[-1][3] / machine_kib[-1] * 1e3 for k in machine_kib], ":", label="linear (from the largest)")
+    ax.set_xlabel("KiB of machine code wrun generated for the library")
     ax.set_ylabel("ms")
     ax.set_title("wrun: compile time vs code size")
     ax.legend()
@@ -166,6 +206,12 @@ def plots(cli, libs, code, dlopen, zlib):
     bars += [(f"{name}\nvs glibc", ratio) for name, _, _, ratio in dlopen]
     if zlib and "wasmtime, static twin" in zlib:
         bars.append(("zlib dynamic\nvs wasmtime static", zlib["wrun, main + libz.wasm"] / zlib["wasmtime, static twin"]))
+    for row in libc or []:
+        m = row["medians_ms"]
+        if "wasmtime, static twin" in m:
+            bars.append((f"{row['workload'].split(' (')[0]} over libc.so\nvs wasmtime static", m["wrun, over libc.so"] / m["wasmtime, static twin"]))
+    for k in SCALAR_KERNELS if kernels else []:
+        bars.append((f"{k} (execution)\nvs wasmtime", kernels[k]["wrun"] / kernels[k]["wasmtime"]))
     fig, ax = plt.subplots(figsize=(8, 0.6 * len(bars) + 1))
     ax.barh([b[0] for b in bars], [b[1] for b in bars])
     ax.axvline(1.0, color="black", linewidth=0.8)
@@ -189,9 +235,11 @@ def main():
     dlopen = run_dlopen()
     wasmtime = next((p for p in ("wasmtime-cli", "wasmtime") if subprocess.run(["which", p], capture_output=True).returncode == 0), None)
     zlib = run_zlib(max(5, args.reps // 2), wasmtime)
-    simd = run_simd_kernels(max(3, args.reps // 3))
+    libc = run_shared_libc(max(5, args.reps // 2))
+    kernels = run_kernels(max(3, args.reps // 3))
+    epoch = run_epoch(max(5, args.reps // 2))
     eh = run_eh(max(3, args.reps // 3))
-    plots(cli["rows"], libs, code, dlopen, zlib)
+    plots(cli["rows"], libs, code, dlopen, zlib, libc, kernels)
 
     lines = [
         "# wrun benchmark results",
@@ -222,6 +270,39 @@ def main():
         lines.append("")
         lines.append(f"Dynamic / static on wrun: {dyn / stat:.3f}." + (
             f" Dynamic on wrun / static on wasmtime: {dyn / zlib['wasmtime, static twin']:.3f}." if "wasmtime, static twin" in zlib else ""))
+    if libc:
+        lines += ["", "## Real programs over a shared libc.so (benches/compare_shared_libc.py)", "",
+                  "Whole processes; the PIE main NEEDS its library and libc.so. \"run phase\" is wrun's `--stats` guest time.", "",
+                  "| program | wrun, over libc.so | wrun, static twin | dynamic / static | run phase dynamic / static | wasmtime, static twin | dynamic on wrun / wasmtime |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+        for row in libc:
+            m, p = row["medians_ms"], row["run_phase_ms"]
+            dyn, stat = m["wrun, over libc.so"], m["wrun, static twin"]
+            phase = p["wrun, over libc.so"] / p["wrun, static twin"]
+            wt = m.get("wasmtime, static twin")
+            peer = f"{wt:.1f} ms | {dyn / wt:.3f}" if wt else "- (not run) | -"
+            lines.append(f"| {row['workload']} | {dyn:.1f} ms | {stat:.1f} ms | {dyn / stat:.3f} | {phase:.3f} | {peer} |")
+    if kernels:
+        lines += ["", "## Compute kernels, execution (benches/compare_kernels.py --mode warm, wasmtime-py)", "",
+                  "| kernel | wrun | wasmtime | ratio |", "| --- | ---: | ---: | ---: |"]
+        for k in SCALAR_KERNELS:
+            w, m = kernels[k]["wrun"], kernels[k]["wasmtime"]
+            lines.append(f"| {k} | {w * 1e3:.1f} ms | {m * 1e3:.1f} ms | {w / m:.2f} |")
+    if epoch:
+        lines += ["", f"## Epoch interruption cost (benches/epoch_cost.py, {epoch['rounds']} rounds of {epoch['calls']} warm calls)", "",
+                  "On/off: the same kernel with epoch checks compiled in (a deadline never reached) and out.", "",
+                  "| kernel | wrun off | wrun on | wrun on/off | wasmtime off | wasmtime on | wasmtime on/off |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+        for row in epoch["rows"]:
+            cells = []
+            for name in ("wrun", "wasmtime"):
+                if name in row:
+                    off, on = row[name]["off"], row[name]["on"]
+                    cells += [f"{off * 1e3:.1f} ms", f"{on * 1e3:.1f} ms", f"{on / off:.3f}"]
+                else:
+                    cells += ["-", "-", "-"]
+            lines.append(f"| {row['kernel']} | " + " | ".join(cells) + " |")
+    simd = kernels
     if simd:
         lines += ["", "## SIMD kernels (benches/compare_kernels.py --mode warm, wasmtime-py)", "",
                   "| kernel | wrun | wasmtime | ratio | -msimd128 speedup on wrun | on wasmtime |",
@@ -243,9 +324,10 @@ def main():
     lines += ["", "## Scale (cargo bench --bench scale)", "", "| libraries | N-th process | per library |", "| ---: | ---: | ---: |"]
     for n, t in libs:
         lines.append(f"| {n} | {t * 1e6:.1f} µs | {t / n * 1e6:.2f} µs |")
-    lines += ["", "| library code (KiB, target) | compile |", "| ---: | ---: |"]
-    for k, t in code:
-        lines.append(f"| {k} | {t * 1e3:.1f} ms |")
+    lines += ["", "| library (target KiB) | wasm | machine code | compile | per KiB of machine code |",
+              "| ---: | ---: | ---: | ---: | ---: |"]
+    for k, wasm, machine, t in code:
+        lines.append(f"| {k} | {wasm / 1024:.0f} KiB | {machine / 1024:.0f} KiB | {t * 1e3:.1f} ms | {t * 1e6 / (machine / 1024):.1f} µs |")
     lines += ["", "![cost vs number of libraries](results/libraries.svg)", "",
               "![compile time vs code size](results/code-size.svg)", "",
               "![ratios against the peers](results/ratios.svg)", ""]

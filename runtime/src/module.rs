@@ -198,9 +198,18 @@ impl Module {
     }
 
     fn compile(engine: &Engine, bytes: &[u8], name: Option<&str>) -> Result<Module> {
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        bytes.hash(&mut hasher);
-        let hash = hasher.finish();
+        // With a disk cache, its key (SHA-256 of the bytes) also keys the
+        // in-process cache: one pass over the bytes instead of two (a
+        // separate SipHash cost 6% of a cached start of a 4 MiB module).
+        let key = engine.disk_cache().map(|_| engine.code_key(bytes));
+        let hash = match &key {
+            Some(key) => u64::from_le_bytes(key[..8].try_into().expect("a key has 32 bytes")),
+            None => {
+                let mut hasher = std::collections::hash_map::DefaultHasher::new();
+                bytes.hash(&mut hasher);
+                hasher.finish()
+            }
+        };
         if let Some(inner) = engine.cached_module(hash, bytes) {
             let name = name.map_or_else(|| inner.default_name(), str::to_string);
             return Ok(Module {
@@ -209,7 +218,6 @@ impl Module {
                 inner,
             });
         }
-        let key = engine.disk_cache().map(|_| engine.code_key(bytes));
         let cached = match (engine.disk_cache(), &key) {
             (Some(cache), Some(key)) => match cache.load(key) {
                 Lookup::Hit(code) => Some(code),
