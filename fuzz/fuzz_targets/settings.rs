@@ -1,0 +1,167 @@
+//! Self-differential execution for what the reference (wasmi) cannot run:
+//! a wasm-smith module with exception handling, tail calls and SIMD
+//! (bounded to terminate, NaNs canonicalised) runs on wrun twice, with the
+//! default code generation and with explicit bounds checks plus epoch checks
+//! (which keep a register for the poll page). Results, traps, exported
+//! globals and memory must agree: code-generation settings must never
+//! change what a program does.
+#![no_main]
+
+use arbitrary::Unstructured;
+use libfuzzer_sys::fuzz_target;
+
+fn config() -> wasm_smith::Config {
+    wasm_smith::Config {
+        gc_enabled: false,
+        exceptions_enabled: true,
+        tail_call_enabled: true,
+        memory64_enabled: false,
+        simd_enabled: true,
+        relaxed_simd_enabled: false,
+        threads_enabled: false,
+        wide_arithmetic_enabled: false,
+        custom_page_sizes_enabled: false,
+        canonicalize_nans: true,
+        export_everything: true,
+        max_imports: 0,
+        max_memories: 2,
+        max_memory32_bytes: 16 << 20,
+        max_tables: 2,
+        ..wasm_smith::Config::default()
+    }
+}
+
+/// One call's outcome: results as raw bits (references as null or not),
+/// or the trap.
+#[derive(Debug, PartialEq)]
+enum Outcome {
+    Values(Vec<u128>),
+    Trap(Option<wrun::Trap>),
+    /// The stack limit: frame sizes differ between settings, so not compared.
+    Exhausted,
+}
+
+fn bits(v: &wrun::Val) -> u128 {
+    match v {
+        wrun::Val::I32(x) => u128::from(*x as u32),
+        wrun::Val::I64(x) => u128::from(*x as u64),
+        wrun::Val::F32(bits) => u128::from(*bits),
+        wrun::Val::F64(bits) => u128::from(*bits),
+        wrun::Val::V128(bits) => *bits,
+        wrun::Val::FuncRef(f) => u128::from(f.is_some()),
+        wrun::Val::ExternRef(r) => u128::from(r.is_some()),
+        wrun::Val::ExnRef(r) => u128::from(r.is_some()),
+    }
+}
+
+/// One module instantiated under one engine setting.
+struct Run {
+    store: wrun::Store<()>,
+    instance: wrun::Instance,
+}
+
+impl Run {
+    /// `None` when instantiation traps (the other setting must trap too).
+    fn new(config: wrun::Config, bytes: &[u8]) -> Result<Run, Outcome> {
+        let engine = wrun::Engine::new(config).expect("engine");
+        let module = wrun::Module::new(&engine, bytes)
+            .unwrap_or_else(|e| panic!("wrun rejected a wasm-smith module: {e}"));
+        let mut store = wrun::Store::new(&engine, ());
+        match wrun::Instance::new(&mut store, &module, &[]) {
+            Ok(instance) => Ok(Run { store, instance }),
+            Err(e) => Err(Outcome::Trap(e.trap())),
+        }
+    }
+
+    fn call(&mut self, name: &str, args: &[wrun::Val]) -> Outcome {
+        let func = self.instance.get_func(&self.store, name).expect("export");
+        let ty = func.ty(&self.store);
+        let mut results: Vec<wrun::Val> =
+            ty.results().iter().map(|t| wrun::Val::default_for(*t)).collect();
+        match func.call(&mut self.store, args, &mut results) {
+            Ok(()) => Outcome::Values(results.iter().map(bits).collect()),
+            Err(e) if e.trap() == Some(wrun::Trap::StackOverflow) => Outcome::Exhausted,
+            Err(e) => Outcome::Trap(e.trap()),
+        }
+    }
+}
+
+/// Arguments for `ty` from the input; `None` when a parameter has no value
+/// the host can make (an exnref: only wasm creates exceptions).
+fn arguments(u: &mut Unstructured<'_>, ty: &wrun::FuncType) -> Option<Vec<wrun::Val>> {
+    ty.params()
+        .iter()
+        .map(|p| {
+            let bits: u128 = u.arbitrary().unwrap_or(0);
+            Some(match p {
+                wrun::ValType::I32 => wrun::Val::I32(bits as i32),
+                wrun::ValType::I64 => wrun::Val::I64(bits as i64),
+                wrun::ValType::F32 => wrun::Val::F32(bits as u32),
+                wrun::ValType::F64 => wrun::Val::F64(bits as u64),
+                wrun::ValType::V128 => wrun::Val::V128(bits),
+                wrun::ValType::FuncRef => wrun::Val::FuncRef(None),
+                wrun::ValType::ExternRef => wrun::Val::ExternRef(None),
+                wrun::ValType::ExnRef => return None,
+            })
+        })
+        .collect()
+}
+
+fuzz_target!(|data: &[u8]| {
+    let mut u = Unstructured::new(data);
+    let Ok(mut module) = wasm_smith::Module::new(config(), &mut u) else {
+        return;
+    };
+    if module.ensure_termination(10_000).is_err() {
+        return;
+    }
+    let bytes = module.to_bytes();
+    // WRUN_FUZZ_DUMP=FILE keeps the generated module, to look at a finding.
+    if let Some(path) = std::env::var_os("WRUN_FUZZ_DUMP") {
+        std::fs::write(path, &bytes).unwrap();
+    }
+    let checked = wrun::Config::new()
+        .memory_guard(Some(false))
+        .epoch_interruption(true);
+    let (mut plain, mut other) = match (Run::new(wrun::Config::new(), &bytes), Run::new(checked, &bytes)) {
+        (Ok(plain), Ok(other)) => (plain, other),
+        (Err(a), Err(b)) => return assert_eq!(a, b, "instantiation traps differ"),
+        (a, b) => panic!(
+            "instantiation differs: default {:?}, bounds+epoch checks {:?}",
+            a.err(),
+            b.err()
+        ),
+    };
+    let module = plain.instance.module(&plain.store);
+    let exports: Vec<(String, wrun::ExternType)> =
+        module.exports().map(|(n, t)| (n.to_string(), t)).collect();
+    for (name, ty) in &exports {
+        let wrun::ExternType::Func(fty) = ty else {
+            continue;
+        };
+        let Some(args) = arguments(&mut u, fty) else {
+            continue;
+        };
+        let a = plain.call(name, &args);
+        let b = other.call(name, &args);
+        if a == Outcome::Exhausted || b == Outcome::Exhausted {
+            return; // the states may differ from here on
+        }
+        assert_eq!(a, b, "{name}: default and bounds+epoch checks disagree");
+    }
+    for (name, ty) in &exports {
+        match ty {
+            wrun::ExternType::Global(_) => {
+                let a = plain.instance.get_global(&plain.store, name).unwrap();
+                let b = other.instance.get_global(&other.store, name).unwrap();
+                assert_eq!(bits(&a.get(&plain.store)), bits(&b.get(&other.store)), "global {name}");
+            }
+            wrun::ExternType::Memory(_) => {
+                let a = plain.instance.get_memory(&plain.store, name).unwrap();
+                let b = other.instance.get_memory(&other.store, name).unwrap();
+                assert!(a.data(&plain.store) == b.data(&other.store), "memory {name}");
+            }
+            _ => {}
+        }
+    }
+});
