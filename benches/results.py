@@ -11,6 +11,8 @@ What runs (about five minutes on two cores):
 * cargo bench --bench scale: the N-th process for 1..1000 libraries and
   compile time against code size (criterion medians);
 * benches/compare_dlopen.sh: dlopen+dlclose and dlsym against glibc;
+* benches/compare_calls.sh: calls inside a module, across modules and
+  through another library's function pointer, beside native gcc code;
 * the zlib program (tests/real_libs.rs builds it into target/real-libs)
   split into main + libz.wasm against its static twin, on wrun and on the
   wasmtime CLI (skipped when not built);
@@ -83,6 +85,17 @@ def run_dlopen():
         parts = line.split()
         if len(parts) == 4 and parts[0] in ("dlopen+dlclose", "dlsym/func", "dlsym/data"):
             rows.append((parts[0], float(parts[1]), float(parts[2]), float(parts[3])))
+    return rows
+
+
+def run_calls():
+    """compare_calls.sh: (call, wrun ns, wrun without EH ns, native ns, ratio) rows."""
+    text = sh(["bash", str(ROOT / "benches" / "compare_calls.sh")], cwd=ROOT)
+    rows = []
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) == 5 and parts[0] in ("inside_module", "across_modules_import", "call_indirect_other_library"):
+            rows.append((parts[0], *map(float, parts[1:])))
     return rows
 
 
@@ -233,6 +246,7 @@ def main():
     cli = json.loads(cli_json.read_text())
     libs, code = run_scale()
     dlopen = run_dlopen()
+    calls = run_calls()
     wasmtime = next((p for p in ("wasmtime-cli", "wasmtime") if subprocess.run(["which", p], capture_output=True).returncode == 0), None)
     zlib = run_zlib(max(5, args.reps // 2), wasmtime)
     libc = run_shared_libc(max(5, args.reps // 2))
@@ -262,6 +276,11 @@ def main():
     lines += ["", "## Run-time linking (benches/compare_dlopen.sh)", "", "| benchmark | wrun | glibc | ratio |", "| --- | ---: | ---: | ---: |"]
     for name, w, g, ratio in dlopen:
         lines.append(f"| {name} | {w:.0f} ns | {g:.0f} ns | {ratio:.2f} |")
+    lines += ["", "## Calls (benches/compare_calls.sh: calls.rs beside gcc -O2 native code)", "",
+              "Native: a direct call, a call into a `.so` through the PLT, a call through a pointer from the `.so`.", "",
+              "| call | wrun | wrun, exceptions off | native | ratio |", "| --- | ---: | ---: | ---: | ---: |"]
+    for name, w, plain, nat, ratio in calls:
+        lines.append(f"| {name} | {w:.2f} ns | {plain:.2f} ns | {nat:.2f} ns | {ratio:.2f} |")
     if zlib:
         lines += ["", "## A real library: zlib split into main + libz.wasm (5 MiB, level 6)", "", "| program | time |", "| --- | ---: |"]
         for k, v in zlib.items():
@@ -321,9 +340,11 @@ def main():
         lines += ["", "## Exceptions (benches/compare_eh.py)", "",
                   f"Throw in one module, catch in another, {eh['n']} times: wrun {per['wrun']:.1f} ns per "
                   f"throw+catch, {eh['peer_version']} {per['wasmtime']:.1f} ns (ratio {per['wrun'] / per['wasmtime']:.3g})."]
-    lines += ["", "## Scale (cargo bench --bench scale)", "", "| libraries | N-th process | per library |", "| ---: | ---: | ---: |"]
+    lines += ["", "## Scale (cargo bench --bench scale)", "",
+              "Library i exports 8 symbols and calls library i-1; the main calls every library: N*8 symbols bound.", "",
+              "| libraries | N-th process | per library | per symbol bound |", "| ---: | ---: | ---: | ---: |"]
     for n, t in libs:
-        lines.append(f"| {n} | {t * 1e6:.1f} µs | {t / n * 1e6:.2f} µs |")
+        lines.append(f"| {n} | {t * 1e6:.1f} µs | {t / n * 1e6:.2f} µs | {t / (8 * n) * 1e9:.0f} ns |")
     lines += ["", "| library (target KiB) | wasm | machine code | compile | per KiB of machine code |",
               "| ---: | ---: | ---: | ---: | ---: |"]
     for k, wasm, machine, t in code:

@@ -7,26 +7,7 @@
 use arbitrary::Unstructured;
 use libfuzzer_sys::fuzz_target;
 
-fn config() -> wasm_smith::Config {
-    wasm_smith::Config {
-        gc_enabled: false,
-        exceptions_enabled: false,
-        memory64_enabled: false,
-        simd_enabled: true,
-        // Relaxed SIMD lets engines differ by design.
-        relaxed_simd_enabled: false,
-        threads_enabled: false,
-        wide_arithmetic_enabled: false,
-        custom_page_sizes_enabled: false,
-        canonicalize_nans: true,
-        export_everything: true,
-        max_imports: 0,
-        max_memories: 2,
-        max_memory32_bytes: 16 << 20,
-        max_tables: 2,
-        ..wasm_smith::Config::default()
-    }
-}
+mod smith;
 
 /// One engine's outcome of a call: results as raw bits, or a trap.
 #[derive(Debug, PartialEq)]
@@ -79,7 +60,7 @@ fuzz_target!(|data: &[u8]| {
 
 fn one_input(data: &[u8]) {
     let mut u = Unstructured::new(data);
-    let Ok(mut module) = wasm_smith::Module::new(config(), &mut u) else {
+    let Ok(mut module) = wasm_smith::Module::new(smith::config(), &mut u) else {
         return;
     };
     if module.ensure_termination(10_000).is_err() {

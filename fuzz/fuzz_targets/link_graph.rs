@@ -65,7 +65,6 @@ struct Object {
     ctor: bool,
 }
 
-
 fn leb(out: &mut Vec<u8>, mut v: u32) {
     loop {
         let byte = (v & 0x7f) as u8;

@@ -11,7 +11,6 @@ use libfuzzer_sys::fuzz_target;
 mod common;
 use common::engine;
 
-
 fuzz_target!(|data: &[u8]| {
     // Layout: two u16 lengths, then main, liba, libb (the rest).
     if data.len() < 4 {

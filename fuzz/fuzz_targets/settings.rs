@@ -10,24 +10,13 @@
 use arbitrary::Unstructured;
 use libfuzzer_sys::fuzz_target;
 
+mod smith;
+
 fn config() -> wasm_smith::Config {
     wasm_smith::Config {
-        gc_enabled: false,
         exceptions_enabled: true,
         tail_call_enabled: true,
-        memory64_enabled: false,
-        simd_enabled: true,
-        relaxed_simd_enabled: false,
-        threads_enabled: false,
-        wide_arithmetic_enabled: false,
-        custom_page_sizes_enabled: false,
-        canonicalize_nans: true,
-        export_everything: true,
-        max_imports: 0,
-        max_memories: 2,
-        max_memory32_bytes: 16 << 20,
-        max_tables: 2,
-        ..wasm_smith::Config::default()
+        ..smith::config()
     }
 }
 
@@ -76,8 +65,11 @@ impl Run {
     fn call(&mut self, name: &str, args: &[wrun::Val]) -> Outcome {
         let func = self.instance.get_func(&self.store, name).expect("export");
         let ty = func.ty(&self.store);
-        let mut results: Vec<wrun::Val> =
-            ty.results().iter().map(|t| wrun::Val::default_for(*t)).collect();
+        let mut results: Vec<wrun::Val> = ty
+            .results()
+            .iter()
+            .map(|t| wrun::Val::default_for(*t))
+            .collect();
         match func.call(&mut self.store, args, &mut results) {
             Ok(()) => Outcome::Values(results.iter().map(bits).collect()),
             Err(e) if e.trap() == Some(wrun::Trap::StackOverflow) => Outcome::Exhausted,
@@ -123,7 +115,10 @@ fuzz_target!(|data: &[u8]| {
     let checked = wrun::Config::new()
         .memory_guard(Some(false))
         .epoch_interruption(true);
-    let (mut plain, mut other) = match (Run::new(wrun::Config::new(), &bytes), Run::new(checked, &bytes)) {
+    let (mut plain, mut other) = match (
+        Run::new(wrun::Config::new(), &bytes),
+        Run::new(checked, &bytes),
+    ) {
         (Ok(plain), Ok(other)) => (plain, other),
         (Err(a), Err(b)) => return assert_eq!(a, b, "instantiation traps differ"),
         (a, b) => panic!(
@@ -154,12 +149,19 @@ fuzz_target!(|data: &[u8]| {
             wrun::ExternType::Global(_) => {
                 let a = plain.instance.get_global(&plain.store, name).unwrap();
                 let b = other.instance.get_global(&other.store, name).unwrap();
-                assert_eq!(bits(&a.get(&plain.store)), bits(&b.get(&other.store)), "global {name}");
+                assert_eq!(
+                    bits(&a.get(&plain.store)),
+                    bits(&b.get(&other.store)),
+                    "global {name}"
+                );
             }
             wrun::ExternType::Memory(_) => {
                 let a = plain.instance.get_memory(&plain.store, name).unwrap();
                 let b = other.instance.get_memory(&other.store, name).unwrap();
-                assert!(a.data(&plain.store) == b.data(&other.store), "memory {name}");
+                assert!(
+                    a.data(&plain.store) == b.data(&other.store),
+                    "memory {name}"
+                );
             }
             _ => {}
         }
