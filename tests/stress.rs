@@ -2,7 +2,9 @@
 //! over and over while others compile and drop modules (which rewrites the
 //! code registry the signal handler reads). With the registry behind a lock
 //! that the handler could only `try_read`, this killed the host with SIGSEGV
-//! within seconds.
+//! within seconds. Also: stores interrupted by a ticking epoch on two
+//! threads, thousands of processes with flat memory, and memory growth in
+//! fifty OS processes at once.
 
 use crate::wat;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -89,6 +91,65 @@ fn traps_are_caught_while_other_threads_compile_and_drop_modules() {
     eprintln!("stress: {traps} traps caught while {compiles} modules were compiled and dropped");
     assert!(traps > 1000, "traps ran: {traps}");
     assert!(compiles > 10, "compiles ran: {compiles}");
+}
+
+/// Stores come and go on two threads, each running into its deadline while
+/// a ticker bumps the epoch every millisecond (and other stores set new
+/// deadlines under the watch's lock): every store is interrupted, none is
+/// interrupted early, and poll pages are reused.
+#[test]
+fn stores_on_two_threads_are_interrupted_by_a_ticking_epoch() {
+    let engine = Engine::new(Config::new().epoch_interruption(true)).unwrap();
+    let spin = Module::new(
+        &engine,
+        &wat(r#"(module (func (export "spin") (loop (br 0))))"#),
+    )
+    .unwrap();
+    let counter = Module::new(
+        &engine,
+        &wat(
+            r#"(module (func (export "count") (param i32) (result i32) (local i32)
+              (loop $l (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+                (br_if $l (i32.lt_u (local.get 1) (local.get 0))))
+              (local.get 1)))"#,
+        ),
+    )
+    .unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let ticker = {
+        let (engine, stop) = (engine.clone(), stop.clone());
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(1));
+                engine.increment_epoch();
+            }
+        })
+    };
+    let workers: Vec<_> = (0..2)
+        .map(|_| {
+            let (spin, counter) = (spin.clone(), counter.clone());
+            std::thread::spawn(move || {
+                for _ in 0..200 {
+                    let mut store = Store::new(spin.engine(), ());
+                    // Far off: this store must finish its count undisturbed.
+                    store.set_epoch_deadline(1 << 40);
+                    let count = Instance::new(&mut store, &counter, &[]).unwrap();
+                    let count = count.get_typed_func::<i32, i32>(&store, "count").unwrap();
+                    assert_eq!(count.call(&mut store, 100_000).unwrap(), 100_000);
+                    store.set_epoch_deadline(2);
+                    let spin = Instance::new(&mut store, &spin, &[]).unwrap();
+                    let spin = spin.get_typed_func::<(), ()>(&store, "spin").unwrap();
+                    let e = spin.call(&mut store, ()).unwrap_err();
+                    assert_eq!(e.trap(), Some(Trap::Interrupt), "{e}");
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().expect("no worker panicked");
+    }
+    stop.store(true, Ordering::Relaxed);
+    ticker.join().unwrap();
 }
 
 /// Resident set size of this OS process, in KiB (`/proc/self/statm`).
