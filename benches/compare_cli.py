@@ -31,19 +31,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 FIX = ROOT / "wasm-fixtures"
-
-
-def find_wasmtime(explicit):
-    for candidate in [explicit, shutil.which("wasmtime-cli"), shutil.which("wasmtime")]:
-        if not candidate:
-            continue
-        try:
-            out = subprocess.run([candidate, "--version"], capture_output=True, text=True)
-        except OSError:
-            continue
-        if out.returncode == 0 and out.stdout.startswith("wasmtime"):
-            return candidate, out.stdout.strip()
-    return None, None
+sys.path.insert(0, str(ROOT / "benches"))
+from peers import find_wasmtime  # noqa: E402
 
 
 def timed(cmd, env):

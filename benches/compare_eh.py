@@ -16,7 +16,6 @@ Needs the wasmtime CLI on PATH as `wasmtime-cli` or `wasmtime`
 import argparse
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -45,7 +44,10 @@ def once(engine, n):
     return elapsed
 
 
-WASMTIME = shutil.which("wasmtime-cli") or shutil.which("wasmtime")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from peers import find_wasmtime  # noqa: E402
+
+WASMTIME = find_wasmtime()[0]
 
 
 def main():

@@ -30,6 +30,7 @@ import re
 import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -96,9 +97,13 @@ def measure(title, dynamic, twin, args, reps, wasmtime, work, output=None):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--reps", type=int, default=11)
-    parser.add_argument("--wasmtime", default="wasmtime")
+    parser.add_argument("--wasmtime", help="the wasmtime CLI (default: found on PATH)")
     parser.add_argument("--json", help="also write the medians to this file (for results.py)")
     args = parser.parse_args()
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from peers import find_wasmtime
+
+    args.wasmtime = find_wasmtime(args.wasmtime)[0]
     work = tempfile.mkdtemp(prefix="wrun-libc-bench-")
     with open(os.path.join(work, "in"), "wb") as f:
         f.write(base64.b64encode(os.urandom(1 << 20))[: 5 << 20] * 4)

@@ -247,7 +247,10 @@ def main():
     libs, code = run_scale()
     dlopen = run_dlopen()
     calls = run_calls()
-    wasmtime = next((p for p in ("wasmtime-cli", "wasmtime") if subprocess.run(["which", p], capture_output=True).returncode == 0), None)
+    sys.path.insert(0, str(ROOT / "benches"))
+    from peers import find_wasmtime
+
+    wasmtime = find_wasmtime()[0]
     zlib = run_zlib(max(5, args.reps // 2), wasmtime)
     libc = run_shared_libc(max(5, args.reps // 2))
     kernels = run_kernels(max(3, args.reps // 3))
@@ -347,8 +350,8 @@ def main():
         lines.append(f"| {n} | {t * 1e6:.1f} µs | {t / n * 1e6:.2f} µs | {t / (8 * n) * 1e9:.0f} ns |")
     lines += ["", "| library (target KiB) | wasm | machine code | compile | per KiB of machine code |",
               "| ---: | ---: | ---: | ---: | ---: |"]
-    for k, wasm, machine, t in code:
-        lines.append(f"| {k} | {wasm / 1024:.0f} KiB | {machine / 1024:.0f} KiB | {t * 1e3:.1f} ms | {t * 1e6 / (machine / 1024):.1f} µs |")
+    for k, wasm, mcode, t in code:
+        lines.append(f"| {k} | {wasm / 1024:.0f} KiB | {mcode / 1024:.0f} KiB | {t * 1e3:.1f} ms | {t * 1e6 / (mcode / 1024):.1f} µs |")
     lines += ["", "![cost vs number of libraries](results/libraries.svg)", "",
               "![compile time vs code size](results/code-size.svg)", "",
               "![ratios against the peers](results/ratios.svg)", ""]
