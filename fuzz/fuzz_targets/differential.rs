@@ -18,19 +18,6 @@ enum Outcome {
     Exhausted,
 }
 
-fn wrun_value(v: &wrun::Val) -> u128 {
-    match v {
-        wrun::Val::I32(x) => u128::from(*x as u32),
-        wrun::Val::I64(x) => u128::from(*x as u64),
-        wrun::Val::F32(bits) => u128::from(*bits),
-        wrun::Val::F64(bits) => u128::from(*bits),
-        wrun::Val::FuncRef(f) => u128::from(f.is_some()),
-        wrun::Val::ExternRef(r) => u128::from(r.is_some()),
-        wrun::Val::V128(bits) => *bits,
-        wrun::Val::ExnRef(r) => u128::from(r.is_some()),
-    }
-}
-
 fn wasmi_value(v: &wasmi::Val) -> u128 {
     match v {
         wasmi::Val::I32(x) => u128::from(*x as u32),
@@ -188,7 +175,7 @@ fn one_input(data: &[u8]) {
             .map(|t| wrun::Val::default_for(*t))
             .collect();
         let w = match wfunc.call(&mut wstore, &wargs, &mut wres) {
-            Ok(()) => Outcome::Values(wres.iter().map(wrun_value).collect()),
+            Ok(()) => Outcome::Values(wres.iter().map(smith::bits).collect()),
             Err(e) if e.trap() == Some(wrun::Trap::StackOverflow) => Outcome::Exhausted,
             Err(e) if e.trap().is_some() => Outcome::Trap,
             Err(e) => panic!("{name}: wrun failed without a trap: {e}"),
@@ -217,7 +204,7 @@ fn one_input(data: &[u8]) {
     for (name, ty) in &exports {
         match ty {
             wrun::ExternType::Global(_) => {
-                let w = wrun_value(&winst.get_global(&wstore, name).unwrap().get(&wstore));
+                let w = smith::bits(&winst.get_global(&wstore, name).unwrap().get(&wstore));
                 let r = wasmi_value(&rinst.get_global(&rstore, name).unwrap().get(&rstore));
                 assert_eq!(w, r, "global {name}");
             }

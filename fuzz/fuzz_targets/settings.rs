@@ -30,19 +30,6 @@ enum Outcome {
     Exhausted,
 }
 
-fn bits(v: &wrun::Val) -> u128 {
-    match v {
-        wrun::Val::I32(x) => u128::from(*x as u32),
-        wrun::Val::I64(x) => u128::from(*x as u64),
-        wrun::Val::F32(bits) => u128::from(*bits),
-        wrun::Val::F64(bits) => u128::from(*bits),
-        wrun::Val::V128(bits) => *bits,
-        wrun::Val::FuncRef(f) => u128::from(f.is_some()),
-        wrun::Val::ExternRef(r) => u128::from(r.is_some()),
-        wrun::Val::ExnRef(r) => u128::from(r.is_some()),
-    }
-}
-
 /// One module instantiated under one engine setting.
 struct Run {
     store: wrun::Store<()>,
@@ -71,7 +58,7 @@ impl Run {
             .map(|t| wrun::Val::default_for(*t))
             .collect();
         match func.call(&mut self.store, args, &mut results) {
-            Ok(()) => Outcome::Values(results.iter().map(bits).collect()),
+            Ok(()) => Outcome::Values(results.iter().map(smith::bits).collect()),
             Err(e) if e.trap() == Some(wrun::Trap::StackOverflow) => Outcome::Exhausted,
             Err(e) => Outcome::Trap(e.trap()),
         }
@@ -150,8 +137,8 @@ fuzz_target!(|data: &[u8]| {
                 let a = plain.instance.get_global(&plain.store, name).unwrap();
                 let b = other.instance.get_global(&other.store, name).unwrap();
                 assert_eq!(
-                    bits(&a.get(&plain.store)),
-                    bits(&b.get(&other.store)),
+                    smith::bits(&a.get(&plain.store)),
+                    smith::bits(&b.get(&other.store)),
                     "global {name}"
                 );
             }

@@ -1,4 +1,5 @@
-//! The wasm-smith settings the execution targets share.
+//! What the execution targets share: the wasm-smith settings, and wrun's
+//! values as raw bits to compare.
 
 /// Modules of the proposals wrun implements (SIMD included, relaxed SIMD
 /// not: engines may differ there by design), NaNs canonicalised, everything
@@ -20,5 +21,20 @@ pub fn config() -> wasm_smith::Config {
         max_memory32_bytes: 16 << 20,
         max_tables: 2,
         ..wasm_smith::Config::default()
+    }
+}
+
+/// A value as raw bits; a reference as whether it is null (engines'
+/// references are not comparable beyond that).
+pub fn bits(v: &wrun::Val) -> u128 {
+    match v {
+        wrun::Val::I32(x) => u128::from(*x as u32),
+        wrun::Val::I64(x) => u128::from(*x as u64),
+        wrun::Val::F32(bits) => u128::from(*bits),
+        wrun::Val::F64(bits) => u128::from(*bits),
+        wrun::Val::V128(bits) => *bits,
+        wrun::Val::FuncRef(f) => u128::from(f.is_some()),
+        wrun::Val::ExternRef(r) => u128::from(r.is_some()),
+        wrun::Val::ExnRef(r) => u128::from(r.is_some()),
     }
 }
