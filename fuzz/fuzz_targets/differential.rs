@@ -47,17 +47,9 @@ fuzz_target!(|data: &[u8]| {
 
 fn one_input(data: &[u8]) {
     let mut u = Unstructured::new(data);
-    let Ok(mut module) = wasm_smith::Module::new(smith::config(), &mut u) else {
+    let Some(bytes) = smith::module(smith::config(), &mut u) else {
         return;
     };
-    if module.ensure_termination(10_000).is_err() {
-        return;
-    }
-    let bytes = module.to_bytes();
-    // WRUN_FUZZ_DUMP=FILE keeps the generated module, to look at a finding.
-    if let Some(path) = std::env::var_os("WRUN_FUZZ_DUMP") {
-        std::fs::write(path, &bytes).unwrap();
-    }
 
     // WRUN_FUZZ_ONLY_WASMI=1 runs the reference alone (to tell whose crash
     // a finding is).

@@ -88,17 +88,9 @@ fn arguments(u: &mut Unstructured<'_>, ty: &wrun::FuncType) -> Option<Vec<wrun::
 
 fuzz_target!(|data: &[u8]| {
     let mut u = Unstructured::new(data);
-    let Ok(mut module) = wasm_smith::Module::new(config(), &mut u) else {
+    let Some(bytes) = smith::module(config(), &mut u) else {
         return;
     };
-    if module.ensure_termination(10_000).is_err() {
-        return;
-    }
-    let bytes = module.to_bytes();
-    // WRUN_FUZZ_DUMP=FILE keeps the generated module, to look at a finding.
-    if let Some(path) = std::env::var_os("WRUN_FUZZ_DUMP") {
-        std::fs::write(path, &bytes).unwrap();
-    }
     let checked = wrun::Config::new()
         .memory_guard(Some(false))
         .epoch_interruption(true);

@@ -1,5 +1,5 @@
-//! What the execution targets share: the wasm-smith settings, and wrun's
-//! values as raw bits to compare.
+//! What the execution targets share: the wasm-smith settings, generating a
+//! module bounded to terminate, and wrun's values as raw bits to compare.
 
 /// Modules of the proposals wrun implements (SIMD included, relaxed SIMD
 /// not: engines may differ there by design), NaNs canonicalised, everything
@@ -37,4 +37,17 @@ pub fn bits(v: &wrun::Val) -> u128 {
         wrun::Val::ExternRef(r) => u128::from(r.is_some()),
         wrun::Val::ExnRef(r) => u128::from(r.is_some()),
     }
+}
+
+/// A module from `u`, with fuel checks so that it terminates; `None` when
+/// the input does not make one. `WRUN_FUZZ_DUMP=FILE` keeps it, to look at
+/// a finding.
+pub fn module(config: wasm_smith::Config, u: &mut arbitrary::Unstructured<'_>) -> Option<Vec<u8>> {
+    let mut module = wasm_smith::Module::new(config, u).ok()?;
+    module.ensure_termination(10_000).ok()?;
+    let bytes = module.to_bytes();
+    if let Some(path) = std::env::var_os("WRUN_FUZZ_DUMP") {
+        std::fs::write(path, &bytes).unwrap();
+    }
+    Some(bytes)
 }
