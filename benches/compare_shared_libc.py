@@ -37,6 +37,8 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILT = os.path.join(ROOT, "target", "real-libs", "pie-libc")
 WRUN = os.path.join(ROOT, "target", "release", "wrun")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from peers import find_wasmtime  # noqa: E402
 
 
 def measure(title, dynamic, twin, args, reps, wasmtime, work, output=None):
@@ -100,9 +102,6 @@ def main():
     parser.add_argument("--wasmtime", help="the wasmtime CLI (default: found on PATH)")
     parser.add_argument("--json", help="also write the medians to this file (for results.py)")
     args = parser.parse_args()
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    from peers import find_wasmtime
-
     args.wasmtime = find_wasmtime(args.wasmtime)[0]
     work = tempfile.mkdtemp(prefix="wrun-libc-bench-")
     with open(os.path.join(work, "in"), "wb") as f:

@@ -43,6 +43,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "benches" / "results"
 WRUN = ROOT / "target" / "release" / "wrun"
+sys.path.insert(0, str(ROOT / "benches"))
+from peers import find_wasmtime  # noqa: E402
 
 
 def sh(cmd, **kw):
@@ -247,9 +249,6 @@ def main():
     libs, code = run_scale()
     dlopen = run_dlopen()
     calls = run_calls()
-    sys.path.insert(0, str(ROOT / "benches"))
-    from peers import find_wasmtime
-
     wasmtime = find_wasmtime()[0]
     zlib = run_zlib(max(5, args.reps // 2), wasmtime)
     libc = run_shared_libc(max(5, args.reps // 2))
@@ -324,16 +323,15 @@ def main():
                 else:
                     cells += ["-", "-", "-"]
             lines.append(f"| {row['kernel']} | " + " | ".join(cells) + " |")
-    simd = kernels
-    if simd:
+    if kernels:
         lines += ["", "## SIMD kernels (benches/compare_kernels.py --mode warm, wasmtime-py)", "",
                   "| kernel | wrun | wasmtime | ratio | -msimd128 speedup on wrun | on wasmtime |",
                   "| --- | ---: | ---: | ---: | ---: | ---: |"]
         for k in SIMD_KERNELS:
-            w, m = simd[k]["wrun"], simd[k]["wasmtime"]
+            w, m = kernels[k]["wrun"], kernels[k]["wasmtime"]
             speed = ""
             if k.endswith("-simd"):
-                base = simd[k[: -len("-simd")]]
+                base = kernels[k[: -len("-simd")]]
                 speed = f" {base['wrun'] / w:.2f}x | {base['wasmtime'] / m:.2f}x |"
             else:
                 speed = " | |"
