@@ -410,3 +410,84 @@ fn exception_objects_live_exactly_as_long_as_something_names_them() {
     assert_eq!(i32_of(call(&mut store, inst, "rethrow_kept", &[])), 77);
     assert_eq!(i32_of(call(&mut store, inst, "rethrow_kept", &[])), 77);
 }
+
+/// A throw unwinds straight to the nearest frame with a handler: frames
+/// without one in between (plain calls, `call_indirect`, a function with
+/// stack-passed parameters, a recursion 200 deep) are skipped, and the
+/// catching frame goes on with every value it kept live across the call,
+/// its stack pointer where it was (10,000 throws in a row would exhaust the
+/// stack otherwise) and, with epoch interruption on, the pinned register
+/// intact (the spin after the catch is still interrupted).
+#[test]
+fn a_throw_skips_frames_without_handlers_and_the_catcher_resumes_intact() {
+    const TEXT: &str = r#"(module
+        (tag $t (param i64))
+        (type $wide (func (param i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i32)))
+        (table 1 funcref)
+        (elem (i32.const 0) $wide)
+        (func $deep (param $n i32) (param $v i64)
+          (if (i32.eqz (local.get $n)) (then (throw $t (local.get $v))))
+          (call $deep (i32.sub (local.get $n) (i32.const 1))
+                      (i64.add (local.get $v) (i64.const 1)))
+          ;; never reached: the throw skips this frame
+          (drop (i32.div_u (i32.const 1) (i32.const 0))))
+        (func $wide (type $wide)
+          (call $deep (local.get 12)
+            (i64.add (local.get 0) (i64.add (local.get 5) (local.get 11)))))
+        (func $catch (param $k i64) (result i64)
+          (local $a i64) (local $b i64) (local $c f64) (local $d i64)
+          (local.set $a (i64.mul (local.get $k) (i64.const 3)))
+          (local.set $b (i64.xor (local.get $k) (i64.const 0x5555)))
+          (local.set $c (f64.convert_i64_s (local.get $k)))
+          (local.set $d (i64.rotl (local.get $k) (i64.const 17)))
+          (block $h (result i64)
+            (try_table (catch $t $h)
+              (call_indirect (type $wide)
+                (local.get $k) (i64.const 1) (i64.const 2) (i64.const 3) (i64.const 4)
+                (i64.const 5) (i64.const 6) (i64.const 7) (i64.const 8) (i64.const 9)
+                (i64.const 10) (i64.const 11) (i32.const 200) (i32.const 0)))
+            (i64.const -1)
+            (return))
+          ;; payload = k + 5 + 11 + 200; add what this frame kept live
+          (i64.add (local.get $a))
+          (i64.add (local.get $b))
+          (i64.add (i64.trunc_f64_s (local.get $c)))
+          (i64.add (local.get $d)))
+        (func (export "many") (param $times i32) (result i64)
+          (local $sum i64) (local $i i32)
+          (loop $l
+            (local.set $sum (i64.add (local.get $sum)
+              (call $catch (i64.extend_i32_u (local.get $i)))))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br_if $l (i32.lt_u (local.get $i) (local.get $times))))
+          (local.get $sum))
+        (func (export "catch_then_spin") (result i64)
+          (drop (call $catch (i64.const 1)))
+          (loop $spin (br $spin))
+          (i64.const 0)))"#;
+    let expected = |k: i64| k + 216 + k * 3 + (k ^ 0x5555) + k + k.rotate_left(17);
+    let times = 10_000;
+    let want: i64 = (0..times).map(expected).sum();
+    for epoch in [false, true] {
+        let engine = Engine::new(wrun::Config::new().epoch_interruption(epoch)).unwrap();
+        let module = Module::new(&engine, &wat(TEXT)).expect("valid module");
+        let mut store = Store::new(&engine, ());
+        store.set_epoch_deadline(u64::MAX / 2);
+        let instance = Linker::new().instantiate(&mut store, &module).unwrap();
+        let many = call(&mut store, instance, "many", &[Val::I32(times as i32)]).unwrap();
+        assert_eq!(many[0].i64(), Some(want), "epoch {epoch}");
+        if epoch {
+            store.set_epoch_deadline(1);
+            let ticker = {
+                let engine = engine.clone();
+                std::thread::spawn(move || {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                    engine.increment_epoch();
+                })
+            };
+            let error = call(&mut store, instance, "catch_then_spin", &[]).unwrap_err();
+            assert_eq!(error.trap(), Some(Trap::Interrupt), "{error}");
+            ticker.join().unwrap();
+        }
+    }
+}

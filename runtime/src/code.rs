@@ -2,7 +2,7 @@
 //! starts, and the code's ranges and trap sites registered with the trap
 //! handler for as long as the code is mapped.
 
-use crate::compile::code_info::CodeInfo;
+use crate::compile::code_info::{CodeInfo, LandingPad};
 use crate::compile::image::CodeLayout;
 use crate::environ::ModuleInfo;
 use crate::vm::code_memory::CodeMemory;
@@ -44,6 +44,15 @@ impl LoadedCode {
                 .push((start, start + range.len as usize, index));
         }
         code_info.functions.sort_unstable();
+        code_info.handlers = layout
+            .handlers
+            .iter()
+            .map(|h| LandingPad {
+                ret_addr: base + h.ret_addr as usize,
+                handler: base + h.handler as usize,
+                sp_to_fp: h.sp_to_fp,
+            })
+            .collect();
         code_info.traps = layout
             .traps
             .iter()

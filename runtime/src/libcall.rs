@@ -44,13 +44,17 @@ pub enum Libcall {
     ExceptionCaught,
     /// `(exnref)`: handed to wasm as a value
     ExceptionExpose,
+    /// `(frame pointer, pinned register)`: never returns; resumes at the
+    /// handler of the nearest calling frame that has one for the pending
+    /// exception, or traps with "uncaught wasm exception" at the host
+    UnwindToHandler,
 }
 
 use ValType::{I32, I64};
 
 impl Libcall {
     /// Every libcall, in discriminant order.
-    pub const ALL: [Libcall; 18] = [
+    pub const ALL: [Libcall; 19] = [
         Libcall::MemoryGrow,
         Libcall::MemoryFill,
         Libcall::MemoryCopy,
@@ -69,6 +73,7 @@ impl Libcall {
         Libcall::ExceptionRelease,
         Libcall::ExceptionCaught,
         Libcall::ExceptionExpose,
+        Libcall::UnwindToHandler,
     ];
 
     /// Parameters after the vmctx, and results.
@@ -88,7 +93,7 @@ impl Libcall {
             | Libcall::ExceptionCaught
             | Libcall::ExceptionExpose => (&[I64], &[]),
             Libcall::ExceptionTag => (&[I64], &[I64]),
-            Libcall::ExceptionPayload => (&[I64, I64], &[]),
+            Libcall::ExceptionPayload | Libcall::UnwindToHandler => (&[I64, I64], &[]),
         }
     }
 }

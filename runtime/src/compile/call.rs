@@ -59,20 +59,24 @@ impl FuncTranslator<'_, '_> {
             if tail {
                 self.release_caught_left_by_branch(self.control.len() as u32 - 1)?;
                 self.b.ins().return_call(func_ref, &full);
+            } else if self.call_may_throw(index) && self.in_handler_scope() {
+                let sig = self.b.func.dfg.ext_funcs[func_ref].signature;
+                let results = self.try_call(sig, |this, table| {
+                    this.b.ins().try_call(func_ref, &full, table);
+                });
+                self.stack.extend(results);
             } else {
                 let call = self.b.ins().call(func_ref, &full);
                 let results = self.b.inst_results(call).to_vec();
                 self.stack.extend(results);
-                if self.call_may_throw(index) {
-                    self.check_exception_after_call();
-                }
             }
         }
         Ok(())
     }
 
     /// Calls `code` (a `call_indirect` or a `return_call_indirect`) and,
-    /// for a plain call, pushes its results and checks for an exception.
+    /// for a plain call, pushes its results (a `try_call_indirect` inside
+    /// a handler's scope).
     fn finish_indirect(
         &mut self,
         sig: cranelift_codegen::ir::SigRef,
@@ -83,11 +87,15 @@ impl FuncTranslator<'_, '_> {
         if tail {
             self.release_caught_left_by_branch(self.control.len() as u32 - 1)?;
             self.b.ins().return_call_indirect(sig, code, args);
+        } else if self.in_handler_scope() {
+            let results = self.try_call(sig, |this, table| {
+                this.b.ins().try_call_indirect(code, args, table);
+            });
+            self.stack.extend(results);
         } else {
             let call = self.b.ins().call_indirect(sig, code, args);
             let results = self.b.inst_results(call).to_vec();
             self.stack.extend(results);
-            self.check_exception_after_call();
         }
         Ok(())
     }

@@ -11,13 +11,54 @@ pub(crate) struct CodeInfo {
     pub functions: Vec<(usize, usize, u32)>,
     /// (pc, trap), sorted by pc.
     pub traps: Vec<(usize, Trap)>,
+    /// Landing pads of `try_call` sites, sorted by return address.
+    pub handlers: Vec<LandingPad<usize>>,
     /// Function names from the name section, by function index.
     pub names: hashbrown::HashMap<u32, String>,
     /// Module name for backtraces.
     pub module_name: String,
 }
 
+/// Where an exception raised in a callee resumes in the caller: the call's
+/// return address, the handler, and the distance from the caller's frame
+/// pointer down to its stack pointer at the call (Cranelift's `sp_to_fp`).
+/// `A` is an offset in the image (`u32`) or an address once loaded (`usize`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct LandingPad<A> {
+    pub ret_addr: A,
+    pub handler: A,
+    pub sp_to_fp: u32,
+}
+
+/// What the unwinder finds at a return address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CallerFrame {
+    /// A wasm function called from inside a handler's scope: resume here.
+    Handler { pc: usize, sp_to_fp: u32 },
+    /// A wasm function with no handler around this call: skip its frame.
+    NoHandler,
+    /// Not inside a wasm function (a trampoline or host code): stop.
+    NotWasm,
+}
+
 impl CodeInfo {
+    /// What the return address `ret` of a frame is (see [`CallerFrame`]).
+    pub fn caller_frame(&self, ret: usize) -> CallerFrame {
+        if let Ok(i) = self.handlers.binary_search_by_key(&ret, |h| h.ret_addr) {
+            let pad = self.handlers[i];
+            return CallerFrame::Handler {
+                pc: pad.handler,
+                sp_to_fp: pad.sp_to_fp,
+            };
+        }
+        let i = self.functions.partition_point(|(s, _, _)| *s < ret);
+        // A return address may equal a function's end (a call that ends it).
+        match i.checked_sub(1).map(|i| self.functions[i]) {
+            Some((start, end, _)) if start < ret && ret <= end => CallerFrame::NoHandler,
+            _ => CallerFrame::NotWasm,
+        }
+    }
+
     /// The trap recorded for the instruction at `pc`, if it is a trap site.
     pub fn trap_at(&self, pc: usize) -> Option<Trap> {
         self.traps

@@ -2,20 +2,25 @@
 //! form) and `try`/`catch`/`catch_all`/`rethrow`/`delegate` (the legacy form
 //! clang-19 emits for `-fwasm-exceptions`).
 //!
-//! Exceptions travel as a flag, not by unwinding machine frames: a throw
-//! stores the exception in the store (`VMStoreContext::pending_exception`,
-//! see `vm::exceptions`) and jumps to the innermost handler of its function,
-//! or returns (with zero results) when there is none. After every call
-//! that may throw, the caller loads the flag and, when it is set, does the
-//! same. A handler compares the exception's tag with each `catch` clause in
+//! A throw stores the exception in the store
+//! (`VMStoreContext::pending_exception`, see `vm::exceptions`) and jumps to
+//! the innermost handler of its function. With none there, it calls the
+//! libcall `UnwindToHandler` (`vm::traps::unwind_to_handler`), which follows
+//! the frame-pointer chain to the nearest caller waiting in a handler's
+//! scope and resumes at that call's landing pad: calls made inside a
+//! `try_table` or `try` body (or a legacy catch body, which must release
+//! what it caught) are Cranelift `try_call`s whose exceptional edge goes to
+//! the handler. Every other call is a plain call with nothing after it, so
+//! code pays for exceptions only inside handler scopes ("zero cost").
+//! A handler compares the exception's tag with each `catch` clause in
 //! order and branches to the first that matches, or passes the exception on
-//! outwards. Calls to functions of the module that cannot throw (nothing
-//! they reach throws, imports or calls indirectly) carry no check, so code
-//! without exceptions pays nothing for direct calls. At the host boundary an
-//! exception still pending becomes the trap "uncaught wasm exception".
+//! outwards. Inside a handler's scope, direct calls to functions of the
+//! module that cannot throw (nothing they reach throws, imports or calls
+//! indirectly) stay plain calls too. An exception with no handler before
+//! the host becomes the trap "uncaught wasm exception".
 
 use crate::compile::translator::{
-    block_args, ir_type, readonly, trusted, Frame, FrameKind, FuncTranslator,
+    block_args, ir_type, readonly, trap_codes, trusted, Frame, FrameKind, FuncTranslator,
 };
 use crate::environ::ModuleInfo;
 use crate::error::Result;
@@ -241,18 +246,54 @@ impl FuncTranslator<'_, '_> {
         self.reachable = false;
     }
 
-    /// After a call that may throw: to the innermost handler if an
-    /// exception is pending (nothing is emitted when exceptions are off).
-    pub(crate) fn check_exception_after_call(&mut self) {
-        if !self.env.exceptions {
-            return;
-        }
-        let pending = self.pending_exception();
-        let handler = self.handler_from(self.control.len() - 1);
+    /// Whether an exception raised here has a handler in this function
+    /// (the frames `handler_from` would find one in), i.e. whether a call
+    /// that may throw must be a `try_call`.
+    pub(crate) fn in_handler_scope(&self) -> bool {
+        self.env.exceptions
+            && self.control.iter().any(|frame| {
+                frame.eh.as_ref().is_some_and(|eh| match frame.kind {
+                    FrameKind::TryTable | FrameKind::Try => eh.handler.is_some(),
+                    FrameKind::Catch => eh.caught.is_some(),
+                    _ => false,
+                })
+            })
+    }
+
+    /// Emits a call that may throw inside a handler's scope: `call` builds
+    /// the `try_call` (or `try_call_indirect`) from an exception table whose
+    /// normal return goes on in a new block and whose exceptional edge goes
+    /// to the innermost handler. Returns the call's results.
+    pub(crate) fn try_call(
+        &mut self,
+        sig: ir::SigRef,
+        call: impl FnOnce(&mut Self, ir::ExceptionTable),
+    ) -> Vec<Value> {
+        let returns: Vec<ir::Type> = self.b.func.dfg.signatures[sig]
+            .returns
+            .iter()
+            .map(|r| r.value_type)
+            .collect();
         let next = self.b.create_block();
-        self.b.ins().brif(pending, handler, &[], next, &[]);
+        for ty in &returns {
+            self.b.append_block_param(next, *ty);
+        }
+        let results: Vec<ir::BlockArg> = (0..returns.len() as u32)
+            .map(ir::BlockArg::TryCallRet)
+            .collect();
+        let normal = self.b.func.dfg.block_call(next, &results);
+        let handler = self.handler_from(self.control.len() - 1);
+        let exceptional = self.b.func.dfg.block_call(handler, &[]);
+        let table = ir::ExceptionTableData::new(
+            sig,
+            normal,
+            [ir::ExceptionTableItem::Default(exceptional)],
+        );
+        let table = self.b.func.dfg.exception_tables.push(table);
+        call(self, table);
         self.b.seal_block(next);
         self.b.switch_to_block(next);
+        self.b.block_params(next).to_vec()
     }
 
     /// Whether a direct call to function `index` needs the check.
@@ -484,20 +525,24 @@ impl FuncTranslator<'_, '_> {
         Ok(())
     }
 
-    /// The unwind block, if used: returns zero results with the exception
-    /// still pending, for the caller to handle.
-    pub(crate) fn finish_unwind_block(&mut self) {
-        let Some(unwind) = self.unwind else { return };
+    /// The unwind block, if used: hands the pending exception to the
+    /// nearest caller with a handler (`UnwindToHandler` never returns).
+    pub(crate) fn finish_unwind_block(&mut self) -> Result<()> {
+        let Some(unwind) = self.unwind else {
+            return Ok(());
+        };
         self.b.seal_block(unwind);
         self.b.switch_to_block(unwind);
-        let results: Vec<ValType> = self.result_types.clone();
-        let values: Vec<Value> = results
-            .iter()
-            .map(|t| {
-                let ty = ir_type(*t).expect("result types were checked at entry");
-                self.zero(ty)
-            })
-            .collect();
-        self.b.ins().return_(&values);
+        let fp = self.b.ins().get_frame_pointer(I64);
+        // The landing pad expects the pinned register (the epoch poll
+        // page) as it was; Rust code in between may have used it.
+        let pinned = if self.epoch_checks {
+            self.b.ins().get_pinned_reg(I64)
+        } else {
+            self.b.ins().iconst(I64, 0)
+        };
+        self.call_libcall(Libcall::UnwindToHandler, &[fp, pinned])?;
+        self.b.ins().trap(trap_codes::UNREACHABLE);
+        Ok(())
     }
 }

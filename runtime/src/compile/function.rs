@@ -2,6 +2,7 @@
 //! the relocations the image linker resolves. Independent of every other
 //! function, so bodies can compile on several threads at once.
 
+use crate::compile::code_info::LandingPad;
 use crate::compile::translator::{wasm_signature, FuncTranslator};
 use crate::compile::{compile_error, trap_from_code, ModuleEnv};
 use crate::error::{Result, Trap};
@@ -9,7 +10,7 @@ use cranelift_codegen::binemit::Reloc;
 use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::ir::{ExternalName, UserFuncName};
 use cranelift_codegen::isa::TargetIsa;
-use cranelift_codegen::{Context, FinalizedRelocTarget};
+use cranelift_codegen::{Context, FinalizedMachExceptionHandler, FinalizedRelocTarget};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 
 /// A call from one function of the module to another, to patch at layout.
@@ -31,6 +32,8 @@ pub(crate) struct CompiledFunction {
     pub calls: Vec<CallSite>,
     /// (offset from the function's start, trap).
     pub traps: Vec<(u32, Trap)>,
+    /// Landing pads of its `try_call`s, offsets from the function's start.
+    pub handlers: Vec<LandingPad<u32>>,
 }
 
 /// Reusable per-thread state: Cranelift's context and the builder's.
@@ -97,11 +100,30 @@ impl FunctionCompiler {
             .iter()
             .filter_map(|t| trap_from_code(t.code).map(|trap| (t.offset, trap)))
             .collect();
+        let mut handlers = Vec::new();
+        for site in buffer.call_sites() {
+            for handler in site.exception_handlers {
+                let target = match handler {
+                    FinalizedMachExceptionHandler::Tag(_, target)
+                    | FinalizedMachExceptionHandler::Default(target) => *target,
+                    FinalizedMachExceptionHandler::Context(_) => continue,
+                };
+                let sp_to_fp = site.frame_offset.ok_or_else(|| {
+                    compile_error(index, "a try_call site without its frame offset")
+                })?;
+                handlers.push(LandingPad {
+                    ret_addr: site.ret_addr,
+                    handler: target,
+                    sp_to_fp,
+                });
+            }
+        }
         Ok(CompiledFunction {
             code: buffer.data().to_vec(),
             alignment: buffer.alignment,
             calls,
             traps,
+            handlers,
         })
     }
 }

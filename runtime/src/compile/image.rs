@@ -3,6 +3,7 @@
 //! absolute address, so the same bytes run wherever they are mapped — from
 //! anonymous memory or straight from a cache file, in any OS process.
 
+use crate::compile::code_info::LandingPad;
 use crate::compile::function::{CallSite, CompiledFunction};
 use crate::error::{Error, Result, Trap};
 use cranelift_codegen::binemit::Reloc;
@@ -21,6 +22,9 @@ pub(crate) struct CodeLayout {
     pub functions: Vec<FunctionRange>,
     /// (offset in the code, trap), sorted by offset.
     pub traps: Vec<(u32, Trap)>,
+    /// Landing pads of `try_call` sites (offsets in the code), sorted by
+    /// return address.
+    pub handlers: Vec<LandingPad<u32>>,
 }
 
 /// Position-independent machine code of one module.
@@ -75,8 +79,17 @@ pub(crate) fn link(
             .layout
             .traps
             .extend(f.traps.iter().map(|(at, trap)| (range.offset + at, *trap)));
+        image
+            .layout
+            .handlers
+            .extend(f.handlers.iter().map(|h| LandingPad {
+                ret_addr: range.offset + h.ret_addr,
+                handler: range.offset + h.handler,
+                sp_to_fp: h.sp_to_fp,
+            }));
     }
     image.layout.traps.sort_unstable_by_key(|(pc, _)| *pc);
+    image.layout.handlers.sort_unstable_by_key(|h| h.ret_addr);
     Ok(image)
 }
 
@@ -124,6 +137,11 @@ mod tests {
             alignment,
             calls,
             traps: vec![(1, Trap::Unreachable)],
+            handlers: vec![LandingPad {
+                ret_addr: 2,
+                handler: 3,
+                sp_to_fp: 16,
+            }],
         }
     }
 
@@ -159,6 +177,14 @@ mod tests {
             image.layout.traps,
             [(1, Trap::Unreachable), (33, Trap::Unreachable)]
         );
+        // Landing pads move with their function, like trap sites.
+        let pads: Vec<(u32, u32)> = image
+            .layout
+            .handlers
+            .iter()
+            .map(|h| (h.ret_addr, h.handler))
+            .collect();
+        assert_eq!(pads, [(2, 3), (34, 35)]);
         assert_eq!(image.text.len(), 33);
     }
 

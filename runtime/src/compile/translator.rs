@@ -159,10 +159,9 @@ pub(crate) struct FuncTranslator<'a, 'b> {
     /// Whether the engine has epoch interruption on (see `epoch_check`).
     pub epoch_checks: bool,
     /// Where exceptions with no handler in this function go: a block that
-    /// returns (created on first use; see `compile/exceptions.rs`).
+    /// unwinds to a caller's handler (created on first use; see
+    /// `compile/exceptions.rs`).
     pub unwind: Option<ir::Block>,
-    /// The function's result types.
-    pub result_types: Vec<ValType>,
 }
 
 impl<'a, 'b> FuncTranslator<'a, 'b> {
@@ -228,7 +227,6 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             libcall_refs: HashMap::new(),
             epoch_checks,
             unwind: None,
-            result_types: ty.results().to_vec(),
         };
         translator.epoch_check();
         Ok(translator)
@@ -273,7 +271,7 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             let op = reader.read()?;
             self.translate_operator(&op)?;
         }
-        self.finish_unwind_block();
+        self.finish_unwind_block()?;
         self.b.finalize(self.env.frontend_config);
         Ok(())
     }

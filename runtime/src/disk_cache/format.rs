@@ -12,11 +12,14 @@
 //! 88   text length         u64
 //! 96   function count      u32, then per function: offset u32, length u32
 //!      trap count          u32, then per trap site: offset u32, trap code u8
+//!      landing pad count   u32, then per pad: return address u32,
+//!                          handler u32, sp_to_fp u32 (offsets in the text)
 //!      zero padding to the text offset
 //!      text (machine code)
 //! ```
 //! All integers are little-endian.
 
+use crate::compile::code_info::LandingPad;
 use crate::compile::image::{CodeImage, CodeLayout, FunctionRange};
 use crate::compile::{trap_code, trap_from_code};
 use cranelift_codegen::ir::TrapCode;
@@ -27,7 +30,7 @@ use std::ops::Range;
 pub(crate) type Key = [u8; 32];
 
 const MAGIC: &[u8; 8] = b"WRUNCODE";
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 const CHECKSUMMED_FROM: usize = 80;
 const HEADER_LEN: usize = 96;
 
@@ -62,6 +65,12 @@ pub(crate) fn encode(key: &Key, image: &CodeImage, page_size: usize) -> Vec<u8> 
     for (at, code) in traps {
         out.extend_from_slice(&at.to_le_bytes());
         out.push(code.as_raw().get());
+    }
+    out.extend_from_slice(&(layout.handlers.len() as u32).to_le_bytes());
+    for pad in &layout.handlers {
+        for field in [pad.ret_addr, pad.handler, pad.sp_to_fp] {
+            out.extend_from_slice(&field.to_le_bytes());
+        }
     }
     let text_offset = out.len().next_multiple_of(page_size);
     out.resize(text_offset, 0);
@@ -157,6 +166,21 @@ pub(crate) fn decode(bytes: &[u8], key: &Key, page_size: usize) -> Result<Decode
         last = Some(at);
         layout.traps.push((at, trap));
     }
+    let count = r.u32()? as usize;
+    let mut last = None;
+    for _ in 0..count {
+        let pad = LandingPad {
+            ret_addr: r.u32()?,
+            handler: r.u32()?,
+            sp_to_fp: r.u32()?,
+        };
+        let inside = |at: u32| (at as usize) < text_len;
+        if !inside(pad.ret_addr) || !inside(pad.handler) || last.is_some_and(|l| l > pad.ret_addr) {
+            return Err("landing pad outside the text or out of order".into());
+        }
+        last = Some(pad.ret_addr);
+        layout.handlers.push(pad);
+    }
     if r.at > text_offset {
         return Err("layout overlaps the text".into());
     }
@@ -183,6 +207,11 @@ mod tests {
                     },
                 ],
                 traps: vec![(3, Trap::Unreachable), (70, Trap::StackOverflow)],
+                handlers: vec![LandingPad {
+                    ret_addr: 72,
+                    handler: 90,
+                    sp_to_fp: 48,
+                }],
             },
         }
     }

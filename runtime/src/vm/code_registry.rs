@@ -13,7 +13,7 @@
 //! fault on (killing the host) whenever a compiling thread held the write
 //! lock; a trap must be recognised whatever other threads are doing.
 
-pub(crate) use crate::compile::code_info::CodeInfo;
+pub(crate) use crate::compile::code_info::{CallerFrame, CodeInfo};
 use crate::error::Trap;
 use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};

@@ -3,8 +3,9 @@
 //!
 //! An exnref is a slot index plus one (0 is null). Throwing allocates a
 //! slot and sets `VMStoreContext::pending_exception`; the throwing function
-//! then branches to its handler or returns, and every caller that may see
-//! an exception checks the field after the call (see `compile/exceptions.rs`).
+//! then branches to its handler, or unwinds to the landing pad of the
+//! nearest caller inside a handler's scope (`vm::traps::unwind_to_handler`,
+//! see `compile/exceptions.rs`), where the handler reads the field.
 //!
 //! When a slot is freed: wasm may copy an exnref (locals, globals, tables)
 //! once it has one, so an exception that was ever handed to wasm as a value

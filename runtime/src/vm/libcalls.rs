@@ -40,6 +40,7 @@ pub(crate) static LIBCALLS: LibcallTable = LibcallTable([
     crate::vm::exceptions::exception_release as *const u8,
     crate::vm::exceptions::exception_caught as *const u8,
     crate::vm::exceptions::exception_expose as *const u8,
+    crate::vm::traps::unwind_to_handler as *const u8,
 ]);
 
 impl LibcallTable {

@@ -12,7 +12,7 @@
 //! Signals that are not ours (no wasm call on this thread, or a PC outside
 //! compiled code) are passed on to the handler that was installed before.
 
-use super::code_registry::{lookup_code, trap_at};
+use super::code_registry::{lookup_code, trap_at, CallerFrame};
 use crate::error::{Error, Trap};
 use std::cell::{Cell, UnsafeCell};
 use std::sync::Once;
@@ -58,6 +58,19 @@ std::arch::global_asm!(
     "mov rsp, [rdi + 48]",
     "mov eax, 1",
     "jmp qword ptr [rdi + 56]",
+    ".p2align 4",
+    ".globl wrun_resume_at_handler",
+    "wrun_resume_at_handler:",
+    // rdi = sp, rsi = fp, rdx = handler pc, rcx = pinned register value.
+    // Cranelift's landing pads expect every other register clobbered and
+    // the exception payload in rax/rdx (wrun passes it in the store).
+    "mov rsp, rdi",
+    "mov rbp, rsi",
+    "mov r15, rcx",
+    "mov r11, rdx",
+    "xor eax, eax",
+    "xor edx, edx",
+    "jmp r11",
 );
 
 #[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
@@ -70,6 +83,7 @@ unsafe extern "C" {
         data: *mut u8,
     ) -> i32;
     fn wrun_longjmp(buf: *const JmpBuf) -> !;
+    fn wrun_resume_at_handler(sp: usize, fp: usize, pc: usize, pinned: usize) -> !;
 }
 
 /// State of one host→wasm call on this thread.
@@ -197,6 +211,56 @@ pub(crate) unsafe fn raise_error(error: Error) -> ! {
         *(*state).error.get() = Some(error);
         raise_trap(Trap::HostError)
     }
+}
+
+/// Libcall `UnwindToHandler`: a throw (or an exception a handler did not
+/// match) left the function whose frame pointer is `fp` with no handler
+/// there. Follows the frame-pointer chain up to the innermost host entry
+/// and resumes at the landing pad of the first call site that has one
+/// (calls inside a `try_table` or `try` are Cranelift `try_call`s), so
+/// frames without handlers cost nothing and are skipped whole. No landing
+/// pad before the host: the trap "uncaught wasm exception". The exception
+/// itself stays pending in the store, where the handler reads it.
+///
+/// # Safety
+/// Called only by compiled code, with its own frame pointer, inside a
+/// host→wasm call (`catch_traps`); `pinned` is the pinned register's value
+/// (the epoch poll page) or anything when the engine pins none.
+pub(crate) unsafe extern "C" fn unwind_to_handler(
+    _vmctx: *mut crate::vm::VMContext,
+    fp: usize,
+    pinned: usize,
+) -> ! {
+    let state = CURRENT.with(|c| c.get());
+    let (low, mut high) = thread_stack_bounds();
+    if high == 0 {
+        high = usize::MAX;
+    }
+    if !state.is_null() {
+        // SAFETY: `state` is live; index 6 is the entry's stack pointer.
+        // Frames at or above it belong to the host, never to be unwound.
+        high = high.min(unsafe { (*(*state).jmpbuf.get()).0[6] });
+    }
+    let mut fp = fp;
+    while fp != 0 && fp.is_multiple_of(8) && fp >= low && fp + 16 <= high {
+        // SAFETY: fp lies within this thread's stack below the host entry.
+        let (caller_fp, ret) = unsafe { (*(fp as *const usize), *((fp + 8) as *const usize)) };
+        match lookup_code(ret, |info| info.caller_frame(ret)) {
+            Some(CallerFrame::Handler { pc, sp_to_fp }) if caller_fp > fp => {
+                // SAFETY: `caller_fp` is the frame of the wasm function that
+                // made the `try_call` returning to `ret`; Cranelift's frame
+                // layout puts its stack pointer `sp_to_fp` below it. The
+                // frames skipped (this libcall's and wasm's) own nothing.
+                unsafe {
+                    wrun_resume_at_handler(caller_fp - sp_to_fp as usize, caller_fp, pc, pinned)
+                }
+            }
+            Some(CallerFrame::NoHandler) if caller_fp > fp => fp = caller_fp,
+            _ => break,
+        }
+    }
+    // SAFETY: inside catch_traps (see above); nothing owned is alive here.
+    unsafe { raise_trap(Trap::UncaughtException) }
 }
 
 // ---------------------------------------------------------------------------
