@@ -296,7 +296,8 @@ impl FuncTranslator<'_, '_> {
         self.b.block_params(next).to_vec()
     }
 
-    /// Whether a direct call to function `index` needs the check.
+    /// Whether a direct call to function `index` may throw (and so is a
+    /// `try_call` inside a handler's scope).
     pub(crate) fn call_may_throw(&self, index: u32) -> bool {
         self.env
             .may_throw
