@@ -1,7 +1,7 @@
 //! Core engine: shared code, independent instances, traps as values, host
 //! functions, cross-module function references, and bad input.
 
-use crate::{call, i32_of, wat};
+use crate::{call, i32_of, increment_epoch_soon, wat};
 use std::path::PathBuf;
 use wrun::{
     Config, Engine, ErrorKind, Func, FuncType, Instance, Linker, Module, Store, Trap, Val, ValType,
@@ -426,13 +426,7 @@ fn epoch_deadlines_interrupt_wasm_from_another_thread() {
     let instance = Instance::new(&mut store, &module, &[]).unwrap();
     let start = instance.get_typed_func::<(), ()>(&store, "_start").unwrap();
     store.set_epoch_deadline(1);
-    let ticker = {
-        let engine = engine.clone();
-        std::thread::spawn(move || {
-            std::thread::sleep(std::time::Duration::from_millis(50));
-            engine.increment_epoch();
-        })
-    };
+    let ticker = increment_epoch_soon(&engine);
     let error = start.call(&mut store, ()).unwrap_err();
     assert_eq!(error.trap(), Some(Trap::Interrupt), "{error}");
     ticker.join().unwrap();

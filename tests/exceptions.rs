@@ -3,7 +3,7 @@
 //! not carry), tags shared across modules, the host boundary, and exception
 //! objects being freed.
 
-use crate::{call, i32_of, wat};
+use crate::{call, i32_of, increment_epoch_soon, wat};
 use wrun::{Engine, Extern, FuncType, Instance, Linker, Module, Store, Tag, Trap, Val, ValType};
 
 fn instantiate(text: &str) -> (Store<()>, Instance) {
@@ -478,13 +478,7 @@ fn a_throw_skips_frames_without_handlers_and_the_catcher_resumes_intact() {
         assert_eq!(many[0].i64(), Some(want), "epoch {epoch}");
         if epoch {
             store.set_epoch_deadline(1);
-            let ticker = {
-                let engine = engine.clone();
-                std::thread::spawn(move || {
-                    std::thread::sleep(std::time::Duration::from_millis(50));
-                    engine.increment_epoch();
-                })
-            };
+            let ticker = increment_epoch_soon(&engine);
             let error = call(&mut store, instance, "catch_then_spin", &[]).unwrap_err();
             assert_eq!(error.trap(), Some(Trap::Interrupt), "{error}");
             ticker.join().unwrap();

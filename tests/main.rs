@@ -38,6 +38,16 @@ fn call(
     Ok(results)
 }
 
+/// Bumps `engine`'s epoch once, 50 ms from now, on another thread (for a
+/// store whose deadline is the next epoch, spinning in the meantime).
+fn increment_epoch_soon(engine: &wrun::Engine) -> std::thread::JoinHandle<()> {
+    let engine = engine.clone();
+    std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        engine.increment_epoch();
+    })
+}
+
 /// The one i32 result of a call that must succeed.
 fn i32_of(results: wrun::Result<Vec<wrun::Val>>) -> i32 {
     results.expect("call succeeds")[0]

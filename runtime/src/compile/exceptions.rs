@@ -199,23 +199,35 @@ impl FuncTranslator<'_, '_> {
     /// the way is passed through its cleanup block (which releases what it
     /// caught, then goes on outwards).
     fn handler_from(&mut self, top: usize) -> ir::Block {
-        for index in (0..=top).rev() {
-            let frame = &mut self.control[index];
-            let Some(eh) = frame.eh.as_mut() else {
-                continue;
-            };
-            match frame.kind {
-                FrameKind::TryTable | FrameKind::Try => {
-                    if let Some(handler) = eh.handler {
-                        return handler;
-                    }
-                }
-                FrameKind::Catch if eh.caught.is_some() => {
-                    return *eh.cleanup.get_or_insert_with(|| self.b.create_block());
-                }
-                _ => {}
-            }
+        let Some(index) = self.handler_frame(top) else {
+            return self.unwind_block();
+        };
+        let frame = &mut self.control[index];
+        let eh = frame.eh.as_mut().expect("handler_frame: a frame with eh");
+        match frame.kind {
+            FrameKind::Catch => *eh.cleanup.get_or_insert_with(|| self.b.create_block()),
+            _ => eh.handler.expect("handler_frame: a body with its handler"),
         }
+    }
+
+    /// Index of the innermost frame up to `top` where an exception raised
+    /// inside stays in this function: a `try_table` or legacy `try` body
+    /// (its handler), or a legacy catch body holding what it caught (its
+    /// cleanup). `None`: the exception leaves the function.
+    fn handler_frame(&self, top: usize) -> Option<usize> {
+        (0..=top).rev().find(|&index| {
+            let frame = &self.control[index];
+            frame.eh.as_ref().is_some_and(|eh| match frame.kind {
+                FrameKind::TryTable | FrameKind::Try => eh.handler.is_some(),
+                FrameKind::Catch => eh.caught.is_some(),
+                _ => false,
+            })
+        })
+    }
+
+    /// The function's unwind block (see `finish_unwind_block`), created on
+    /// first use.
+    fn unwind_block(&mut self) -> ir::Block {
         *self.unwind.get_or_insert_with(|| self.b.create_block())
     }
 
@@ -232,7 +244,7 @@ impl FuncTranslator<'_, '_> {
         self.call_libcall(Libcall::ExceptionRelease, &[exn])?;
         let target = match index.checked_sub(1) {
             Some(outer) => self.handler_from(outer),
-            None => *self.unwind.get_or_insert_with(|| self.b.create_block()),
+            None => self.unwind_block(),
         };
         self.b.ins().jump(target, &[]);
         Ok(())
@@ -250,14 +262,7 @@ impl FuncTranslator<'_, '_> {
     /// (the frames `handler_from` would find one in), i.e. whether a call
     /// that may throw must be a `try_call`.
     pub(crate) fn in_handler_scope(&self) -> bool {
-        self.env.exceptions
-            && self.control.iter().any(|frame| {
-                frame.eh.as_ref().is_some_and(|eh| match frame.kind {
-                    FrameKind::TryTable | FrameKind::Try => eh.handler.is_some(),
-                    FrameKind::Catch => eh.caught.is_some(),
-                    _ => false,
-                })
-            })
+        self.env.exceptions && self.handler_frame(self.control.len() - 1).is_some()
     }
 
     /// Emits a call that may throw inside a handler's scope: `call` builds

@@ -241,12 +241,9 @@ pub(crate) unsafe extern "C" fn unwind_to_handler(
         // Frames at or above it belong to the host, never to be unwound.
         high = high.min(unsafe { (*(*state).jmpbuf.get()).0[6] });
     }
-    let mut fp = fp;
-    while fp != 0 && fp.is_multiple_of(8) && fp >= low && fp + 16 <= high {
-        // SAFETY: fp lies within this thread's stack below the host entry.
-        let (caller_fp, ret) = unsafe { (*(fp as *const usize), *((fp + 8) as *const usize)) };
-        match lookup_code(ret, |info| info.caller_frame(ret)) {
-            Some(CallerFrame::Handler { pc, sp_to_fp }) if caller_fp > fp => {
+    for (ret, caller_fp) in frames(fp, low, high) {
+        match (lookup_code(ret, |info| info.caller_frame(ret)), caller_fp) {
+            (Some(CallerFrame::Handler { pc, sp_to_fp }), Some(caller_fp)) => {
                 // SAFETY: `caller_fp` is the frame of the wasm function that
                 // made the `try_call` returning to `ret`; Cranelift's frame
                 // layout puts its stack pointer `sp_to_fp` below it. The
@@ -255,7 +252,7 @@ pub(crate) unsafe extern "C" fn unwind_to_handler(
                     wrun_resume_at_handler(caller_fp - sp_to_fp as usize, caller_fp, pc, pinned)
                 }
             }
-            Some(CallerFrame::NoHandler) if caller_fp > fp => fp = caller_fp,
+            (Some(CallerFrame::NoHandler), Some(_)) => {}
             _ => break,
         }
     }
@@ -334,24 +331,35 @@ fn install_signal_handlers() {
     });
 }
 
+/// The frame-pointer chain from the frame at `fp` outwards, for frames that
+/// lie in `low..high` of this thread's stack: each frame's return address,
+/// and its caller's frame pointer (`None` when the chain does not go up,
+/// so it is corrupt and this frame is the last). Wasm code keeps frame
+/// pointers; the caller decides where wasm frames end. Reads memory only,
+/// never allocates: the signal handler uses it.
+fn frames(mut fp: usize, low: usize, high: usize) -> impl Iterator<Item = (usize, Option<usize>)> {
+    std::iter::from_fn(move || {
+        if fp == 0 || !fp.is_multiple_of(8) || fp < low || fp.checked_add(16)? > high {
+            return None;
+        }
+        // SAFETY: fp is aligned and its two words lie within `low..high`,
+        // which callers take from this thread's stack.
+        let (caller_fp, ret) = unsafe { (*(fp as *const usize), *((fp + 8) as *const usize)) };
+        let caller_fp = (caller_fp > fp).then_some(caller_fp);
+        fp = caller_fp.unwrap_or(0);
+        Some((ret, caller_fp))
+    })
+}
+
 /// Follows the frame-pointer chain from a trapping wasm frame, recording the
 /// return addresses that are wasm code (compiled with frame pointers kept).
-fn capture_backtrace(pc: usize, mut fp: usize, out: &mut Backtrace) {
+fn capture_backtrace(pc: usize, fp: usize, out: &mut Backtrace) {
     let (low, high) = thread_stack_bounds();
     out.push(pc);
-    while fp != 0 && fp.is_multiple_of(8) && fp >= low && fp + 16 <= high {
-        // SAFETY: fp lies within this thread's stack, checked above.
-        let (next_fp, ret) = unsafe { (*(fp as *const usize), *((fp + 8) as *const usize)) };
-        if lookup_code(ret, |_| ()).is_none() {
+    for (ret, _) in frames(fp, low, high) {
+        if lookup_code(ret, |_| ()).is_none() || !out.push(ret) {
             break;
         }
-        if !out.push(ret) {
-            break;
-        }
-        if next_fp <= fp {
-            break;
-        }
-        fp = next_fp;
     }
 }
 
