@@ -180,8 +180,14 @@ pub fn engine(config: wrun::Config, cache: bool) -> Result<Engine> {
 fn print_cache_stats(engine: &Engine) {
     let s = engine.module_cache_stats();
     eprintln!(
-        "code cache: {} compiled, {} mapped from the cache, {} written, {} rejected",
-        s.compiled, s.disk_hits, s.disk_writes, s.disk_rejected
+        "code cache: {} compiled, {} mapped from the cache, {} written, {} rejected; \
+         trampolines: {} compiled, {} from the cache",
+        s.compiled,
+        s.disk_hits,
+        s.disk_writes,
+        s.disk_rejected,
+        s.trampolines_compiled,
+        s.trampolines_from_disk
     );
 }
 

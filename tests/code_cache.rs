@@ -23,13 +23,27 @@ fn engine(dir: &Path) -> Engine {
     Engine::new(Config::new().cache_dir(Some(dir.to_path_buf()))).expect("cache dir usable")
 }
 
+fn is_trampoline_set(path: &Path) -> bool {
+    std::fs::read(path).is_ok_and(|bytes| bytes.starts_with(b"WRUNTRMP"))
+}
+
+/// The cache's module entries (and temporaries), without the trampoline set.
 fn cache_files(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .expect("cache dir exists")
         .map(|e| e.unwrap().path())
+        .filter(|path| !is_trampoline_set(path))
         .collect();
     files.sort();
     files
+}
+
+fn trampoline_sets(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .expect("cache dir exists")
+        .map(|e| e.unwrap().path())
+        .filter(|path| is_trampoline_set(path))
+        .collect()
 }
 
 /// `add(2, -5)` of wat/add.wasm compiled (or mapped) by `engine`.
@@ -80,6 +94,86 @@ fn a_second_engine_maps_the_code_the_first_compiled() {
     assert_eq!(add(&epoch), -3);
     assert_eq!(epoch.module_cache_stats().compiled, 1);
     assert_eq!(cache_files(&dir).len(), 2);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The host-call trampolines an engine compiles are saved when it is
+/// dropped (and when a process has linked); the next engine with the same
+/// code settings copies them and compiles none. A damaged set is refused
+/// and the trampolines compiled again.
+#[test]
+fn a_second_engine_copies_the_trampolines_the_first_compiled() {
+    let dir = cache_dir("trampolines");
+    let first = engine(&dir);
+    assert_eq!(add(&first), -3);
+    let stats = first.module_cache_stats();
+    assert_eq!(
+        (stats.trampolines_compiled, stats.trampolines_from_disk),
+        (1, 0)
+    );
+    assert!(
+        trampoline_sets(&dir).is_empty(),
+        "saved when the engine goes"
+    );
+    drop(first);
+    let sets = trampoline_sets(&dir);
+    assert_eq!(sets.len(), 1);
+
+    let second = engine(&dir);
+    assert_eq!(add(&second), -3);
+    let stats = second.module_cache_stats();
+    assert_eq!(
+        (stats.trampolines_compiled, stats.trampolines_from_disk),
+        (0, 1)
+    );
+    drop(second);
+
+    let mut bytes = std::fs::read(&sets[0]).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x40;
+    std::fs::write(&sets[0], &bytes).unwrap();
+    let third = engine(&dir);
+    assert_eq!(add(&third), -3);
+    let stats = third.module_cache_stats();
+    assert_eq!(
+        (stats.trampolines_compiled, stats.trampolines_from_disk),
+        (1, 0)
+    );
+    drop(third);
+    assert_eq!(add(&engine(&dir)), -3);
+    assert_eq!(trampoline_sets(&dir).len(), 1, "rewritten in place");
+
+    // A process saves what its linking compiled (WASI's host stubs), and
+    // the next process's linking compiles none of them.
+    let args = example_args();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let first = wrun(&dir, &args);
+    assert_eq!(first.status.code(), Some(0));
+    let second = wrun(&dir, &args);
+    assert_eq!(second.stdout, first.stdout);
+    let line = cache_line(&second);
+    assert!(
+        line.contains("trampolines: 0 compiled, ") && !line.ends_with(" 0 from the cache"),
+        "{line}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Debug information and names cannot change the code, so a module that
+/// differs from a cached one only in such custom sections maps its code.
+#[test]
+fn a_module_differing_only_in_debug_sections_maps_the_cached_code() {
+    let dir = cache_dir("custom");
+    let bytes = std::fs::read(fixture("wat/add.wasm")).unwrap();
+    Module::new(&engine(&dir), &bytes).unwrap();
+    let mut with_debug = bytes.clone();
+    with_debug.extend_from_slice(&[0, 15, 11]);
+    with_debug.extend_from_slice(b".debug_info\x01\x02\x03");
+    let engine = engine(&dir);
+    let module = Module::new(&engine, &with_debug).unwrap();
+    let stats = engine.module_cache_stats();
+    assert_eq!((stats.compiled, stats.disk_hits), (0, 1));
+    assert!(module.code_is_shared_file());
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -296,15 +390,20 @@ fn a_second_wrun_process_compiles_nothing() {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let first = wrun(&dir, &args);
     assert_eq!(first.status.code(), Some(0));
-    assert_eq!(
-        cache_line(&first),
-        "code cache: 3 compiled, 0 mapped from the cache, 3 written, 0 rejected"
+    assert!(
+        cache_line(&first)
+            .starts_with("code cache: 3 compiled, 0 mapped from the cache, 3 written, 0 rejected;"),
+        "{}",
+        cache_line(&first)
     );
     let second = wrun(&dir, &args);
     assert_eq!(second.stdout, first.stdout);
-    assert_eq!(
-        cache_line(&second),
-        "code cache: 0 compiled, 3 mapped from the cache, 0 written, 0 rejected"
+    assert!(
+        cache_line(&second).starts_with(
+            "code cache: 0 compiled, 3 mapped from the cache, 0 written, 0 rejected; trampolines: 0 compiled,"
+        ),
+        "{}",
+        cache_line(&second)
     );
     let mut no_cache = vec!["--no-cache"];
     no_cache.extend(&args);

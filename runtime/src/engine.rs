@@ -238,8 +238,32 @@ pub(crate) struct EngineInner {
     /// this build of wrun (and of Cranelift), the target and its CPU
     /// features, and the code-generation settings.
     code_fingerprint: [u8; 32],
+    /// The disk cache's name for this engine's saved trampoline set.
+    trampoline_key: [u8; 32],
     /// The epoch `increment_epoch` bumps, and the stores with a deadline.
     pub(crate) epoch_watch: Arc<crate::vm::epoch_watch::EpochWatch>,
+}
+
+impl EngineInner {
+    fn lock_trampolines(&self) -> std::sync::MutexGuard<'_, Trampolines> {
+        self.trampolines.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn save_trampolines(&self) {
+        let Some(disk) = &self.disk_cache else {
+            return;
+        };
+        let mut trampolines = self.lock_trampolines();
+        if let Some(set) = trampolines.take_unsaved() {
+            let _ = disk.store_trampolines(&self.trampoline_key, set);
+        }
+    }
+}
+
+impl Drop for EngineInner {
+    fn drop(&mut self) {
+        self.save_trampolines();
+    }
 }
 
 /// Compiles modules and owns what they share. Cheap to clone; `Send + Sync`.
@@ -343,10 +367,16 @@ impl Engine {
             Some(dir) => Some(DiskCache::open(dir, config.cache_size_limit)?),
             None => None,
         };
+        let fingerprint = code_fingerprint(&isa, &config, memory_guard);
         Ok(Engine {
             inner: Arc::new(EngineInner {
                 trampolines: Mutex::new(Trampolines::new(isa.clone())),
-                code_fingerprint: code_fingerprint(&isa, &config, memory_guard),
+                trampoline_key: Sha256::new()
+                    .chain_update(b"wrun trampolines\0")
+                    .chain_update(fingerprint)
+                    .finalize()
+                    .into(),
+                code_fingerprint: fingerprint,
                 memory_guard,
                 memory_pool: Arc::new(crate::vm::memory_pool::MemoryPool::new(
                     config.memory_pool_size,
@@ -404,14 +434,32 @@ impl Engine {
         self.read_signatures().types[id as usize].clone()
     }
 
-    /// Address of a trampoline for signature `id`.
+    /// Address of a trampoline for signature `id`. The first one asked
+    /// for brings in the set an earlier engine saved in the disk cache.
     pub(crate) fn trampoline(&self, kind: TrampolineKind, id: u32) -> Result<usize> {
         let ty = self.signature(id);
-        self.inner
-            .trampolines
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(kind, id, &ty)
+        let mut trampolines = self.inner.lock_trampolines();
+        if !std::mem::replace(&mut trampolines.looked_for_saved, true) {
+            if let Some(disk) = &self.inner.disk_cache {
+                if let Some(set) = disk.load_trampolines(&self.inner.trampoline_key) {
+                    let count = set.len() as u64;
+                    trampolines.preload(set)?;
+                    self.record(|s| s.trampolines_from_disk += count);
+                }
+            }
+        }
+        let (addr, compiled) = trampolines.get(kind, id, &ty)?;
+        if compiled {
+            self.record(|s| s.trampolines_compiled += 1);
+        }
+        Ok(addr)
+    }
+
+    /// Saves the trampolines compiled since the last save to the disk
+    /// cache, for the next engine; called when a process has linked. A
+    /// failure only costs that engine the compiling.
+    pub(crate) fn save_trampolines(&self) {
+        self.inner.save_trampolines();
     }
 
     /// A compiled module with exactly these bytes, if the cache has one.
@@ -530,11 +578,15 @@ impl Engine {
         self.inner.disk_cache.as_ref()
     }
 
-    /// The disk-cache key of a module with `bytes`.
+    /// The disk-cache key of a module with `bytes`: the code settings and
+    /// the bytes that can change the code (`disk_cache::covered_parts`).
     pub(crate) fn code_key(&self, bytes: &[u8]) -> Key {
         let mut hasher = Sha256::new();
         hasher.update(self.inner.code_fingerprint);
-        hasher.update(bytes);
+        match crate::disk_cache::covered_parts(bytes) {
+            Some(parts) => parts.iter().for_each(|part| hasher.update(part)),
+            None => hasher.update(bytes),
+        }
         hasher.finalize().into()
     }
 }

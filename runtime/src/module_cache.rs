@@ -35,6 +35,11 @@ pub struct ModuleCacheStats {
     /// Cache files found unusable (corrupted, truncated, foreign, from
     /// another build) and recompiled instead.
     pub disk_rejected: u64,
+    /// Host-call trampolines compiled (see `Config::cache_dir`: with a disk
+    /// cache, a later engine copies them instead).
+    pub trampolines_compiled: u64,
+    /// Trampolines copied from the set an earlier engine saved.
+    pub trampolines_from_disk: u64,
 }
 
 /// Most modules kept whatever their size: each keeps at least a page of

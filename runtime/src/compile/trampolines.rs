@@ -8,6 +8,11 @@
 //! - a *host stub* in the wasm calling convention spills its arguments to a
 //!   stack array and calls the host dispatcher `fn(host_ctx, caller_vmctx, values)`
 //!   whose address is the first field of the host context.
+//!
+//! Both are position-independent and need no relocation, so their bytes can
+//! be kept on disk (`disk_cache::trampoline_set`) and copied into a later
+//! engine with the same code settings: a process linking a libc with thirty
+//! host signatures then compiles none of them.
 
 use crate::compile::translator::{ir_type, trusted, wasm_signature};
 use crate::compile::JitCode;
@@ -30,10 +35,37 @@ pub(crate) enum TrampolineKind {
     HostStub,
 }
 
-/// The engine's trampolines, compiled on demand into one JIT module.
+/// A trampoline's machine code, as the disk cache keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TrampolineCode {
+    pub kind: TrampolineKind,
+    pub ty: FuncType,
+    pub bytes: Vec<u8>,
+}
+
+/// The engine's trampolines, compiled on demand (or copied from a set an
+/// earlier engine saved) into one JIT module.
 pub(crate) struct Trampolines {
     jit: JitCode,
     cache: hashbrown::HashMap<(TrampolineKind, u32), usize>,
+    /// Trampolines copied from a saved set, by type, until first asked for.
+    preloaded: hashbrown::HashMap<(TrampolineKind, FuncType), usize>,
+    /// The code of every trampoline here, for saving the set.
+    code: Vec<TrampolineCode>,
+    /// Whether `code` holds trampolines the saved set lacks.
+    unsaved: bool,
+    /// Whether a saved set was looked for (once per engine).
+    pub looked_for_saved: bool,
+}
+
+/// The most trampolines a saved set keeps: past it, new ones stay in memory.
+pub(crate) const MAX_SAVED: usize = 4096;
+
+/// Function alignment in the JIT (as `log2_min_function_alignment`).
+const ALIGN: u64 = 32;
+
+fn jit_error(e: impl std::fmt::Debug) -> Error {
+    Error::msg(format!("trampoline: {e:?}"))
 }
 
 impl Trampolines {
@@ -41,39 +73,119 @@ impl Trampolines {
         Trampolines {
             jit: JitCode(Some(crate::compile::new_jit(isa))),
             cache: hashbrown::HashMap::new(),
+            preloaded: hashbrown::HashMap::new(),
+            code: Vec::new(),
+            unsaved: false,
+            looked_for_saved: false,
         }
     }
 
-    /// The trampoline of `kind` for signature `sig_id` (of type `ty`).
-    pub fn get(&mut self, kind: TrampolineKind, sig_id: u32, ty: &FuncType) -> Result<usize> {
-        if let Some(addr) = self.cache.get(&(kind, sig_id)) {
-            return Ok(*addr);
-        }
-        let jit = self
-            .jit
+    fn jit(&mut self) -> &mut JITModule {
+        self.jit
             .0
             .as_mut()
-            .expect("engine JIT lives as long as the engine");
-        let addr = match kind {
-            TrampolineKind::Entry => compile_entry(jit, ty)?,
-            TrampolineKind::HostStub => compile_host_stub(jit, ty)?,
+            .expect("engine JIT lives as long as the engine")
+    }
+
+    /// The trampoline of `kind` for signature `sig_id` (of type `ty`), and
+    /// whether it had to be compiled.
+    pub fn get(
+        &mut self,
+        kind: TrampolineKind,
+        sig_id: u32,
+        ty: &FuncType,
+    ) -> Result<(usize, bool)> {
+        if let Some(addr) = self.cache.get(&(kind, sig_id)) {
+            return Ok((*addr, false));
+        }
+        let preloaded = self.preloaded.remove(&(kind, ty.clone()));
+        let addr = match preloaded {
+            Some(addr) => addr,
+            None => {
+                let jit = self.jit();
+                let (addr, bytes) = match kind {
+                    TrampolineKind::Entry => compile_entry(jit, ty)?,
+                    TrampolineKind::HostStub => compile_host_stub(jit, ty)?,
+                };
+                if self.code.len() < MAX_SAVED {
+                    self.code.push(TrampolineCode {
+                        kind,
+                        ty: ty.clone(),
+                        bytes,
+                    });
+                    self.unsaved = true;
+                }
+                addr
+            }
         };
         self.cache.insert((kind, sig_id), addr);
-        Ok(addr)
+        Ok((addr, preloaded.is_none()))
+    }
+
+    /// Copies a saved set into the JIT (one executable mapping for all).
+    pub fn preload(&mut self, set: Vec<TrampolineCode>) -> Result<()> {
+        let jit = self.jit();
+        let mut ids = Vec::with_capacity(set.len());
+        for t in &set {
+            let sig = match t.kind {
+                TrampolineKind::Entry => entry_signature(jit),
+                TrampolineKind::HostStub => wasm_signature(&t.ty)?,
+            };
+            let id = jit.declare_anonymous_function(&sig).map_err(jit_error)?;
+            jit.define_function_bytes(id, ALIGN, &t.bytes, &[])
+                .map_err(jit_error)?;
+            ids.push(id);
+        }
+        jit.finalize_definitions().map_err(jit_error)?;
+        let addrs: Vec<usize> = ids
+            .into_iter()
+            .map(|id| jit.get_finalized_function(id) as usize)
+            .collect();
+        for (t, addr) in set.iter().zip(addrs) {
+            self.preloaded.insert((t.kind, t.ty.clone()), addr);
+        }
+        self.code = set;
+        self.code.truncate(MAX_SAVED);
+        Ok(())
+    }
+
+    /// The set to save, if it has trampolines the saved one lacks; the set
+    /// counts as saved from then on.
+    pub fn take_unsaved(&mut self) -> Option<&[TrampolineCode]> {
+        if !std::mem::take(&mut self.unsaved) {
+            return None;
+        }
+        Some(&self.code)
     }
 }
 
-fn finish(jit: &mut JITModule, ctx: &mut cranelift_codegen::Context) -> Result<usize> {
+/// Compiles `ctx` and defines its bytes in the JIT; returns its address and
+/// the bytes. Trampolines have no relocations: that is what lets the disk
+/// cache copy them.
+fn finish(jit: &mut JITModule, ctx: &mut cranelift_codegen::Context) -> Result<(usize, Vec<u8>)> {
     let sig = ctx.func.signature.clone();
-    let id = jit
-        .declare_anonymous_function(&sig)
-        .map_err(|e| Error::msg(format!("trampoline: {e}")))?;
-    jit.define_function(id, ctx)
-        .map_err(|e| Error::msg(format!("trampoline: {e:?}")))?;
+    let id = jit.declare_anonymous_function(&sig).map_err(jit_error)?;
+    let compiled = ctx
+        .compile(jit.isa(), &mut Default::default())
+        .map_err(|e| jit_error(e.inner))?;
+    if !compiled.buffer.relocs().is_empty() {
+        return Err(Error::msg("trampoline: unexpected relocation"));
+    }
+    let bytes = compiled.code_buffer().to_vec();
+    jit.define_function_bytes(id, ALIGN, &bytes, &[])
+        .map_err(jit_error)?;
     jit.clear_context(ctx);
-    jit.finalize_definitions()
-        .map_err(|e| Error::msg(format!("trampoline: {e:?}")))?;
-    Ok(jit.get_finalized_function(id) as usize)
+    jit.finalize_definitions().map_err(jit_error)?;
+    Ok((jit.get_finalized_function(id) as usize, bytes))
+}
+
+/// `extern "C" fn(code, callee_vmctx, caller_vmctx, values, epoch_poll)`.
+fn entry_signature(jit: &JITModule) -> cranelift_codegen::ir::Signature {
+    let mut sig = jit.make_signature();
+    for _ in 0..5 {
+        sig.params.push(AbiParam::new(I64));
+    }
+    sig
 }
 
 /// Starts a function made of one block; returns the function's parameters.
@@ -85,11 +197,9 @@ fn single_block(b: &mut FunctionBuilder<'_>) -> Vec<cranelift_codegen::ir::Value
     b.block_params(block).to_vec()
 }
 
-fn compile_entry(jit: &mut JITModule, ty: &FuncType) -> Result<usize> {
+fn compile_entry(jit: &mut JITModule, ty: &FuncType) -> Result<(usize, Vec<u8>)> {
     let mut ctx = jit.make_context();
-    for _ in 0..5 {
-        ctx.func.signature.params.push(AbiParam::new(I64));
-    }
+    ctx.func.signature = entry_signature(jit);
     ctx.func.name = UserFuncName::user(1, 0);
     let mut fctx = FunctionBuilderContext::new();
     let mut b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
@@ -121,7 +231,7 @@ fn compile_entry(jit: &mut JITModule, ty: &FuncType) -> Result<usize> {
     finish(jit, &mut ctx)
 }
 
-fn compile_host_stub(jit: &mut JITModule, ty: &FuncType) -> Result<usize> {
+fn compile_host_stub(jit: &mut JITModule, ty: &FuncType) -> Result<(usize, Vec<u8>)> {
     let mut ctx = jit.make_context();
     ctx.func.signature = wasm_signature(ty)?;
     ctx.func.name = UserFuncName::user(1, 1);

@@ -7,7 +7,7 @@
 //! 8    format version      u32
 //! 12   page size           u32  (the text is page-aligned for mapping)
 //! 16   key                 [u8; 32]  (see `Engine`: module bytes + code settings)
-//! 48   checksum            [u8; 32]  SHA-256 of bytes 80..end
+//! 48   checksum            [u8; 32]  `checksum` of bytes 80..end
 //! 80   text offset         u64  (a multiple of the page size)
 //! 88   text length         u64
 //! 96   function count      u32, then per function: offset u32, length u32
@@ -19,18 +19,18 @@
 //! ```
 //! All integers are little-endian.
 
+use super::checksum::checksum;
 use crate::compile::code_info::LandingPad;
 use crate::compile::image::{CodeImage, CodeLayout, FunctionRange};
 use crate::compile::{trap_code, trap_from_code};
 use cranelift_codegen::ir::TrapCode;
-use sha2::{Digest, Sha256};
 use std::ops::Range;
 
 /// A cache key: SHA-256 of everything that determines the code.
 pub(crate) type Key = [u8; 32];
 
 const MAGIC: &[u8; 8] = b"WRUNCODE";
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 const CHECKSUMMED_FROM: usize = 80;
 const HEADER_LEN: usize = 96;
 
@@ -77,31 +77,31 @@ pub(crate) fn encode(key: &Key, image: &CodeImage, page_size: usize) -> Vec<u8> 
     out.extend_from_slice(&image.text);
     out[80..88].copy_from_slice(&(text_offset as u64).to_le_bytes());
     out[88..96].copy_from_slice(&(image.text.len() as u64).to_le_bytes());
-    let checksum = Sha256::digest(&out[CHECKSUMMED_FROM..]);
-    out[48..80].copy_from_slice(&checksum);
+    let sum = checksum(&out[CHECKSUMMED_FROM..]);
+    out[48..80].copy_from_slice(&sum);
     out
 }
 
 /// Reads little-endian integers from a byte slice, failing past its end.
-struct Reader<'a> {
-    bytes: &'a [u8],
-    at: usize,
+pub(crate) struct Reader<'a> {
+    pub bytes: &'a [u8],
+    pub at: usize,
 }
 
 impl Reader<'_> {
-    fn take(&mut self, n: usize) -> Result<&[u8], String> {
+    pub fn take(&mut self, n: usize) -> Result<&[u8], String> {
         let end = self.at.checked_add(n).filter(|&e| e <= self.bytes.len());
         let end = end.ok_or("truncated")?;
         let slice = &self.bytes[self.at..end];
         self.at = end;
         Ok(slice)
     }
-    fn u32(&mut self) -> Result<u32, String> {
+    pub fn u32(&mut self) -> Result<u32, String> {
         Ok(u32::from_le_bytes(
             self.take(4)?.try_into().expect("4 bytes"),
         ))
     }
-    fn u64(&mut self) -> Result<u64, String> {
+    pub fn u64(&mut self) -> Result<u64, String> {
         Ok(u64::from_le_bytes(
             self.take(8)?.try_into().expect("8 bytes"),
         ))
@@ -128,8 +128,7 @@ pub(crate) fn decode(bytes: &[u8], key: &Key, page_size: usize) -> Result<Decode
     if r.take(32)? != key {
         return Err("key mismatch".into());
     }
-    let checksum = r.take(32)?;
-    if Sha256::digest(&bytes[CHECKSUMMED_FROM..]).as_slice() != checksum {
+    if r.take(32)? != checksum(&bytes[CHECKSUMMED_FROM..]) {
         return Err("checksum mismatch".into());
     }
     let text_offset = usize::try_from(r.u64()?).map_err(|_| "bad text offset")?;

@@ -8,21 +8,29 @@
 //! file and renames it over the entry, so two processes compiling the same
 //! module at once both succeed and readers see a whole file or none.
 
+mod checksum;
 mod evict;
 pub(crate) mod format;
+mod key;
+pub(crate) mod trampoline_set;
 
 use crate::compile::image::{CodeImage, CodeLayout};
+use crate::compile::trampolines::TrampolineCode;
 use crate::error::{Error, Result};
 use crate::vm::code_memory::CodeMemory;
 use format::Key;
+pub(crate) use key::covered_parts;
 use std::fs::File;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Largest cache file read (like the largest module file).
 const MAX_FILE: u64 = 4 << 30;
+/// Largest trampoline set read (`MAX_SAVED` trampolines of a few hundred
+/// bytes each fit many times over).
+const MAX_TRAMPOLINE_SET: u64 = 64 << 20;
 
 /// A cache directory that passed the ownership checks.
 #[derive(Debug)]
@@ -123,10 +131,48 @@ impl DiskCache {
         }
     }
 
+    /// The trampoline set saved under `key`; `None` when there is none or
+    /// it must not be used.
+    pub fn load_trampolines(&self, key: &Key) -> Option<Vec<TrampolineCode>> {
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .open(self.entry_path(key))
+            .ok()?;
+        let meta = file.metadata().ok()?;
+        if !meta.is_file() || trusted(&meta).is_err() || meta.len() > MAX_TRAMPOLINE_SET {
+            return None;
+        }
+        let mut bytes = Vec::with_capacity(meta.len() as usize);
+        file.read_to_end(&mut bytes).ok()?;
+        let set = trampoline_set::decode(&bytes, key).ok()?;
+        evict::touch(&file);
+        Some(set)
+    }
+
+    /// Saves `set` under `key`, replacing the set there.
+    pub fn store_trampolines(&self, key: &Key, set: &[TrampolineCode]) -> Result<()> {
+        self.write_entry(key, &trampoline_set::encode(key, set))
+            .map(drop)
+    }
+
     /// Writes `image` under `key` and maps the written file, so this process
     /// shares its pages with later ones too.
     pub fn store(&self, key: &Key, image: &CodeImage) -> Result<MappedCode> {
         let bytes = format::encode(key, image, page_size());
+        let file = self.write_entry(key, &bytes)?;
+        let mut memory = CodeMemory::map_file(&file, bytes.len())?;
+        let text = bytes.len() - image.text.len()..bytes.len();
+        memory.make_executable(text)?;
+        Ok(MappedCode {
+            memory,
+            layout: image.layout.clone(),
+        })
+    }
+
+    /// Writes `bytes` as the entry for `key` (through a temporary file
+    /// renamed over it) and returns the file, still open for reading.
+    fn write_entry(&self, key: &Key, bytes: &[u8]) -> Result<File> {
         let temp = self.temp_path();
         let fail = |e: std::io::Error| Error::msg(format!("code cache {}: {e}", temp.display()));
         let mut file = std::fs::OpenOptions::new()
@@ -139,7 +185,7 @@ impl DiskCache {
             .map_err(fail)?;
         let entry = self.entry_path(key);
         let written = file
-            .write_all(&bytes)
+            .write_all(bytes)
             .map_err(fail)
             .and_then(|()| std::fs::rename(&temp, &entry).map_err(fail));
         if let Err(e) = written {
@@ -147,13 +193,7 @@ impl DiskCache {
             return Err(e);
         }
         evict::evict(&self.dir, self.size_limit, &entry);
-        let mut memory = CodeMemory::map_file(&file, bytes.len())?;
-        let text = bytes.len() - image.text.len()..bytes.len();
-        memory.make_executable(text)?;
-        Ok(MappedCode {
-            memory,
-            layout: image.layout.clone(),
-        })
+        Ok(file)
     }
 
     /// A name no other writer uses: process id, a per-process counter and time.

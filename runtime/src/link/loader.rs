@@ -87,6 +87,9 @@ pub(crate) fn with_loader<T: 'static, R>(
         )
     })?;
     let result = f(&mut loader, cx.opaque_mut());
+    // Linking is where host functions get their stubs: keep the new ones
+    // for the next process (a no-op when there are none).
+    loader.engine.save_trampolines();
     cx.data_mut().loader = Some(loader);
     result
 }
