@@ -28,6 +28,8 @@ pub struct Options {
     pub timeout: Option<std::time::Duration>,
     /// `--no-cache`: neither read nor write the on-disk code cache.
     pub no_cache: bool,
+    /// `--huge-pages`: transparent huge pages in linear memories.
+    pub huge_pages: bool,
     /// `--list`: print the resolved library graph instead of running.
     pub list: bool,
     /// `--preload NAME=FILE`, in order.
@@ -117,6 +119,8 @@ options:
                           extended-const, multi-memory (=y or =n; a bare name is =y)
   --list                  print the resolved libraries (as ld.so --list / ldd) and exit
   --no-cache              do not use the code cache (compile everything, write nothing)
+  --huge-pages            ask for transparent huge pages in linear memory: fewer page faults
+                          for a heap that is used, more resident memory for one touched sparsely
   --stats                 print a timing breakdown (read, compile, link, init, run) and what
                           the code cache did on stderr
   -h, --help              print this help
@@ -189,6 +193,7 @@ fn parse_lexopt(args: impl IntoIterator<Item = String>) -> Result<Command, lexop
             }
             Long("stats") => options.stats = true,
             Long("no-cache") => options.no_cache = true,
+            Long("huge-pages") => options.huge_pages = true,
             Long("list") => options.list = true,
             Short('W') => {
                 let spec = parser.value()?.string()?;
@@ -375,6 +380,8 @@ mod tests {
         assert!(parse(["compile".to_string()]).is_err());
         let o = run(&["--no-cache", "m.wasm", "compile"]);
         assert!(o.no_cache);
+        assert!(!o.huge_pages);
+        assert!(run(&["--huge-pages", "m.wasm"]).huge_pages);
         assert_eq!(o.args, ["compile"]);
     }
 

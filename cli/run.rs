@@ -110,7 +110,9 @@ pub fn process_config(options: &Options) -> Result<ProcessConfig> {
 /// Every program goes through the process loader, dynamically linked or
 /// not: a plain module is a main without libraries.
 pub fn run(options: &Options) -> Result<i32> {
-    let mut config = wrun::Config::new().epoch_interruption(options.timeout.is_some());
+    let mut config = wrun::Config::new()
+        .epoch_interruption(options.timeout.is_some())
+        .memory_huge_pages(options.huge_pages);
     if let Some(bytes) = options.max_wasm_stack {
         config = config.max_wasm_stack(bytes);
     }

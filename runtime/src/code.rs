@@ -24,7 +24,7 @@ impl LoadedCode {
     /// described by `info`, named `module_name` in backtraces.
     pub fn new(
         memory: CodeMemory,
-        layout: &CodeLayout,
+        layout: CodeLayout,
         info: &ModuleInfo,
         module_name: &str,
     ) -> LoadedCode {
@@ -32,6 +32,7 @@ impl LoadedCode {
         let mut code_info = CodeInfo {
             module_name: module_name.to_string(),
             names: info.func_names.clone(),
+            text_base: base,
             ..CodeInfo::default()
         };
         let mut functions = Vec::with_capacity(layout.functions.len());
@@ -53,11 +54,7 @@ impl LoadedCode {
                 sp_to_fp: h.sp_to_fp,
             })
             .collect();
-        code_info.traps = layout
-            .traps
-            .iter()
-            .map(|(at, trap)| (base + *at as usize, *trap))
-            .collect();
+        code_info.traps = layout.traps;
         let info = Arc::new(code_info);
         // Known to the trap handler from now until the code is unmapped.
         register_code(&info);

@@ -201,7 +201,7 @@ pub(crate) struct ModuleInfo {
     pub start: Option<u32>,
     pub elements: Vec<ElementSegment>,
     pub data: Vec<DataSegment>,
-    pub func_names: HashMap<u32, String>,
+    pub func_names: std::sync::Arc<HashMap<u32, String>>,
     pub dylink: Option<DylinkInfo>,
 }
 
@@ -469,9 +469,9 @@ fn read_names(info: &mut ModuleInfo, reader: wasmparser::NameSectionReader<'_>) 
         match name {
             Name::Module { name, .. } => info.name = Some(name.to_string()),
             Name::Function(map) => {
+                let names = std::sync::Arc::make_mut(&mut info.func_names);
                 for naming in map.into_iter().flatten() {
-                    info.func_names
-                        .insert(naming.index, naming.name.to_string());
+                    names.insert(naming.index, naming.name.to_string());
                 }
             }
             _ => {}

@@ -152,6 +152,7 @@ impl Memory {
             guard,
             limits.memory_pages(),
             Some(store.engine().memory_pool().clone()),
+            store.engine().config().memory_huge_pages,
         )?);
         let ptr = NonNull::from(&mut *mem);
         store.memories.push(mem);

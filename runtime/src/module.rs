@@ -290,7 +290,7 @@ impl Module {
                 }
             }
         };
-        let code = LoadedCode::new(mapped.memory, &mapped.layout, &info, &name);
+        let code = LoadedCode::new(mapped.memory, mapped.layout, &info, &name);
         let inner = Arc::new(ModuleCode {
             info,
             offsets,

@@ -9,12 +9,17 @@ use crate::error::Trap;
 pub(crate) struct CodeInfo {
     /// (start, end, function index), sorted by start.
     pub functions: Vec<(usize, usize, u32)>,
-    /// (pc, trap), sorted by pc.
-    pub traps: Vec<(usize, Trap)>,
+    /// Address of the text the trap offsets are relative to.
+    pub text_base: usize,
+    /// (offset in the text, trap), sorted by offset: the layout's own list,
+    /// kept as it was decoded (a module has a trap site per memory access,
+    /// 100,000s for SQLite, so no second, absolute copy is made at load).
+    pub traps: Vec<(u32, Trap)>,
     /// Landing pads of `try_call` sites, sorted by return address.
     pub handlers: Vec<LandingPad<usize>>,
-    /// Function names from the name section, by function index.
-    pub names: hashbrown::HashMap<u32, String>,
+    /// Function names from the name section, by function index (shared
+    /// with the module's `ModuleInfo`).
+    pub names: std::sync::Arc<hashbrown::HashMap<u32, String>>,
     /// Module name for backtraces.
     pub module_name: String,
 }
@@ -61,8 +66,9 @@ impl CodeInfo {
 
     /// The trap recorded for the instruction at `pc`, if it is a trap site.
     pub fn trap_at(&self, pc: usize) -> Option<Trap> {
+        let offset = u32::try_from(pc.checked_sub(self.text_base)?).ok()?;
         self.traps
-            .binary_search_by_key(&pc, |(p, _)| *p)
+            .binary_search_by_key(&offset, |(at, _)| *at)
             .ok()
             .map(|i| self.traps[i].1)
     }

@@ -63,13 +63,16 @@ impl LinearMemory {
     /// reserve only the most the memory may grow to (its maximum, or
     /// `limit_pages`), for code that checks every access. A guarded memory
     /// takes an idle reservation from `pool` if it has one, and goes back
-    /// to it when dropped.
+    /// to it when dropped. `huge_pages`: see `Config::memory_huge_pages`
+    /// (one engine, one pool, one setting: a pooled reservation keeps the
+    /// advice it was made with).
     pub fn new(
         minimum: u64,
         maximum: Option<u64>,
         guard: bool,
         limit_pages: Option<u64>,
         pool: Option<Arc<MemoryPool>>,
+        huge_pages: bool,
     ) -> Result<Self> {
         let maximum_pages = maximum
             .unwrap_or(MAX_PAGES)
@@ -115,15 +118,14 @@ impl LinearMemory {
                 std::io::Error::last_os_error()
             )));
         }
-        // Transparent huge pages where the kernel has them on request (the
-        // default `madvise` mode): a guest that grows its memory touches it
-        // page by page, and one fault per 2 MiB instead of per 4 KiB took a
-        // Lua run's kernel time from 45 to 27 ms (14,900 faults to 6,200).
-        // Only 2 MiB-aligned ranges wholly inside the grown part get one, so
-        // a memory smaller than that keeps small pages. Advice, not a
-        // requirement: an error (no THP in this kernel) changes nothing.
-        // SAFETY: advice on our own fresh reservation.
-        unsafe { libc::madvise(base, reservation, libc::MADV_HUGEPAGE) };
+        if huge_pages {
+            // Only 2 MiB-aligned ranges wholly inside the grown part get a
+            // huge page, so a memory smaller than that keeps small pages.
+            // Advice, not a requirement: an error (no THP in this kernel)
+            // changes nothing.
+            // SAFETY: advice on our own fresh reservation.
+            unsafe { libc::madvise(base, reservation, libc::MADV_HUGEPAGE) };
+        }
         let mut memory = LinearMemory {
             definition: Box::new(VMMemoryDefinition {
                 base: base.cast(),
@@ -260,7 +262,7 @@ mod tests {
 
     #[test]
     fn grow_honours_maximum_and_keeps_base() {
-        let mut m = LinearMemory::new(1, Some(3), true, None, None).unwrap();
+        let mut m = LinearMemory::new(1, Some(3), true, None, None, false).unwrap();
         let base = m.data().as_ptr();
         assert_eq!(m.grow(1), Some(1));
         assert_eq!(m.grow(2), None);

@@ -176,12 +176,12 @@ mod tests {
     #[test]
     fn a_kept_memory_comes_back_zeroed_and_sized() {
         let pool = Arc::new(MemoryPool::new(2));
-        let mut first = LinearMemory::new(4, None, true, None, Some(pool.clone())).unwrap();
+        let mut first = LinearMemory::new(4, None, true, None, Some(pool.clone()), false).unwrap();
         let base = first.data().as_ptr();
         first.data_mut()[10] = 1;
         first.data_mut()[3 * 65536 + 5] = 2;
         drop(first);
-        let mut second = LinearMemory::new(2, None, true, None, Some(pool.clone())).unwrap();
+        let mut second = LinearMemory::new(2, None, true, None, Some(pool.clone()), false).unwrap();
         assert_eq!(second.data().as_ptr(), base, "the reservation was reused");
         assert_eq!(second.size_pages(), 2);
         assert!(second.data().iter().all(|&b| b == 0));
@@ -195,8 +195,8 @@ mod tests {
     #[test]
     fn a_full_pool_unmaps() {
         let pool = Arc::new(MemoryPool::new(1));
-        let a = LinearMemory::new(1, None, true, None, Some(pool.clone())).unwrap();
-        let b = LinearMemory::new(1, None, true, None, Some(pool.clone())).unwrap();
+        let a = LinearMemory::new(1, None, true, None, Some(pool.clone()), false).unwrap();
+        let b = LinearMemory::new(1, None, true, None, Some(pool.clone()), false).unwrap();
         drop(a);
         drop(b);
         assert_eq!(pool.lock().len(), 1);
@@ -205,7 +205,7 @@ mod tests {
     #[test]
     fn a_memory_with_much_resident_is_unmapped() {
         let pool = Arc::new(MemoryPool::new(4));
-        let mut big = LinearMemory::new(40, None, true, None, Some(pool.clone())).unwrap();
+        let mut big = LinearMemory::new(40, None, true, None, Some(pool.clone()), false).unwrap();
         big.data_mut().fill(7);
         drop(big);
         assert_eq!(pool.lock().len(), 0);
