@@ -3,8 +3,8 @@
 //! someone who can write the cache directory (they could write a valid
 //! checksum too; the ownership checks are that defence), so it need not be
 //! cryptographic, only fast: a cached start checks every byte of the code
-//! it maps, and SHA-256 took about a third of a warm start of a program
-//! over a 2 MB libc.
+//! it maps, and SHA-256 (over those files and the module keys) was 14% of
+//! the CPU samples of a warm start of Lua over a 1.9 MB libc.so.
 //!
 //! Four 64-bit lanes, each taking every fourth 8-byte word through a
 //! multiply-rotate round (the round of xxHash64). A round is a bijection of
