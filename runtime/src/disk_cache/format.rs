@@ -88,8 +88,45 @@ pub(crate) struct Reader<'a> {
     pub at: usize,
 }
 
-impl Reader<'_> {
-    pub fn take(&mut self, n: usize) -> Result<&[u8], String> {
+impl<'a> Reader<'a> {
+    /// Checks what both kinds of cache file start with (`magic`, then the
+    /// format version, at least `min_len` bytes in all) and reads on after
+    /// the version. `what` names the kind of file in the error.
+    pub fn after_header(
+        bytes: &'a [u8],
+        min_len: usize,
+        magic: &[u8; 8],
+        what: &str,
+        format: u32,
+    ) -> Result<Reader<'a>, String> {
+        if bytes.len() < min_len {
+            return Err("truncated header".into());
+        }
+        if &bytes[..8] != magic {
+            return Err(format!("not a wrun {what}"));
+        }
+        let mut r = Reader { bytes, at: 8 };
+        let found = r.u32()?;
+        if found != format {
+            return Err(format!("format {found}, expected {format}"));
+        }
+        Ok(r)
+    }
+
+    /// Checks the key, then the checksum of everything from `checksummed_from`
+    /// on, which follows it.
+    pub fn key_and_checksum(&mut self, key: &Key, checksummed_from: usize) -> Result<(), String> {
+        if self.take(32)? != key {
+            return Err("key mismatch".into());
+        }
+        let bytes = self.bytes;
+        if self.take(32)? != checksum(&bytes[checksummed_from..]) {
+            return Err("checksum mismatch".into());
+        }
+        Ok(())
+    }
+
+    pub fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
         let end = self.at.checked_add(n).filter(|&e| e <= self.bytes.len());
         let end = end.ok_or("truncated")?;
         let slice = &self.bytes[self.at..end];
@@ -111,26 +148,11 @@ impl Reader<'_> {
 /// Checks `bytes` as the cache file for `key` on a host with `page_size`
 /// pages, and reads its layout. The error says what is wrong.
 pub(crate) fn decode(bytes: &[u8], key: &Key, page_size: usize) -> Result<Decoded, String> {
-    if bytes.len() < HEADER_LEN {
-        return Err("truncated header".into());
-    }
-    if &bytes[..8] != MAGIC {
-        return Err("not a wrun code cache file".into());
-    }
-    let mut r = Reader { bytes, at: 8 };
-    let format = r.u32()?;
-    if format != FORMAT {
-        return Err(format!("format {format}, expected {FORMAT}"));
-    }
+    let mut r = Reader::after_header(bytes, HEADER_LEN, MAGIC, "code cache file", FORMAT)?;
     if r.u32()? as usize != page_size {
         return Err("written for another page size".into());
     }
-    if r.take(32)? != key {
-        return Err("key mismatch".into());
-    }
-    if r.take(32)? != checksum(&bytes[CHECKSUMMED_FROM..]) {
-        return Err("checksum mismatch".into());
-    }
+    r.key_and_checksum(key, CHECKSUMMED_FROM)?;
     let text_offset = usize::try_from(r.u64()?).map_err(|_| "bad text offset")?;
     let text_len = usize::try_from(r.u64()?).map_err(|_| "bad text length")?;
     let text_end = text_offset

@@ -96,27 +96,12 @@ fn read_types(r: &mut Reader<'_>) -> Result<Vec<ValType>, String> {
 /// Checks `bytes` as the saved set for `key` and reads it. The error says
 /// what is wrong.
 pub(crate) fn decode(bytes: &[u8], key: &Key) -> Result<Vec<TrampolineCode>, String> {
-    if bytes.len() < CHECKSUMMED_FROM {
-        return Err("truncated header".into());
-    }
-    if &bytes[..8] != MAGIC {
-        return Err("not a wrun trampoline set".into());
-    }
-    let mut r = Reader { bytes, at: 8 };
-    let format = r.u32()?;
-    if format != FORMAT {
-        return Err(format!("format {format}, expected {FORMAT}"));
-    }
+    let mut r = Reader::after_header(bytes, CHECKSUMMED_FROM, MAGIC, "trampoline set", FORMAT)?;
     let count = r.u32()? as usize;
     if count > MAX_SAVED {
         return Err("too many trampolines".into());
     }
-    if r.take(32)? != key {
-        return Err("key mismatch".into());
-    }
-    if r.take(32)? != checksum(&bytes[CHECKSUMMED_FROM..]) {
-        return Err("checksum mismatch".into());
-    }
+    r.key_and_checksum(key, CHECKSUMMED_FROM)?;
     let mut set = Vec::with_capacity(count);
     for _ in 0..count {
         let kind = match r.take(1)?[0] {
