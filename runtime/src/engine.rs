@@ -14,6 +14,7 @@ use cranelift_codegen::settings::{self, Configurable};
 use hashbrown::HashMap;
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, RwLock};
 
 /// Engine settings, built with chained setters (as wasmtime's `Config`):
@@ -255,6 +256,9 @@ pub(crate) struct EngineInner {
     code_fingerprint: [u8; 32],
     /// The disk cache's name for this engine's saved trampoline set.
     trampoline_key: [u8; 32],
+    /// Whether trampolines were compiled since the set was last saved:
+    /// read without the lock, because every `dlsym` passes the save point.
+    trampolines_unsaved: std::sync::atomic::AtomicBool,
     /// The epoch `increment_epoch` bumps, and the stores with a deadline.
     pub(crate) epoch_watch: Arc<crate::vm::epoch_watch::EpochWatch>,
 }
@@ -268,10 +272,11 @@ impl EngineInner {
         let Some(disk) = &self.disk_cache else {
             return;
         };
-        let mut trampolines = self.lock_trampolines();
-        if let Some(set) = trampolines.take_unsaved() {
-            let _ = disk.store_trampolines(&self.trampoline_key, set);
+        if !self.trampolines_unsaved.swap(false, Ordering::Relaxed) {
+            return;
         }
+        let trampolines = self.lock_trampolines();
+        let _ = disk.store_trampolines(&self.trampoline_key, trampolines.saved_set());
     }
 }
 
@@ -392,6 +397,7 @@ impl Engine {
                     .finalize()
                     .into(),
                 code_fingerprint: fingerprint,
+                trampolines_unsaved: Default::default(),
                 memory_guard,
                 memory_pool: Arc::new(crate::vm::memory_pool::MemoryPool::new(
                     config.memory_pool_size,
@@ -465,6 +471,9 @@ impl Engine {
         }
         let (addr, compiled) = trampolines.get(kind, id, &ty)?;
         if compiled {
+            self.inner
+                .trampolines_unsaved
+                .store(true, Ordering::Relaxed);
             self.record(|s| s.trampolines_compiled += 1);
         }
         Ok(addr)

@@ -52,8 +52,6 @@ pub(crate) struct Trampolines {
     preloaded: hashbrown::HashMap<(TrampolineKind, FuncType), usize>,
     /// The code of every trampoline here, for saving the set.
     code: Vec<TrampolineCode>,
-    /// Whether `code` holds trampolines the saved set lacks.
-    unsaved: bool,
     /// Whether a saved set was looked for (once per engine).
     pub looked_for_saved: bool,
 }
@@ -75,7 +73,6 @@ impl Trampolines {
             cache: hashbrown::HashMap::new(),
             preloaded: hashbrown::HashMap::new(),
             code: Vec::new(),
-            unsaved: false,
             looked_for_saved: false,
         }
     }
@@ -88,7 +85,8 @@ impl Trampolines {
     }
 
     /// The trampoline of `kind` for signature `sig_id` (of type `ty`), and
-    /// whether it had to be compiled.
+    /// whether it had to be compiled (and joined the set to save, unless
+    /// that holds `MAX_SAVED` already).
     pub fn get(
         &mut self,
         kind: TrampolineKind,
@@ -113,7 +111,6 @@ impl Trampolines {
                         ty: ty.clone(),
                         bytes,
                     });
-                    self.unsaved = true;
                 }
                 addr
             }
@@ -149,13 +146,9 @@ impl Trampolines {
         Ok(())
     }
 
-    /// The set to save, if it has trampolines the saved one lacks; the set
-    /// counts as saved from then on.
-    pub fn take_unsaved(&mut self) -> Option<&[TrampolineCode]> {
-        if !std::mem::take(&mut self.unsaved) {
-            return None;
-        }
-        Some(&self.code)
+    /// The set to save: every trampoline loaded or compiled here.
+    pub fn saved_set(&self) -> &[TrampolineCode] {
+        &self.code
     }
 }
 

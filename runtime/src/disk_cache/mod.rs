@@ -112,12 +112,7 @@ impl DiskCache {
 
     /// The code cached under `key`, mapped and checked.
     pub fn load(&self, key: &Key) -> Lookup {
-        let path = self.entry_path(key);
-        let file = match std::fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-            .open(&path)
-        {
+        let file = match self.open_entry(key) {
             Ok(file) => file,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Lookup::Miss,
             Err(_) => return Lookup::Rejected,
@@ -134,16 +129,9 @@ impl DiskCache {
     /// The trampoline set saved under `key`; `None` when there is none or
     /// it must not be used.
     pub fn load_trampolines(&self, key: &Key) -> Option<Vec<TrampolineCode>> {
-        let mut file = std::fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-            .open(self.entry_path(key))
-            .ok()?;
-        let meta = file.metadata().ok()?;
-        if !meta.is_file() || trusted(&meta).is_err() || meta.len() > MAX_TRAMPOLINE_SET {
-            return None;
-        }
-        let mut bytes = Vec::with_capacity(meta.len() as usize);
+        let mut file = self.open_entry(key).ok()?;
+        let len = checked_len(&file, MAX_TRAMPOLINE_SET).ok()?;
+        let mut bytes = Vec::with_capacity(len);
         file.read_to_end(&mut bytes).ok()?;
         let set = trampoline_set::decode(&bytes, key).ok()?;
         evict::touch(&file);
@@ -168,6 +156,14 @@ impl DiskCache {
             memory,
             layout: image.layout.clone(),
         })
+    }
+
+    /// Opens the entry for `key` to read, never through a symbolic link.
+    fn open_entry(&self, key: &Key) -> std::io::Result<File> {
+        std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .open(self.entry_path(key))
     }
 
     /// Writes `bytes` as the entry for `key` (through a temporary file
@@ -208,18 +204,24 @@ impl DiskCache {
     }
 }
 
-/// Maps `file` and checks it is the entry for `key` before making its text
-/// executable.
-fn map_checked(file: &File, key: &Key) -> std::result::Result<MappedCode, String> {
+/// The length of the entry `file`, checked to be a regular file of ours
+/// that no one else can write, of at most `max` bytes.
+fn checked_len(file: &File, max: u64) -> std::result::Result<usize, String> {
     let meta = file.metadata().map_err(|e| e.to_string())?;
     if !meta.is_file() {
         return Err("not a regular file".into());
     }
     trusted(&meta)?;
-    if meta.len() > MAX_FILE {
+    if meta.len() > max {
         return Err("file too large".into());
     }
-    let len = usize::try_from(meta.len()).map_err(|_| "file too large")?;
+    usize::try_from(meta.len()).map_err(|_| "file too large".into())
+}
+
+/// Maps `file` and checks it is the entry for `key` before making its text
+/// executable.
+fn map_checked(file: &File, key: &Key) -> std::result::Result<MappedCode, String> {
+    let len = checked_len(file, MAX_FILE)?;
     let mut memory = CodeMemory::map_file(file, len).map_err(|e| e.to_string())?;
     let decoded = format::decode(memory.bytes(), key, page_size())?;
     memory
