@@ -189,6 +189,9 @@ pub(crate) struct ModuleInfo {
     pub num_imported_tables: u32,
     pub num_imported_memories: u32,
     pub num_imported_globals: u32,
+    /// For each imported global, its slot among the immutable ones, whose
+    /// values are copied into the vmctx (`VmOffsets::imported_constant`).
+    pub imported_constant_slots: Vec<Option<u32>>,
     /// Type index of every exception tag, imported ones first.
     pub tags: Vec<u32>,
     pub num_imported_tags: u32,
@@ -209,6 +212,11 @@ impl ModuleInfo {
     /// Signature of function `index`.
     pub fn func_type(&self, index: u32) -> &FuncType {
         &self.types[self.functions[index as usize] as usize]
+    }
+
+    /// How many imported globals are immutable (have a copy in the vmctx).
+    pub fn num_imported_constants(&self) -> u32 {
+        self.imported_constant_slots.iter().flatten().count() as u32
     }
 
     /// The type of an entity.
@@ -404,6 +412,8 @@ fn read_import(info: &mut ModuleInfo, import: wasmparser::Import<'_>) -> Result<
             let ty = global_type(&g)?;
             info.globals.push(ty);
             info.num_imported_globals += 1;
+            let slot = (!ty.mutable).then(|| info.num_imported_constants());
+            info.imported_constant_slots.push(slot);
             (
                 EntityIndex::Global(info.globals.len() as u32 - 1),
                 ExternType::Global(ty),

@@ -247,6 +247,7 @@ impl Module {
             info.tables.len() as u32,
             info.num_imported_globals,
             info.globals.len() as u32 - info.num_imported_globals,
+            info.num_imported_constants(),
             info.functions.len() as u32,
             info.types.len() as u32,
             info.tags.len() as u32,

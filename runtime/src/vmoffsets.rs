@@ -12,6 +12,7 @@
 //! memory bases               *mut u8                   per memory (its base, which never moves)
 //! imported globals           *mut VMGlobalDefinition   per imported global
 //! defined globals            VMGlobalDefinition (16 bytes, 16-aligned) per defined global
+//! imported constants         VMGlobalDefinition (16 bytes) per immutable imported global
 //! function references        VMFuncRef (24 bytes) per function, imported first
 //! type ids                   u32 per type index    (engine-wide signature ids)
 //! tags                       *const VMTagDefinition    per tag (imported or defined; 8-aligned)
@@ -27,6 +28,9 @@
 //! and an imported one cost the same and an exported one is shared, not copied.
 //! A memory's base is also copied into the vmctx: it never moves, and loads
 //! and stores then need one load for it instead of two dependent ones.
+//! So is the value of an immutable imported global (`__memory_base`,
+//! `__table_base`): it cannot change once its exporter exists, and PIC code
+//! reads `__memory_base` for nearly every address of its data.
 
 /// Offsets inside a vmctx for one module's shape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +39,7 @@ pub struct VmOffsets {
     num_tables: u32,
     num_imported_globals: u32,
     num_defined_globals: u32,
+    num_imported_constants: u32,
     num_funcs: u32,
     num_types: u32,
     num_tags: u32,
@@ -44,6 +49,7 @@ pub struct VmOffsets {
     memory_bases: u32,
     imported_globals: u32,
     defined_globals: u32,
+    imported_constants: u32,
     funcrefs: u32,
     type_ids: u32,
     tags: u32,
@@ -83,13 +89,15 @@ fn align(offset: u32, to: u32) -> u32 {
 }
 
 impl VmOffsets {
-    /// Computes the layout for a module with these counts.
+    /// Computes the layout for a module with these counts
+    /// (`num_imported_constants`: how many imported globals are immutable).
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         num_memories: u32,
         num_tables: u32,
         num_imported_globals: u32,
         num_defined_globals: u32,
+        num_imported_constants: u32,
         num_funcs: u32,
         num_types: u32,
         num_tags: u32,
@@ -100,7 +108,8 @@ impl VmOffsets {
         let memory_bases = tables + num_tables * PTR;
         let imported_globals = memory_bases + num_memories * PTR;
         let defined_globals = align(imported_globals + num_imported_globals * PTR, 16);
-        let funcrefs = defined_globals + num_defined_globals * GLOBAL_SIZE;
+        let imported_constants = defined_globals + num_defined_globals * GLOBAL_SIZE;
+        let funcrefs = imported_constants + num_imported_constants * GLOBAL_SIZE;
         let type_ids = funcrefs + num_funcs * FUNCREF_SIZE;
         let tags = align(type_ids + num_types * 4, 8);
         let num_defined_tags = num_tags - num_imported_tags;
@@ -115,6 +124,7 @@ impl VmOffsets {
             num_tables,
             num_imported_globals,
             num_defined_globals,
+            num_imported_constants,
             num_funcs,
             num_types,
             memories,
@@ -122,6 +132,7 @@ impl VmOffsets {
             memory_bases,
             imported_globals,
             defined_globals,
+            imported_constants,
             funcrefs,
             type_ids,
             size,
@@ -173,6 +184,13 @@ impl VmOffsets {
         self.defined_globals + index * GLOBAL_SIZE
     }
 
+    /// Offset of the copy of immutable imported global number `slot`
+    /// (counted among the immutable imported globals only).
+    pub fn imported_constant(&self, slot: u32) -> u32 {
+        debug_assert!(slot < self.num_imported_constants);
+        self.imported_constants + slot * GLOBAL_SIZE
+    }
+
     /// Offset of function `index`'s `VMFuncRef`.
     pub fn funcref(&self, index: u32) -> u32 {
         debug_assert!(index < self.num_funcs);
@@ -209,7 +227,7 @@ mod tests {
 
     #[test]
     fn layout_is_packed_in_order_and_aligned() {
-        let o = VmOffsets::new(1, 2, 3, 2, 4, 3, 3, 1);
+        let o = VmOffsets::new(1, 2, 3, 2, 1, 4, 3, 3, 1);
         assert_eq!(o.store_context(), 0);
         assert_eq!(o.instance(), 8);
         assert_eq!(o.libcalls(), 16);
@@ -221,15 +239,16 @@ mod tests {
         assert_eq!(o.imported_global(2), 72);
         assert_eq!(o.defined_global(0), 80, "globals are 16-aligned");
         assert_eq!(o.defined_global(1), 96);
-        assert_eq!(o.funcref(0), 112);
-        assert_eq!(o.funcref(3), 112 + 3 * 24);
-        assert_eq!(o.type_id(0), 112 + 4 * 24);
-        assert_eq!(o.type_id(2), 112 + 4 * 24 + 8);
-        assert_eq!(o.tag(0), 112 + 4 * 24 + 16, "tags are 8-aligned");
-        assert_eq!(o.tag(2), 112 + 4 * 24 + 32);
-        assert_eq!(o.defined_tag(0), 112 + 4 * 24 + 40);
-        assert_eq!(o.defined_tag(1), 112 + 4 * 24 + 48);
-        assert_eq!(o.size(), 112 + 4 * 24 + 56);
+        assert_eq!(o.imported_constant(0), 112);
+        assert_eq!(o.funcref(0), 128);
+        assert_eq!(o.funcref(3), 128 + 3 * 24);
+        assert_eq!(o.type_id(0), 128 + 4 * 24);
+        assert_eq!(o.type_id(2), 128 + 4 * 24 + 8);
+        assert_eq!(o.tag(0), 128 + 4 * 24 + 16, "tags are 8-aligned");
+        assert_eq!(o.tag(2), 128 + 4 * 24 + 32);
+        assert_eq!(o.defined_tag(0), 128 + 4 * 24 + 40);
+        assert_eq!(o.defined_tag(1), 128 + 4 * 24 + 48);
+        assert_eq!(o.size(), 128 + 4 * 24 + 56);
     }
 
     #[test]

@@ -112,6 +112,10 @@ impl InstanceData {
             }
             for (i, g) in imports.globals.iter().enumerate() {
                 data.write(offsets.imported_global(i as u32), *g);
+                if let Some(slot) = info.imported_constant_slots[i] {
+                    // Immutable: its exporter's value is final already.
+                    data.write(offsets.imported_constant(slot), (**g).bits);
+                }
             }
             for (i, f) in imports.funcs.iter().enumerate() {
                 data.write(offsets.funcref(i as u32), *f);
