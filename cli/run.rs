@@ -183,13 +183,14 @@ fn print_cache_stats(engine: &Engine) {
     let s = engine.module_cache_stats();
     eprintln!(
         "code cache: {} compiled, {} mapped from the cache, {} written, {} rejected; \
-         trampolines: {} compiled, {} from the cache",
+         trampolines: {} compiled, {} from the cache; keys: {} from the file index",
         s.compiled,
         s.disk_hits,
         s.disk_writes,
         s.disk_rejected,
         s.trampolines_compiled,
-        s.trampolines_from_disk
+        s.trampolines_from_disk,
+        s.disk_file_keys
     );
 }
 

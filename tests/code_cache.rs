@@ -27,12 +27,17 @@ fn is_trampoline_set(path: &Path) -> bool {
     std::fs::read(path).is_ok_and(|bytes| bytes.starts_with(b"WRUNTRMP"))
 }
 
-/// The cache's module entries (and temporaries), without the trampoline set.
+fn is_file_index_entry(path: &Path) -> bool {
+    std::fs::read(path).is_ok_and(|bytes| bytes.starts_with(b"WRUNFKEY"))
+}
+
+/// The cache's module entries (and temporaries), without the trampoline set
+/// and the file index.
 fn cache_files(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .expect("cache dir exists")
         .map(|e| e.unwrap().path())
-        .filter(|path| !is_trampoline_set(path))
+        .filter(|path| !is_trampoline_set(path) && !is_file_index_entry(path))
         .collect();
     files.sort();
     files
@@ -49,8 +54,13 @@ fn trampoline_sets(dir: &Path) -> Vec<PathBuf> {
 /// `add(2, -5)` of wat/add.wasm compiled (or mapped) by `engine`.
 fn add(engine: &Engine) -> i32 {
     let module = Module::new(engine, &std::fs::read(fixture("wat/add.wasm")).unwrap()).unwrap();
+    call_add(engine, &module)
+}
+
+/// `add(2, -5)` of `module`.
+fn call_add(engine: &Engine, module: &Module) -> i32 {
     let mut store = Store::new(engine, ());
-    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let instance = Instance::new(&mut store, module, &[]).unwrap();
     let f = instance.get_func(&store, "add").unwrap();
     let mut results = [Val::I32(0)];
     f.call(&mut store, &[Val::I32(2), Val::I32(-5)], &mut results)
@@ -175,6 +185,60 @@ fn a_module_differing_only_in_debug_sections_maps_the_cached_code() {
     assert_eq!((stats.compiled, stats.disk_hits), (0, 1));
     assert!(module.code_is_shared_file());
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Loads `file` in a new engine over the cache `dir`: `add(2, -5)` and the
+/// engine's (compiled, mapped, keys from the file index) counts.
+fn load_file(dir: &Path, file: &Path) -> (i32, (u64, u64, u64)) {
+    let engine = engine(dir);
+    let module = Module::from_file(&engine, file).unwrap();
+    let s = engine.module_cache_stats();
+    let counts = (s.compiled, s.disk_hits, s.disk_file_keys);
+    (call_add(&engine, &module), counts)
+}
+
+#[test]
+fn a_settled_module_file_gets_its_key_from_the_file_index_until_it_is_rewritten() {
+    let dir = cache_dir("file-index");
+    let work = dir.with_extension("work");
+    std::fs::create_dir_all(&work).unwrap();
+    let file = work.join("add.wasm");
+    let bytes = std::fs::read(fixture("wat/add.wasm")).unwrap();
+    std::fs::write(&file, &bytes).unwrap();
+    assert_eq!(load_file(&dir, &file), (-3, (1, 0, 0)));
+    // Just written: not indexed yet, its key is hashed again.
+    assert_eq!(load_file(&dir, &file), (-3, (0, 1, 0)));
+    std::thread::sleep(std::time::Duration::from_millis(3500));
+    assert_eq!(
+        load_file(&dir, &file),
+        (-3, (0, 1, 0)),
+        "settled now: indexed"
+    );
+    assert_eq!(
+        load_file(&dir, &file),
+        (-3, (0, 1, 1)),
+        "the key from the index"
+    );
+    assert_eq!(
+        std::fs::read_dir(&dir)
+            .unwrap()
+            .filter(|e| is_file_index_entry(&e.as_ref().unwrap().path()))
+            .count(),
+        1
+    );
+    // Rewritten in place at the same size (i32.add made i32.sub): the same
+    // inode, another change time, so the index entry is not the file's.
+    let body = [0x20, 0x00, 0x20, 0x01, 0x6a, 0x0b];
+    let at = bytes
+        .windows(6)
+        .position(|w| w == body)
+        .expect("add's body");
+    let mut sub = bytes.clone();
+    sub[at + 4] = 0x6b;
+    std::fs::write(&file, &sub).unwrap();
+    assert_eq!(load_file(&dir, &file), (7, (1, 0, 0)));
+    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::remove_dir_all(&work).unwrap();
 }
 
 /// Damages a cache file (the first path); the second is another module's file.
@@ -402,6 +466,12 @@ fn a_second_wrun_process_compiles_nothing() {
         cache_line(&second).starts_with(
             "code cache: 0 compiled, 3 mapped from the cache, 0 written, 0 rejected; trampolines: 0 compiled,"
         ),
+        "{}",
+        cache_line(&second)
+    );
+    // The committed fixtures are older than the file index's settling time.
+    assert!(
+        cache_line(&second).ends_with("; keys: 3 from the file index"),
         "{}",
         cache_line(&second)
     );

@@ -2,6 +2,7 @@
 //! trampoline cache, the cache of compiled modules and the on-disk code cache.
 
 use crate::compile::trampolines::{TrampolineKind, Trampolines};
+use crate::disk_cache::file_key::{self, FileKey};
 use crate::disk_cache::{format::Key, DiskCache};
 use crate::error::{Error, Result};
 use crate::file_cache::{FileCache, FileIdentity};
@@ -605,12 +606,54 @@ impl Engine {
     /// The disk-cache key of a module with `bytes`: the code settings and
     /// the bytes that can change the code (`disk_cache::covered_parts`).
     pub(crate) fn code_key(&self, bytes: &[u8]) -> Key {
+        self.key_of_parts(&covered_or_all(bytes))
+    }
+
+    fn key_of_parts(&self, parts: &[&[u8]]) -> Key {
         let mut hasher = Sha256::new();
         hasher.update(self.inner.code_fingerprint);
-        match crate::disk_cache::covered_parts(bytes) {
-            Some(parts) => parts.iter().for_each(|part| hasher.update(part)),
-            None => hasher.update(bytes),
-        }
+        parts.iter().for_each(|part| hasher.update(part));
         hasher.finalize().into()
     }
+
+    /// The disk-cache key of `bytes` read from the module file with
+    /// `identity`: from the cache's file index when it knows the file
+    /// (`disk_cache::file_key`), else hashed. `None` without a disk cache.
+    /// With the key comes the entry to record in the index once the module
+    /// loaded, if the file is new to it and settled.
+    pub(crate) fn file_code_key(
+        &self,
+        identity: Option<&FileIdentity>,
+        bytes: &[u8],
+    ) -> (Option<Key>, Option<FileKey>) {
+        let (Some(cache), Some(identity)) = (self.disk_cache(), identity) else {
+            return (self.disk_cache().map(|_| self.code_key(bytes)), None);
+        };
+        let parts = covered_or_all(bytes);
+        let covered = file_key::covered_checksum(&parts);
+        let fingerprint = &self.inner.code_fingerprint;
+        if let Some(entry) = cache.load_file_key(fingerprint, identity) {
+            if entry.covered == covered {
+                self.record(|s| s.disk_file_keys += 1);
+                return (Some(entry.key), None);
+            }
+        }
+        let key = self.key_of_parts(&parts);
+        let settled = file_key::settled(identity, std::time::SystemTime::now());
+        (Some(key), settled.then_some(FileKey { covered, key }))
+    }
+
+    /// Records `entry` (from `file_code_key`) for the module file with
+    /// `identity`; a failure only means the next load hashes again.
+    pub(crate) fn record_file_key(&self, identity: &FileIdentity, entry: &FileKey) {
+        if let Some(cache) = self.disk_cache() {
+            let _ = cache.store_file_key(&self.inner.code_fingerprint, identity, entry);
+        }
+    }
+}
+
+/// The parts of `bytes` a code key covers, or all of them when the section
+/// framing is broken (validation then reports the module).
+fn covered_or_all(bytes: &[u8]) -> Vec<&[u8]> {
+    crate::disk_cache::covered_parts(bytes).unwrap_or_else(|| vec![bytes])
 }

@@ -38,6 +38,29 @@ impl FileIdentity {
             ctime: (meta.ctime(), meta.ctime_nsec()),
         })
     }
+
+    /// The change time (seconds and nanoseconds since the epoch).
+    pub fn ctime(&self) -> (i64, i64) {
+        self.ctime
+    }
+
+    /// The identity as 56 bytes (little-endian fields, in order).
+    pub fn to_bytes(self) -> [u8; 56] {
+        let fields = [
+            self.dev,
+            self.ino,
+            self.size,
+            self.mtime.0 as u64,
+            self.mtime.1 as u64,
+            self.ctime.0 as u64,
+            self.ctime.1 as u64,
+        ];
+        let mut out = [0; 56];
+        for (chunk, field) in out.chunks_exact_mut(8).zip(fields) {
+            chunk.copy_from_slice(&field.to_le_bytes());
+        }
+        out
+    }
 }
 
 struct Entry {

@@ -2,11 +2,12 @@
 
 use crate::code::LoadedCode;
 use crate::compile::{compile_module, CodegenOptions};
-use crate::disk_cache::{Lookup, MappedCode};
+use crate::disk_cache::{format::Key, Lookup, MappedCode};
 use crate::dylink::DylinkInfo;
 use crate::engine::Engine;
 use crate::environ::{self, EntityIndex, Import, ModuleInfo};
 use crate::error::{Error, ErrorKind, Result};
+use crate::file_cache::FileIdentity;
 use crate::types::ExternType;
 use crate::vm::code_memory::CodeMemory;
 use crate::vmoffsets::VmOffsets;
@@ -197,12 +198,44 @@ impl Module {
         Module::compile(engine, bytes, Some(name))
     }
 
+    /// Compiles `bytes`, just read from the module file `path` whose
+    /// identity was `identity` before the read, named `name`; the disk
+    /// cache's file index gives the code key when it knows the file, and
+    /// learns it when the file is still the same after the load.
+    pub(crate) fn from_file_bytes(
+        engine: &Engine,
+        bytes: &[u8],
+        name: &str,
+        path: &Path,
+        identity: Option<FileIdentity>,
+    ) -> Result<Module> {
+        let (key, new_entry) = engine.file_code_key(identity.as_ref(), bytes);
+        let module = Module::compile_with_key(engine, bytes, Some(name), key)?;
+        if let (Some(identity), Some(entry)) = (identity, new_entry) {
+            if FileIdentity::of(path) == Some(identity) {
+                engine.record_file_key(&identity, &entry);
+            }
+        }
+        Ok(module)
+    }
+
     fn compile(engine: &Engine, bytes: &[u8], name: Option<&str>) -> Result<Module> {
+        let key = engine.disk_cache().map(|_| engine.code_key(bytes));
+        Module::compile_with_key(engine, bytes, name, key)
+    }
+
+    /// Compiles `bytes` whose disk-cache key is `key` (`None` without a
+    /// disk cache).
+    fn compile_with_key(
+        engine: &Engine,
+        bytes: &[u8],
+        name: Option<&str>,
+        key: Option<Key>,
+    ) -> Result<Module> {
         // With a disk cache, its key (SHA-256 of the bytes that can change
         // the code) also keys the in-process cache, which compares the
         // whole bytes on a hit: one pass over the bytes instead of two (a
         // separate SipHash cost 6% of a cached start of a 4 MiB module).
-        let key = engine.disk_cache().map(|_| engine.code_key(bytes));
         let hash = match &key {
             Some(key) => u64::from_le_bytes(key[..8].try_into().expect("a key has 32 bytes")),
             None => {
@@ -338,6 +371,7 @@ impl Module {
     /// Reads, validates and compiles a `.wasm` file.
     pub fn from_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Module> {
         let path = path.as_ref();
+        let identity = FileIdentity::of(path);
         let bytes = read_wasm_file(path).map_err(|e| match e.kind() {
             ErrorKind::Io { .. } | ErrorKind::Invalid { .. } => e,
             _ => Error::msg(format!("{}: {e}", path.display())),
@@ -346,7 +380,7 @@ impl Module {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| path.display().to_string());
-        Module::with_name(engine, &bytes, &name)
+        Module::from_file_bytes(engine, &bytes, &name, path, identity)
     }
 
     /// The module's name: the one it was loaded under (e.g. its file name),

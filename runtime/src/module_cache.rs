@@ -30,6 +30,9 @@ pub struct ModuleCacheStats {
     pub compiled: u64,
     /// Loads answered by mapping a file of the on-disk code cache.
     pub disk_hits: u64,
+    /// Module files whose code key came from the cache's file index
+    /// instead of hashing their code.
+    pub disk_file_keys: u64,
     /// Files written to the on-disk code cache.
     pub disk_writes: u64,
     /// Cache files found unusable (corrupted, truncated, foreign, from

@@ -10,6 +10,7 @@
 
 mod checksum;
 mod evict;
+pub(crate) mod file_key;
 pub(crate) mod format;
 mod key;
 pub(crate) mod trampoline_set;
@@ -17,7 +18,9 @@ pub(crate) mod trampoline_set;
 use crate::compile::image::{CodeImage, CodeLayout};
 use crate::compile::trampolines::TrampolineCode;
 use crate::error::{Error, Result};
+use crate::file_cache::FileIdentity;
 use crate::vm::code_memory::CodeMemory;
+use file_key::FileKey;
 use format::Key;
 pub(crate) use key::covered_parts;
 use std::fs::File;
@@ -144,6 +147,36 @@ impl DiskCache {
             .map(drop)
     }
 
+    /// What the file index says about the module file with `identity`
+    /// under the code settings `fingerprint`, if it has a usable entry.
+    pub fn load_file_key(
+        &self,
+        fingerprint: &[u8; 32],
+        identity: &FileIdentity,
+    ) -> Option<FileKey> {
+        let name = file_key_name(fingerprint, identity);
+        let mut file = self.open_entry(&name).ok()?;
+        let len = checked_len(&file, file_key::LEN as u64).ok()?;
+        let mut bytes = Vec::with_capacity(len);
+        file.read_to_end(&mut bytes).ok()?;
+        let entry = file_key::decode(&bytes, &name, identity).ok()?;
+        evict::touch(&file);
+        Some(entry)
+    }
+
+    /// Records `entry` for the module file with `identity` under the code
+    /// settings `fingerprint` (the caller checks `file_key::settled`).
+    pub fn store_file_key(
+        &self,
+        fingerprint: &[u8; 32],
+        identity: &FileIdentity,
+        entry: &FileKey,
+    ) -> Result<()> {
+        let name = file_key_name(fingerprint, identity);
+        self.write_entry(&name, &file_key::encode(&name, identity, entry))
+            .map(drop)
+    }
+
     /// Writes `image` under `key` and maps the written file, so this process
     /// shares its pages with later ones too.
     pub fn store(&self, key: &Key, image: &CodeImage) -> Result<MappedCode> {
@@ -202,6 +235,18 @@ impl DiskCache {
         self.dir
             .join(format!(".tmp-{}-{n}-{nanos}", std::process::id()))
     }
+}
+
+/// The name of the file index entry of the file with `identity` under the
+/// code settings `fingerprint` (a key of its own, never a module's: module
+/// keys hash a module's bytes, this hashes a tag that no module starts with).
+fn file_key_name(fingerprint: &[u8; 32], identity: &FileIdentity) -> Key {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    hasher.update(fingerprint);
+    hasher.update(b"wrun file index");
+    hasher.update(identity.to_bytes());
+    hasher.finalize().into()
 }
 
 /// The length of the entry `file`, checked to be a regular file of ours
