@@ -85,6 +85,7 @@ pub mod link;
 mod linker;
 mod module;
 mod module_cache;
+mod module_file;
 mod store;
 mod tag;
 mod typed;

@@ -8,6 +8,7 @@ use crate::engine::Engine;
 use crate::environ::{self, EntityIndex, Import, ModuleInfo};
 use crate::error::{Error, ErrorKind, Result};
 use crate::file_cache::FileIdentity;
+pub(crate) use crate::module_file::read_wasm_file;
 use crate::types::ExternType;
 use crate::vm::code_memory::CodeMemory;
 use crate::vmoffsets::VmOffsets;
@@ -53,52 +54,6 @@ impl std::fmt::Debug for Module {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Module").field("name", &self.name).finish()
     }
-}
-
-/// The largest module file read (the format allows more, but 4 GiB of
-/// code would not fit a 32-bit code arena anyway).
-const MAX_MODULE_FILE: u64 = 1 << 32;
-
-/// Reads a module file, refusing what cannot be one before reading it
-/// whole: not a regular file (`/dev/zero`, a FIFO would read forever), too
-/// large, or not starting with the `\0asm` magic number.
-pub(crate) fn read_wasm_file(path: &Path) -> Result<Vec<u8>> {
-    use std::io::Read;
-    let io = |source| {
-        Error::new(ErrorKind::Io {
-            path: path.to_path_buf(),
-            source,
-        })
-    };
-    let mut file = std::fs::File::open(path).map_err(io)?;
-    let metadata = file.metadata().map_err(io)?;
-    if !metadata.is_file() {
-        return Err(Error::msg("not a regular file"));
-    }
-    if metadata.len() > MAX_MODULE_FILE {
-        return Err(Error::msg(format!(
-            "{} bytes is too large for a module",
-            metadata.len()
-        )));
-    }
-    let mut bytes = Vec::new();
-    (&mut file).take(4).read_to_end(&mut bytes).map_err(io)?;
-    // Shorter files go on to the validator ("unexpected end").
-    if bytes.len() == 4 && bytes != b"\0asm" {
-        return Err(not_wasm());
-    }
-    bytes.reserve(metadata.len() as usize);
-    file.read_to_end(&mut bytes).map_err(io)?;
-    Ok(bytes)
-}
-
-fn not_wasm() -> Error {
-    Error::new(ErrorKind::Invalid {
-        message:
-            "magic header not detected: not a WebAssembly module (it does not start with \\0asm)"
-                .to_string(),
-        offset: 0,
-    })
 }
 
 /// A module's name when it was not loaded under one: its name section's.

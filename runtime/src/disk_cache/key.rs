@@ -11,6 +11,8 @@
 //! does read from them (function names for backtraces) is parsed from the
 //! module's own bytes at every load, never taken from the cache.
 
+use crate::module_file::leb_u32;
+
 /// The parts of `bytes` the key covers, in order; `None` when the section
 /// framing is broken (the key then covers all bytes, and validation
 /// reports the module).
@@ -35,20 +37,6 @@ pub(crate) fn covered_parts(bytes: &[u8]) -> Option<Vec<&[u8]>> {
         at = end;
     }
     Some(parts)
-}
-
-/// An unsigned LEB128 of at most 5 bytes at `*at`, moving past it.
-fn leb_u32(bytes: &[u8], at: &mut usize) -> Option<u32> {
-    let mut value = 0u64;
-    for shift in (0..35).step_by(7) {
-        let byte = *bytes.get(*at)?;
-        *at += 1;
-        value |= u64::from(byte & 0x7f) << shift;
-        if byte & 0x80 == 0 {
-            return u32::try_from(value).ok();
-        }
-    }
-    None
 }
 
 #[cfg(test)]
