@@ -181,22 +181,30 @@ pub(crate) fn leb_u32(bytes: &[u8], at: &mut usize) -> Option<u32> {
     None
 }
 
+/// Section builders for the tests of code that walks sections (short
+/// bodies: one-byte sizes).
 #[cfg(test)]
-mod tests {
-    use super::read_wasm_file;
-
-    fn section(id: u8, body: &[u8]) -> Vec<u8> {
+pub(crate) mod test_sections {
+    /// Section `id` with `body`.
+    pub fn section(id: u8, body: &[u8]) -> Vec<u8> {
         let mut out = vec![id, body.len() as u8];
         out.extend_from_slice(body);
         out
     }
 
-    fn custom(name: &str, body: &[u8]) -> Vec<u8> {
-        let mut content = vec![name.len() as u8];
-        content.extend_from_slice(name.as_bytes());
-        content.extend_from_slice(body);
-        section(0, &content)
+    /// Custom section `name` with `payload`.
+    pub fn custom(name: &str, payload: &[u8]) -> Vec<u8> {
+        let mut body = vec![name.len() as u8];
+        body.extend_from_slice(name.as_bytes());
+        body.extend_from_slice(payload);
+        section(0, &body)
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::read_wasm_file;
+    use super::test_sections::{custom, section};
 
     fn module(sections: &[Vec<u8>]) -> Vec<u8> {
         let mut out = b"\0asm\x01\0\0\0".to_vec();

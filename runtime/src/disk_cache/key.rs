@@ -42,19 +42,7 @@ pub(crate) fn covered_parts(bytes: &[u8]) -> Option<Vec<&[u8]>> {
 #[cfg(test)]
 mod tests {
     use super::covered_parts;
-
-    fn section(id: u8, body: &[u8]) -> Vec<u8> {
-        let mut out = vec![id, body.len() as u8];
-        out.extend_from_slice(body);
-        out
-    }
-
-    fn custom(name: &str, payload: &[u8]) -> Vec<u8> {
-        let mut body = vec![name.len() as u8];
-        body.extend_from_slice(name.as_bytes());
-        body.extend_from_slice(payload);
-        section(0, &body)
-    }
+    use crate::module_file::test_sections::{custom, section};
 
     const PREAMBLE: &[u8] = b"\0asm\x01\0\0\0";
 
