@@ -248,3 +248,28 @@ fn captured_and_null_stdio_are_not_terminals() {
         "bit mask of fds that look like terminals"
     );
 }
+
+#[test]
+fn a_trap_backtrace_names_functions_from_the_name_section() {
+    let engine = Engine::default();
+    let module = Module::new(
+        &engine,
+        &wat(r#"(module $traps
+            (func $inner unreachable)
+            (func $outer (export "run") call $inner)
+            (func (export "unnamed_is_numbered") unreachable))"#),
+    )
+    .unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Linker::new().instantiate(&mut store, &module).unwrap();
+    let error = crate::call(&mut store, instance, "run", &[]).unwrap_err();
+    let text = error.to_string();
+    let inner = text.find("traps!inner").expect(&text);
+    let outer = text.find("traps!outer").expect(&text);
+    assert!(inner < outer, "innermost frame first: {text}");
+    let error = crate::call(&mut store, instance, "unnamed_is_numbered", &[]).unwrap_err();
+    assert!(
+        error.to_string().contains("traps!<wasm function 2>"),
+        "{error}"
+    );
+}

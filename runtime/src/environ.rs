@@ -4,6 +4,7 @@
 
 use crate::dylink::DylinkInfo;
 use crate::error::{Error, Result};
+use crate::function_names::FunctionNames;
 use crate::types::{ExternType, FuncType, GlobalType, MemoryType, TableType, ValType};
 use hashbrown::HashMap;
 use wasmparser::{KnownCustom, Name, Parser, Payload};
@@ -196,15 +197,14 @@ pub(crate) struct ModuleInfo {
     pub tags: Vec<u32>,
     pub num_imported_tags: u32,
     pub imports: Vec<Import>,
-    pub exports: Vec<(String, EntityIndex)>,
-    /// The names of `exports`, shared: every process's symbol scope keys
-    /// them without copying.
-    pub export_names: Vec<std::sync::Arc<str>>,
-    pub export_index: HashMap<String, EntityIndex>,
+    /// Exports in order. The names are shared: the index below and every
+    /// process's symbol scope key them without copying.
+    pub exports: Vec<(std::sync::Arc<str>, EntityIndex)>,
+    pub export_index: HashMap<std::sync::Arc<str>, EntityIndex>,
     pub start: Option<u32>,
     pub elements: Vec<ElementSegment>,
     pub data: Vec<DataSegment>,
-    pub func_names: std::sync::Arc<HashMap<u32, String>>,
+    pub func_names: FunctionNames,
     pub dylink: Option<DylinkInfo>,
 }
 
@@ -284,11 +284,13 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<(ModuleInfo, Vec<wasmparser::Functio
                 }
             }
             Payload::ImportSection(reader) => {
+                info.imports.reserve_exact(reader.count() as usize);
                 for import in reader.into_imports() {
                     read_import(&mut info, import?)?;
                 }
             }
             Payload::FunctionSection(reader) => {
+                info.functions.reserve_exact(reader.count() as usize);
                 for ty in reader {
                     info.functions.push(ty?);
                 }
@@ -318,6 +320,9 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<(ModuleInfo, Vec<wasmparser::Functio
                 }
             }
             Payload::ExportSection(reader) => {
+                let count = reader.count() as usize;
+                info.exports.reserve_exact(count);
+                info.export_index.reserve(count);
                 for export in reader {
                     let export = export?;
                     let index = match export.kind {
@@ -329,9 +334,9 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<(ModuleInfo, Vec<wasmparser::Functio
                         wasmparser::ExternalKind::Global => EntityIndex::Global(export.index),
                         wasmparser::ExternalKind::Tag => EntityIndex::Tag(export.index),
                     };
-                    info.export_index.insert(export.name.to_string(), index);
-                    info.exports.push((export.name.to_string(), index));
-                    info.export_names.push(export.name.into());
+                    let name: std::sync::Arc<str> = export.name.into();
+                    info.export_index.insert(name.clone(), index);
+                    info.exports.push((name, index));
                 }
             }
             Payload::StartSection { func, .. } => info.start = Some(func),
@@ -360,9 +365,13 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<(ModuleInfo, Vec<wasmparser::Functio
                     });
                 }
             }
+            Payload::CodeSectionStart { count, .. } => bodies.reserve_exact(count as usize),
             Payload::CodeSectionEntry(body) => bodies.push(body),
             Payload::CustomSection(section) => match section.as_known() {
-                KnownCustom::Name(reader) => read_names(&mut info, reader),
+                KnownCustom::Name(reader) => {
+                    info.func_names = FunctionNames::new(section.data());
+                    info.name = module_name(reader);
+                }
                 KnownCustom::Dylink0(reader) => info.dylink = Some(DylinkInfo::read(reader)?),
                 _ => {}
             },
@@ -473,18 +482,15 @@ fn read_element(
     Ok(ElementSegment { mode, items })
 }
 
-/// Names are a debugging aid: a malformed name section is ignored, not fatal.
-fn read_names(info: &mut ModuleInfo, reader: wasmparser::NameSectionReader<'_>) {
-    for name in reader.into_iter().flatten() {
-        match name {
-            Name::Module { name, .. } => info.name = Some(name.to_string()),
-            Name::Function(map) => {
-                let names = std::sync::Arc::make_mut(&mut info.func_names);
-                for naming in map.into_iter().flatten() {
-                    names.insert(naming.index, naming.name.to_string());
-                }
-            }
-            _ => {}
-        }
-    }
+/// The module's own name from its name section (function names are read
+/// when asked, [`FunctionNames`]). Names are a debugging aid: a malformed
+/// name section is ignored, not fatal.
+fn module_name(reader: wasmparser::NameSectionReader<'_>) -> Option<String> {
+    reader
+        .into_iter()
+        .map_while(Result::ok)
+        .find_map(|name| match name {
+            Name::Module { name, .. } => Some(name.to_string()),
+            _ => None,
+        })
 }

@@ -311,7 +311,7 @@ impl Instance {
         data.info()
             .exports
             .iter()
-            .map(|(name, index)| (name.clone(), entity(data, self.store_id, *index)))
+            .map(|(name, index)| (name.to_string(), entity(data, self.store_id, *index)))
             .collect()
     }
 

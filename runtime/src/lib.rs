@@ -78,6 +78,7 @@ mod error;
 mod externals;
 mod file_cache;
 mod func;
+mod function_names;
 mod instance;
 mod libcall;
 mod limits;

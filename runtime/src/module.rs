@@ -360,7 +360,7 @@ impl Module {
             .info
             .exports
             .iter()
-            .map(|(name, index)| (name.as_str(), self.inner.info.entity_type(*index)))
+            .map(|(name, index)| (&**name, self.inner.info.entity_type(*index)))
     }
 
     /// What an export refers to.

@@ -17,9 +17,9 @@ pub(crate) struct CodeInfo {
     pub traps: Vec<(u32, Trap)>,
     /// Landing pads of `try_call` sites, sorted by return address.
     pub handlers: Vec<LandingPad<usize>>,
-    /// Function names from the name section, by function index (shared
-    /// with the module's `ModuleInfo`).
-    pub names: std::sync::Arc<hashbrown::HashMap<u32, String>>,
+    /// Function names from the name section (shared with the module's
+    /// `ModuleInfo`).
+    pub names: crate::function_names::FunctionNames,
     /// Module name for backtraces.
     pub module_name: String,
 }
@@ -87,7 +87,7 @@ impl CodeInfo {
         if pc < start || pc >= end {
             return None;
         }
-        Some(match self.names.get(&index) {
+        Some(match self.names.get(index) {
             Some(name) => format!("{}!{name}", self.module_name),
             None => format!("{}!<wasm function {index}>", self.module_name),
         })

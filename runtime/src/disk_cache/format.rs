@@ -23,6 +23,7 @@ use super::checksum::checksum;
 use crate::compile::code_info::LandingPad;
 use crate::compile::image::{CodeImage, CodeLayout, FunctionRange};
 use crate::compile::{trap_code, trap_from_code};
+use crate::error::Trap;
 use cranelift_codegen::ir::TrapCode;
 use std::ops::Range;
 
@@ -138,11 +139,30 @@ impl<'a> Reader<'a> {
             self.take(4)?.try_into().expect("4 bytes"),
         ))
     }
+    /// A u32 count, then that many records of `size` bytes (as one slice).
+    pub fn records(&mut self, size: usize) -> Result<&'a [u8], String> {
+        let count = self.u32()? as usize;
+        self.take(count.checked_mul(size).ok_or("truncated")?)
+    }
     pub fn u64(&mut self) -> Result<u64, String> {
         Ok(u64::from_le_bytes(
             self.take(8)?.try_into().expect("8 bytes"),
         ))
     }
+}
+
+fn le_u32(bytes: &[u8]) -> u32 {
+    u32::from_le_bytes(bytes.try_into().expect("4 bytes"))
+}
+
+/// The trap of each raw trap code byte (`None`: no trap wrun raises).
+fn traps_by_code() -> [Option<Trap>; 256] {
+    let mut table = [None; 256];
+    for (raw, trap) in table.iter_mut().enumerate().skip(1) {
+        let raw = std::num::NonZeroU8::new(raw as u8).expect("skipped 0");
+        *trap = trap_from_code(TrapCode::from_raw(raw));
+    }
+    table
 }
 
 /// Checks `bytes` as the cache file for `key` on a host with `page_size`
@@ -163,29 +183,37 @@ pub(crate) fn decode(bytes: &[u8], key: &Key, page_size: usize) -> Result<Decode
         return Err("text is not page-aligned".into());
     }
     let mut layout = CodeLayout::default();
-    let count = r.u32()? as usize;
-    for _ in 0..count {
+    // The two long tables (SQLite has 2,000 functions and 200,000 trap
+    // sites) are read record by record from one bounds-checked slice, and
+    // their checks folded into one flag: a per-field reader made decoding
+    // 30% of a warm start's instructions.
+    let records = r.records(8)?;
+    layout.functions.reserve_exact(records.len() / 8);
+    let mut outside = false;
+    for record in records.chunks_exact(8) {
         let range = FunctionRange {
-            offset: r.u32()?,
-            len: r.u32()?,
+            offset: le_u32(&record[..4]),
+            len: le_u32(&record[4..]),
         };
-        let end = range.offset as usize + range.len as usize;
-        if end > text_len {
-            return Err("function outside the text".into());
-        }
+        outside |= range.offset as usize + range.len as usize > text_len;
         layout.functions.push(range);
     }
-    let count = r.u32()? as usize;
-    let mut last = None;
-    for _ in 0..count {
-        let at = r.u32()?;
-        let raw = std::num::NonZeroU8::new(r.take(1)?[0]).ok_or("bad trap code")?;
-        let trap = trap_from_code(TrapCode::from_raw(raw)).ok_or("unknown trap code")?;
-        if at as usize >= text_len || last.is_some_and(|l| l > at) {
-            return Err("trap site outside the text or out of order".into());
-        }
-        last = Some(at);
+    if outside {
+        return Err("function outside the text".into());
+    }
+    let traps_by_code = traps_by_code();
+    let records = r.records(5)?;
+    layout.traps.reserve_exact(records.len() / 5);
+    let (mut last, mut misplaced) = (0, false);
+    for record in records.chunks_exact(5) {
+        let at = le_u32(&record[..4]);
+        let trap = traps_by_code[usize::from(record[4])].ok_or("unknown trap code")?;
+        misplaced |= at as usize >= text_len || at < last;
+        last = at;
         layout.traps.push((at, trap));
+    }
+    if misplaced {
+        return Err("trap site outside the text or out of order".into());
     }
     let count = r.u32()? as usize;
     let mut last = None;
@@ -214,7 +242,6 @@ pub(crate) fn decode(bytes: &[u8], key: &Key, page_size: usize) -> Result<Decode
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::Trap;
 
     fn image() -> CodeImage {
         CodeImage {

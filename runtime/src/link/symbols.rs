@@ -60,7 +60,7 @@ impl Scope {
     pub fn add(&mut self, objects: &[Object], index: usize) {
         let info = objects[index].module.info();
         self.definitions.reserve(info.exports.len());
-        for (name, (_, entity)) in info.export_names.iter().zip(&info.exports) {
+        for (name, entity) in &info.exports {
             self.definitions
                 .entry(name.clone())
                 .or_insert((index, *entity));
