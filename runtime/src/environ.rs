@@ -158,11 +158,13 @@ pub(crate) struct ElementSegment {
     pub items: Vec<ConstExpr>,
 }
 
-/// A data segment.
+/// A data segment. Its bytes stay in the module's bytes (kept with its
+/// code, `Module::data_segment`), not copied out at load.
 #[derive(Debug, Clone)]
 pub(crate) struct DataSegment {
     pub mode: SegmentMode,
-    pub bytes: Vec<u8>,
+    /// Where the segment's bytes are in the module's bytes.
+    pub range: std::ops::Range<usize>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -359,9 +361,11 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<(ModuleInfo, Vec<wasmparser::Functio
                             offset: ConstExpr::parse(&offset_expr, &mut info.extended_consts)?,
                         },
                     };
+                    // `data.data` is a slice of `bytes`.
+                    let start = data.data.as_ptr() as usize - bytes.as_ptr() as usize;
                     info.data.push(DataSegment {
                         mode,
-                        bytes: data.data.to_vec(),
+                        range: start..start + data.data.len(),
                     });
                 }
             }

@@ -239,11 +239,12 @@ impl Instance {
             if let SegmentMode::Active { index, offset } = segment.mode {
                 let offset = data.eval_const(&offset) as u32 as usize;
                 let memory = data.memory(index).data_mut();
+                let bytes = module.data_segment(i as u32);
                 let end = offset
-                    .checked_add(segment.bytes.len())
+                    .checked_add(bytes.len())
                     .filter(|&end| end <= memory.len())
                     .ok_or(Trap::MemoryOutOfBounds)?;
-                memory[offset..end].copy_from_slice(&segment.bytes);
+                memory[offset..end].copy_from_slice(bytes);
                 data.drop_data(i as u32);
             }
         }

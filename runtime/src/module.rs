@@ -12,6 +12,7 @@ pub(crate) use crate::module_file::read_wasm_file;
 use crate::types::ExternType;
 use crate::vm::code_memory::CodeMemory;
 use crate::vmoffsets::VmOffsets;
+use std::borrow::Cow;
 use std::hash::{Hash, Hasher};
 use std::path::Path;
 use std::sync::Arc;
@@ -159,13 +160,13 @@ impl Module {
     /// learns it when the file is still the same after the load.
     pub(crate) fn from_file_bytes(
         engine: &Engine,
-        bytes: &[u8],
+        bytes: Vec<u8>,
         name: &str,
         path: &Path,
         identity: Option<FileIdentity>,
     ) -> Result<Module> {
-        let (key, new_entry) = engine.file_code_key(identity.as_ref(), bytes);
-        let module = Module::compile_with_key(engine, bytes, Some(name), key)?;
+        let (key, new_entry) = engine.file_code_key(identity.as_ref(), &bytes);
+        let module = Module::compile_with_key(engine, Cow::Owned(bytes), Some(name), key)?;
         if let (Some(identity), Some(entry)) = (identity, new_entry) {
             if FileIdentity::of(path) == Some(identity) {
                 engine.record_file_key(&identity, &entry);
@@ -176,14 +177,15 @@ impl Module {
 
     fn compile(engine: &Engine, bytes: &[u8], name: Option<&str>) -> Result<Module> {
         let key = engine.disk_cache().map(|_| engine.code_key(bytes));
-        Module::compile_with_key(engine, bytes, name, key)
+        Module::compile_with_key(engine, Cow::Borrowed(bytes), name, key)
     }
 
     /// Compiles `bytes` whose disk-cache key is `key` (`None` without a
-    /// disk cache).
+    /// disk cache). The module keeps the bytes (its data segments stay in
+    /// them): bytes read from a file are kept without a copy.
     fn compile_with_key(
         engine: &Engine,
-        bytes: &[u8],
+        bytes: Cow<'_, [u8]>,
         name: Option<&str>,
         key: Option<Key>,
     ) -> Result<Module> {
@@ -199,7 +201,7 @@ impl Module {
                 hasher.finish()
             }
         };
-        if let Some(inner) = engine.cached_module(hash, bytes) {
+        if let Some(inner) = engine.cached_module(hash, &bytes) {
             let name = name.map_or_else(|| inner.default_name(), str::to_string);
             return Ok(Module {
                 engine: engine.clone(),
@@ -221,10 +223,11 @@ impl Module {
         // A cache file exists only for bytes that validated, under a key
         // that covers every byte validation reads (custom sections other
         // than dylink's it does not): those need no second validation.
+        let bytes: Box<[u8]> = bytes.into_owned().into_boxed_slice();
         if cached.is_none() {
-            validate(engine, bytes)?;
+            validate(engine, &bytes)?;
         }
-        let (info, bodies) = environ::parse(bytes)?;
+        let (info, bodies) = environ::parse(&bytes)?;
         let name = match name {
             Some(name) => name.to_string(),
             None => default_name(&info),
@@ -285,7 +288,7 @@ impl Module {
             offsets,
             sig_ids,
             code,
-            bytes: bytes.into(),
+            bytes,
         });
         engine.cache_module(hash, &inner);
         Ok(Module {
@@ -335,7 +338,7 @@ impl Module {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| path.display().to_string());
-        Module::from_file_bytes(engine, &bytes, &name, path, identity)
+        Module::from_file_bytes(engine, bytes, &name, path, identity)
     }
 
     /// The module's name: the one it was loaded under (e.g. its file name),
@@ -404,6 +407,11 @@ impl Module {
 
     pub(crate) fn info(&self) -> &ModuleInfo {
         &self.inner.info
+    }
+
+    /// The bytes of data segment `index`.
+    pub(crate) fn data_segment(&self, index: u32) -> &[u8] {
+        &self.inner.bytes[self.inner.info.data[index as usize].range.clone()]
     }
 
     pub(crate) fn offsets(&self) -> &VmOffsets {

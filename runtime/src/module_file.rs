@@ -58,7 +58,8 @@ pub(crate) fn read_wasm_file(path: &Path) -> Result<Vec<u8>> {
     if let Some(kept) = without_trailing_debug(&file, metadata.len()).map_err(io)? {
         return Ok(kept);
     }
-    bytes.reserve(metadata.len() as usize);
+    // Exactly the file (the module keeps these bytes as they are).
+    bytes.reserve_exact((metadata.len() as usize).saturating_sub(bytes.len()));
     file.read_to_end(&mut bytes).map_err(io)?;
     Ok(bytes)
 }

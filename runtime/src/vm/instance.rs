@@ -282,7 +282,7 @@ impl InstanceData {
         if self.dropped_data[index as usize] {
             &[]
         } else {
-            &self.module.info().data[index as usize].bytes
+            self.module.data_segment(index)
         }
     }
 
