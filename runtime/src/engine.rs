@@ -487,6 +487,13 @@ impl Engine {
         self.inner.save_trampolines();
     }
 
+    /// Writes to the disk cache what it does not hold yet (host-call
+    /// trampolines compiled since the last save), as dropping the engine
+    /// does: for a host that exits without tearing its processes down.
+    pub fn flush_disk_cache(&self) {
+        self.inner.save_trampolines();
+    }
+
     /// A compiled module with exactly these bytes, if the cache has one.
     pub(crate) fn cached_module(&self, hash: u64, bytes: &[u8]) -> Option<Arc<ModuleCode>> {
         if !self.inner.config.cache_modules {
