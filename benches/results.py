@@ -101,6 +101,25 @@ def run_calls():
     return rows
 
 
+PEER = ROOT / "benches" / "peer"
+# criterion id (directory under benches/peer/target/criterion/process) -> what it is
+PEER_PROCESS = [
+    ("nth_main+1side", "wrun, PIE main + 1 library, `ProcessPre::instantiate`"),
+    ("nth_main+1side_load_main", "wrun, the same through `Process::new` + `load_main`"),
+    ("wasmtime_instance_pre", "wasmtime crate, static twin, `InstancePre::instantiate`"),
+]
+
+
+def run_peer_process():
+    """benches/peer process: the N-th instance on wrun and on the wasmtime
+    crate (the first run builds wasmtime, about 4 minutes)."""
+    subprocess.run(["cargo", "bench", "--bench", "process", "--", "--warm-up-time", "1", "--measurement-time", "3"],
+                   cwd=PEER, check=True, capture_output=True, text=True)
+    base = PEER / "target" / "criterion" / "process"
+    return [(label, json.loads((base / d / "new" / "estimates.json").read_text())["median"]["point_estimate"] * 1e-9)
+            for d, label in PEER_PROCESS]
+
+
 def timed(cmd, reps):
     times = []
     for _ in range(reps):
@@ -239,6 +258,8 @@ def plots(cli, libs, code, dlopen, zlib, libc, kernels):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--reps", type=int, default=15)
+    ap.add_argument("--peer", action="store_true",
+                    help="also the N-th instance against the wasmtime crate (benches/peer, builds wasmtime)")
     args = ap.parse_args()
     sh(["cargo", "build", "--release"], cwd=ROOT)
     info = machine()
@@ -255,6 +276,7 @@ def main():
     kernels = run_kernels(max(3, args.reps // 3))
     epoch = run_epoch(max(5, args.reps // 2))
     eh = run_eh(max(3, args.reps // 3))
+    nth = run_peer_process() if args.peer else None
     plots(cli["rows"], libs, code, dlopen, zlib, libc, kernels)
 
     lines = [
@@ -275,6 +297,15 @@ def main():
         peer = f"{r['peer_s'] * 1e3:.2f} ms ({r['peer']})" if r["peer_s"] else "-"
         ratio = f"{r['wrun_s'] / r['peer_s']:.2f}" if r["peer_s"] else "-"
         lines.append(f"| {r['workload']} | {r['wrun_s'] * 1e3:.2f} ms | {peer} | {ratio} |")
+    lines += ["", "## N-th instance, wrun and the wasmtime crate (benches/peer, `cargo bench --bench process`)", ""]
+    if nth:
+        wasmtime_s = nth[-1][1]
+        lines += ["`wasm-fixtures/seed`, code compiled and imports resolved beforehand; a fresh store with WASI, instantiate, drop.", "",
+                  "| what | median | / wasmtime |", "| --- | ---: | ---: |"]
+        for label, t in nth:
+            lines.append(f"| {label} | {t * 1e6:.2f} µs | {t / wasmtime_s:.2f} |")
+    else:
+        lines.append("Not measured in this run (`results.py --peer`).")
     lines += ["", "## Run-time linking (benches/compare_dlopen.sh)", "", "| benchmark | wrun | glibc | ratio |", "| --- | ---: | ---: | ---: |"]
     for name, w, g, ratio in dlopen:
         lines.append(f"| {name} | {w:.0f} ns | {g:.0f} ns | {ratio:.2f} |")

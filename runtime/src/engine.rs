@@ -553,7 +553,13 @@ impl Engine {
         Some((Module::from_code(self, name, code), canonical))
     }
 
-    /// Remembers which module the file at `path` (absolute) is.
+    /// Remembers which module the file at `path` (absolute) is, if the
+    /// file is settled: on kernels without multigrain timestamps, file
+    /// times come from a coarse clock (a tick of milliseconds), so a
+    /// same-size rewrite just after the read could keep the identity it was
+    /// read under. A file changed less than
+    /// `file_key::SETTLED` ago is read again by the next process (whose
+    /// module cache still finds the code by its bytes).
     pub(crate) fn remember_file(
         &self,
         path: PathBuf,
@@ -561,7 +567,8 @@ impl Engine {
         canonical: PathBuf,
         module: &Module,
     ) {
-        if self.inner.config.cache_modules {
+        let settled = file_key::settled(&identity, std::time::SystemTime::now());
+        if self.inner.config.cache_modules && settled {
             self.files()
                 .insert(path, identity, canonical, module.code());
         }
@@ -663,4 +670,30 @@ impl Engine {
 /// framing is broken (validation then reports the module).
 fn covered_or_all(bytes: &[u8]) -> Vec<&[u8]> {
     crate::disk_cache::covered_parts(bytes).unwrap_or_else(|| vec![bytes])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_settled_files_are_remembered_by_identity() {
+        let engine = Engine::default();
+        let module = Module::new(&engine, b"\0asm\x01\0\0\0").unwrap();
+        let fresh = std::env::temp_dir().join(format!("wrun-fresh-{}.wasm", std::process::id()));
+        std::fs::write(&fresh, b"\0asm\x01\0\0\0").unwrap();
+        // The root directory stands in for a file that changed long ago.
+        let settled = PathBuf::from("/");
+        for path in [&fresh, &settled] {
+            let identity = FileIdentity::of(path).unwrap();
+            engine.remember_file(path.clone(), identity, path.clone(), &module);
+        }
+        let known = |path: &PathBuf| {
+            let identity = FileIdentity::of(path).unwrap();
+            engine.file_module(path, identity, "m").is_some()
+        };
+        assert!(!known(&fresh), "changed just now: read again next time");
+        assert!(known(&settled));
+        std::fs::remove_file(&fresh).unwrap();
+    }
 }

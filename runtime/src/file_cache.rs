@@ -2,7 +2,8 @@
 //! the N-th process of a program does not read, canonicalise and hash its
 //! files again: one `stat` per file checks that it is still the same file
 //! (device, inode, size, modification and change times), like the
-//! "direct mode" of compiler caches.
+//! "direct mode" of compiler caches. Only files that changed over
+//! `file_key::SETTLED` ago are remembered (see `Engine::remember_file`).
 //!
 //! Entries hold the module code weakly: the module cache's budget decides
 //! how long code stays; a file whose code was evicted is simply read again.
