@@ -12,14 +12,6 @@ use libfuzzer_sys::fuzz_target;
 
 mod smith;
 
-fn config() -> wasm_smith::Config {
-    wasm_smith::Config {
-        exceptions_enabled: true,
-        tail_call_enabled: true,
-        ..smith::config()
-    }
-}
-
 /// What kind of trap ended a call, in terms both engines can say (their
 /// own codes differ in detail: wasmtime reports an out-of-bounds
 /// `call_indirect` as a table access, for one).
@@ -143,7 +135,7 @@ fn wasmtime_engine() -> wasmtime::Engine {
 
 fuzz_target!(|data: &[u8]| {
     let mut u = Unstructured::new(data);
-    let Some(bytes) = smith::module(config(), &mut u) else {
+    let Some(bytes) = smith::module(smith::config_beyond_wasmi(), &mut u) else {
         return;
     };
     let engine = wrun::Engine::default();
@@ -227,10 +219,7 @@ fuzz_target!(|data: &[u8]| {
             wrun::ExternType::Memory(_) => {
                 let ours = instance.get_memory(&store, name).unwrap();
                 let theirs = wt_instance.get_memory(&mut wt_store, name).unwrap();
-                assert!(
-                    ours.data(&store) == theirs.data(&wt_store),
-                    "memory {name}"
-                );
+                assert!(ours.data(&store) == theirs.data(&wt_store), "memory {name}");
             }
             _ => {}
         }

@@ -12,14 +12,6 @@ use libfuzzer_sys::fuzz_target;
 
 mod smith;
 
-fn config() -> wasm_smith::Config {
-    wasm_smith::Config {
-        exceptions_enabled: true,
-        tail_call_enabled: true,
-        ..smith::config()
-    }
-}
-
 /// One call's outcome: results as raw bits (references as null or not),
 /// or the trap.
 #[derive(Debug, PartialEq)]
@@ -88,7 +80,7 @@ fn arguments(u: &mut Unstructured<'_>, ty: &wrun::FuncType) -> Option<Vec<wrun::
 
 fuzz_target!(|data: &[u8]| {
     let mut u = Unstructured::new(data);
-    let Some(bytes) = smith::module(config(), &mut u) else {
+    let Some(bytes) = smith::module(smith::config_beyond_wasmi(), &mut u) else {
         return;
     };
     let checked = wrun::Config::new()

@@ -24,6 +24,17 @@ pub fn config() -> wasm_smith::Config {
     }
 }
 
+/// `config()` with exception handling and tail calls, which wasmi lacks
+/// (for the targets whose reference is wrun itself or wasmtime).
+#[allow(dead_code)] // `differential` does not use it
+pub fn config_beyond_wasmi() -> wasm_smith::Config {
+    wasm_smith::Config {
+        exceptions_enabled: true,
+        tail_call_enabled: true,
+        ..config()
+    }
+}
+
 /// A value as raw bits; a reference as whether it is null (engines'
 /// references are not comparable beyond that).
 pub fn bits(v: &wrun::Val) -> u128 {
