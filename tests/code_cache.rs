@@ -226,6 +226,21 @@ fn a_settled_module_file_gets_its_key_from_the_file_index_until_it_is_rewritten(
             .count(),
         1
     );
+    // The index knows the file, so its function bodies were not read; with
+    // the cached code damaged or gone, the file is read whole and compiled.
+    let [code] = &cache_files(&dir)[..] else {
+        panic!("one code file: {:?}", cache_files(&dir));
+    };
+    let mut damaged = std::fs::read(code).unwrap();
+    *damaged.last_mut().unwrap() ^= 1;
+    std::fs::write(code, damaged).unwrap();
+    assert_eq!(load_file(&dir, &file), (-3, (1, 0, 0)), "damaged code");
+    assert_eq!(load_file(&dir, &file), (-3, (0, 1, 1)));
+    for code in cache_files(&dir) {
+        std::fs::remove_file(code).unwrap();
+    }
+    assert_eq!(load_file(&dir, &file), (-3, (1, 0, 0)), "code gone");
+    assert_eq!(load_file(&dir, &file), (-3, (0, 1, 1)));
     // Rewritten in place at the same size (i32.add made i32.sub): the same
     // inode, another change time, so the index entry is not the file's.
     let body = [0x20, 0x00, 0x20, 0x01, 0x6a, 0x0b];

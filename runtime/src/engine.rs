@@ -630,31 +630,38 @@ impl Engine {
         hasher.finalize().into()
     }
 
-    /// The disk-cache key of `bytes` read from the module file with
-    /// `identity`: from the cache's file index when it knows the file
-    /// (`disk_cache::file_key`), else hashed. `None` without a disk cache.
-    /// With the key comes the entry to record in the index once the module
-    /// loaded, if the file is new to it and settled.
+    /// The file index's entry for the module file with `identity`, if the
+    /// disk cache has a usable one under this engine's code settings.
+    pub(crate) fn indexed_file_key(&self, identity: Option<&FileIdentity>) -> Option<FileKey> {
+        self.disk_cache()?
+            .load_file_key(&self.inner.code_fingerprint, identity?)
+    }
+
+    /// The disk-cache key of `bytes`, read whole from the module file with
+    /// `identity` of which the file index had the entry `indexed`: that
+    /// entry's key when its checksum matches (`disk_cache::file_key`), else
+    /// hashed. `None` without a disk cache. With the key comes the entry to
+    /// record in the index once the module loaded, if the file is new to it
+    /// and settled.
     pub(crate) fn file_code_key(
         &self,
         identity: Option<&FileIdentity>,
+        indexed: Option<&FileKey>,
         bytes: &[u8],
     ) -> (Option<Key>, Option<FileKey>) {
-        let (Some(cache), Some(identity)) = (self.disk_cache(), identity) else {
+        let (Some(_), Some(identity)) = (self.disk_cache(), identity) else {
             return (self.disk_cache().map(|_| self.code_key(bytes)), None);
         };
-        let parts = covered_or_all(bytes);
-        let covered = file_key::covered_checksum(&parts);
-        let fingerprint = &self.inner.code_fingerprint;
-        if let Some(entry) = cache.load_file_key(fingerprint, identity) {
-            if entry.covered == covered {
-                self.record(|s| s.disk_file_keys += 1);
-                return (Some(entry.key), None);
-            }
+        if let Some(key) = indexed.and_then(|entry| indexed_key(entry, bytes)) {
+            self.record(|s| s.disk_file_keys += 1);
+            return (Some(key), None);
         }
-        let key = self.key_of_parts(&parts);
+        let key = self.code_key(bytes);
         let settled = file_key::settled(identity, std::time::SystemTime::now());
-        (Some(key), settled.then_some(FileKey { covered, key }))
+        let entry = file_checksum(bytes)
+            .filter(|_| settled)
+            .map(|checked| FileKey { checked, key });
+        (Some(key), entry)
     }
 
     /// Records `entry` (from `file_code_key`) for the module file with
@@ -664,6 +671,19 @@ impl Engine {
             let _ = cache.store_file_key(&self.inner.code_fingerprint, identity, entry);
         }
     }
+}
+
+/// The checksum the file index keeps of a module with `bytes` (whose
+/// function bodies may be left out); `None` when its sections cannot be
+/// walked.
+fn file_checksum(bytes: &[u8]) -> Option<[u8; 32]> {
+    crate::disk_cache::covered_parts_but_bodies(bytes).map(|parts| file_key::parts_checksum(&parts))
+}
+
+/// The key of the file index's `entry` if it describes `bytes` (whose
+/// function bodies may be left out): its checksum matches theirs.
+pub(crate) fn indexed_key(entry: &FileKey, bytes: &[u8]) -> Option<Key> {
+    (file_checksum(bytes) == Some(entry.checked)).then_some(entry.key)
 }
 
 /// The parts of `bytes` a code key covers, or all of them when the section

@@ -268,12 +268,31 @@ fn global_type(g: &wasmparser::GlobalType) -> Result<GlobalType> {
     })
 }
 
-/// Reads a (validated) module. Returns the info and the function bodies.
-pub(crate) fn parse(bytes: &[u8]) -> Result<(ModuleInfo, Vec<wasmparser::FunctionBody<'_>>)> {
+/// Reads a (validated) module. Returns the info and the function bodies;
+/// without `with_bodies`, the code section is skipped (its contents past
+/// the function count may be left out of `bytes`: `module_file`) and no
+/// bodies are returned.
+pub(crate) fn parse(
+    bytes: &[u8],
+    with_bodies: bool,
+) -> Result<(ModuleInfo, Vec<wasmparser::FunctionBody<'_>>)> {
     let mut info = ModuleInfo::default();
     let mut bodies = Vec::new();
-    for payload in Parser::new(0).parse_all(bytes) {
-        match payload? {
+    let mut parser = Parser::new(0);
+    let mut rest = bytes;
+    loop {
+        let payload = match parser.parse(rest, true)? {
+            wasmparser::Chunk::Parsed { consumed, payload } => {
+                rest = &rest[consumed..];
+                payload
+            }
+            // Not given at the end of the input (`eof`); an error if it were.
+            wasmparser::Chunk::NeedMoreData(_) => {
+                return Err(Error::msg("unexpected end of the module"))
+            }
+        };
+        match payload {
+            Payload::End(_) => break,
             Payload::TypeSection(reader) => {
                 for group in reader {
                     for sub in group?.types() {
@@ -369,7 +388,16 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<(ModuleInfo, Vec<wasmparser::Functio
                     });
                 }
             }
-            Payload::CodeSectionStart { count, .. } => bodies.reserve_exact(count as usize),
+            Payload::CodeSectionStart { count, size, .. } => {
+                if with_bodies {
+                    bodies.reserve_exact(count as usize);
+                } else {
+                    parser.skip_section();
+                    rest = rest.get(size as usize..).ok_or_else(|| {
+                        Error::msg("the code section runs past the end of the module")
+                    })?;
+                }
+            }
             Payload::CodeSectionEntry(body) => bodies.push(body),
             Payload::CustomSection(section) => match section.as_known() {
                 KnownCustom::Name(reader) => {

@@ -2,12 +2,15 @@
 
 use crate::code::LoadedCode;
 use crate::compile::{compile_module, CodegenOptions};
+use crate::disk_cache::file_key::FileKey;
 use crate::disk_cache::{format::Key, Lookup, MappedCode};
 use crate::dylink::DylinkInfo;
+use crate::engine::indexed_key;
 use crate::engine::Engine;
 use crate::environ::{self, EntityIndex, Import, ModuleInfo};
 use crate::error::{Error, ErrorKind, Result};
 use crate::file_cache::FileIdentity;
+use crate::module_file::read_module_file;
 pub(crate) use crate::module_file::read_wasm_file;
 use crate::types::ExternType;
 use crate::vm::code_memory::CodeMemory;
@@ -55,6 +58,62 @@ impl std::fmt::Debug for Module {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Module").field("name", &self.name).finish()
     }
+}
+
+/// A module file read by `Module::read_file`, to load with
+/// `Module::from_read`.
+#[derive(Debug)]
+pub(crate) struct ReadFile {
+    bytes: Vec<u8>,
+    /// The function bodies are not in `bytes` (`module_file`).
+    bodies_left_out: bool,
+    /// The file's identity before the read.
+    identity: Option<FileIdentity>,
+    /// What the disk cache's file index said of the file.
+    indexed: Option<FileKey>,
+}
+
+/// The in-process cache's hash of a module with `bytes` and disk-cache key
+/// `key`. With a disk cache, its key (SHA-256 of the bytes that can change
+/// the code) also keys the in-process cache, which compares the whole
+/// bytes on a hit: one pass over the bytes instead of two (a separate
+/// SipHash cost 6% of a cached start of a 4 MiB module).
+fn in_process_hash(key: Option<&Key>, bytes: &[u8]) -> u64 {
+    match key {
+        Some(key) => u64::from_le_bytes(key[..8].try_into().expect("a key has 32 bytes")),
+        None => {
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            bytes.hash(&mut hasher);
+            hasher.finish()
+        }
+    }
+}
+
+/// The disk cache's code under `key`, if it has a usable file.
+fn load_cached(engine: &Engine, key: &Key) -> Option<MappedCode> {
+    match engine.disk_cache()?.load(key) {
+        Lookup::Hit(code) => Some(code),
+        Lookup::Miss => None,
+        Lookup::Rejected => {
+            engine.record(|s| s.disk_rejected += 1);
+            None
+        }
+    }
+}
+
+/// Where a module's instances keep what (`VmOffsets`).
+fn vm_offsets(info: &ModuleInfo) -> VmOffsets {
+    VmOffsets::new(
+        info.memories.len() as u32,
+        info.tables.len() as u32,
+        info.num_imported_globals,
+        info.globals.len() as u32 - info.num_imported_globals,
+        info.num_imported_constants(),
+        info.functions.len() as u32,
+        info.types.len() as u32,
+        info.tags.len() as u32,
+        info.num_imported_tags,
+    )
 }
 
 /// A module's name when it was not loaded under one: its name section's.
@@ -154,18 +213,59 @@ impl Module {
         Module::compile(engine, bytes, Some(name))
     }
 
-    /// Compiles `bytes`, just read from the module file `path` whose
-    /// identity was `identity` before the read, named `name`; the disk
-    /// cache's file index gives the code key when it knows the file, and
-    /// learns it when the file is still the same after the load.
-    pub(crate) fn from_file_bytes(
+    /// Reads the module file `path` whose identity was `identity` before
+    /// the read: the first half of loading it (`from_read` the second).
+    /// When the disk cache's file index knows the file, its function bodies
+    /// are left on disk: their code is likely in the cache.
+    pub(crate) fn read_file(
         engine: &Engine,
-        bytes: Vec<u8>,
-        name: &str,
         path: &Path,
         identity: Option<FileIdentity>,
+    ) -> Result<ReadFile> {
+        let indexed = engine.indexed_file_key(identity.as_ref());
+        let read = read_module_file(path, indexed.is_some())?;
+        Ok(ReadFile {
+            bytes: read.bytes,
+            bodies_left_out: read.bodies_left_out,
+            identity,
+            indexed,
+        })
+    }
+
+    /// Compiles (or maps from the disk cache) the module file `path`
+    /// (`read` from `read_file`), named `name`. The file index gives the
+    /// code key when it knows the file, and learns it when the file is
+    /// still the same after the load.
+    pub(crate) fn from_read(
+        engine: &Engine,
+        read: ReadFile,
+        name: &str,
+        path: &Path,
     ) -> Result<Module> {
-        let (key, new_entry) = engine.file_code_key(identity.as_ref(), &bytes);
+        let ReadFile {
+            bytes,
+            bodies_left_out,
+            identity,
+            mut indexed,
+        } = read;
+        let bytes = if bodies_left_out {
+            let key = indexed
+                .as_ref()
+                .and_then(|entry| indexed_key(entry, &bytes));
+            if let Some(module) =
+                key.and_then(|key| Module::from_cached_code(engine, bytes, name, key))
+            {
+                engine.record(|s| s.disk_file_keys += 1);
+                return Ok(module);
+            }
+            // The file's other parts changed, or the cache lost its code:
+            // a load as of a file the index does not know.
+            indexed = None;
+            read_wasm_file(path)?
+        } else {
+            bytes
+        };
+        let (key, new_entry) = engine.file_code_key(identity.as_ref(), indexed.as_ref(), &bytes);
         let module = Module::compile_with_key(engine, Cow::Owned(bytes), Some(name), key)?;
         if let (Some(identity), Some(entry)) = (identity, new_entry) {
             if FileIdentity::of(path) == Some(identity) {
@@ -173,6 +273,35 @@ impl Module {
             }
         }
         Ok(module)
+    }
+
+    /// The module whose code the disk cache has under `key`, from `bytes`
+    /// without function bodies; `None` when the cache does not have it (or
+    /// not for as many functions), and the caller reads the file whole.
+    fn from_cached_code(engine: &Engine, bytes: Vec<u8>, name: &str, key: Key) -> Option<Module> {
+        let hash = in_process_hash(Some(&key), &bytes);
+        if let Some(inner) = engine.cached_module(hash, &bytes) {
+            return Some(Module::from_code(engine, name, inner));
+        }
+        let cached = load_cached(engine, &key)?;
+        let bytes = bytes.into_boxed_slice();
+        // The bytes validated when their code was cached (`compile_with_key`).
+        let (info, _) = environ::parse(&bytes, false).ok()?;
+        let defined = info.functions.len() - info.num_imported_funcs as usize;
+        if cached.layout.functions.len() != defined {
+            return None;
+        }
+        engine.record(|s| s.disk_hits += 1);
+        let offsets = vm_offsets(&info);
+        Some(Module::finish(
+            engine,
+            info,
+            offsets,
+            cached,
+            bytes,
+            name.to_string(),
+            hash,
+        ))
     }
 
     fn compile(engine: &Engine, bytes: &[u8], name: Option<&str>) -> Result<Module> {
@@ -189,37 +318,12 @@ impl Module {
         name: Option<&str>,
         key: Option<Key>,
     ) -> Result<Module> {
-        // With a disk cache, its key (SHA-256 of the bytes that can change
-        // the code) also keys the in-process cache, which compares the
-        // whole bytes on a hit: one pass over the bytes instead of two (a
-        // separate SipHash cost 6% of a cached start of a 4 MiB module).
-        let hash = match &key {
-            Some(key) => u64::from_le_bytes(key[..8].try_into().expect("a key has 32 bytes")),
-            None => {
-                let mut hasher = std::collections::hash_map::DefaultHasher::new();
-                bytes.hash(&mut hasher);
-                hasher.finish()
-            }
-        };
+        let hash = in_process_hash(key.as_ref(), &bytes);
         if let Some(inner) = engine.cached_module(hash, &bytes) {
             let name = name.map_or_else(|| inner.default_name(), str::to_string);
-            return Ok(Module {
-                engine: engine.clone(),
-                name: name.into(),
-                inner,
-            });
+            return Ok(Module::from_code(engine, &name, inner));
         }
-        let cached = match (engine.disk_cache(), &key) {
-            (Some(cache), Some(key)) => match cache.load(key) {
-                Lookup::Hit(code) => Some(code),
-                Lookup::Miss => None,
-                Lookup::Rejected => {
-                    engine.record(|s| s.disk_rejected += 1);
-                    None
-                }
-            },
-            _ => None,
-        };
+        let cached = key.as_ref().and_then(|key| load_cached(engine, key));
         // A cache file exists only for bytes that validated, under a key
         // that covers every byte validation reads (custom sections other
         // than dylink's it does not): those need no second validation.
@@ -227,23 +331,12 @@ impl Module {
         if cached.is_none() {
             validate(engine, &bytes)?;
         }
-        let (info, bodies) = environ::parse(&bytes)?;
+        let (info, bodies) = environ::parse(&bytes, true)?;
         let name = match name {
             Some(name) => name.to_string(),
             None => default_name(&info),
         };
-        let sig_ids: Vec<u32> = info.types.iter().map(|t| engine.signature_id(t)).collect();
-        let offsets = VmOffsets::new(
-            info.memories.len() as u32,
-            info.tables.len() as u32,
-            info.num_imported_globals,
-            info.globals.len() as u32 - info.num_imported_globals,
-            info.num_imported_constants(),
-            info.functions.len() as u32,
-            info.types.len() as u32,
-            info.tags.len() as u32,
-            info.num_imported_tags,
-        );
+        let offsets = vm_offsets(&info);
         let cached = cached.filter(|c| c.layout.functions.len() == bodies.len());
         let mapped = match cached {
             Some(code) => {
@@ -282,6 +375,23 @@ impl Module {
                 }
             }
         };
+        Ok(Module::finish(
+            engine, info, offsets, mapped, bytes, name, hash,
+        ))
+    }
+
+    /// The module of `bytes` (read as `info`) with the code `mapped`, kept
+    /// in the engine's cache under `hash`.
+    fn finish(
+        engine: &Engine,
+        info: ModuleInfo,
+        offsets: VmOffsets,
+        mapped: MappedCode,
+        bytes: Box<[u8]>,
+        name: String,
+        hash: u64,
+    ) -> Module {
+        let sig_ids: Vec<u32> = info.types.iter().map(|t| engine.signature_id(t)).collect();
         let code = LoadedCode::new(mapped.memory, mapped.layout, &info, &name);
         let inner = Arc::new(ModuleCode {
             info,
@@ -291,11 +401,7 @@ impl Module {
             bytes,
         });
         engine.cache_module(hash, &inner);
-        Ok(Module {
-            engine: engine.clone(),
-            name: name.into(),
-            inner,
-        })
+        Module::from_code(engine, &name, inner)
     }
 
     /// A handle named `name` on already compiled code.
@@ -317,7 +423,7 @@ impl Module {
     /// accept them, else the same error.
     pub fn validate(engine: &Engine, bytes: &[u8]) -> Result<()> {
         validate(engine, bytes)?;
-        environ::parse(bytes).map(drop)
+        environ::parse(bytes, true).map(drop)
     }
 
     /// Validates and compiles `bytes`; the module is named after its name
@@ -329,16 +435,16 @@ impl Module {
     /// Reads, validates and compiles a `.wasm` file.
     pub fn from_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Module> {
         let path = path.as_ref();
-        let identity = FileIdentity::of(path);
-        let bytes = read_wasm_file(path).map_err(|e| match e.kind() {
+        let in_file = |e: Error| match e.kind() {
             ErrorKind::Io { .. } | ErrorKind::Invalid { .. } => e,
             _ => Error::msg(format!("{}: {e}", path.display())),
-        })?;
+        };
+        let read = Module::read_file(engine, path, FileIdentity::of(path)).map_err(in_file)?;
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| path.display().to_string());
-        Module::from_file_bytes(engine, bytes, &name, path, identity)
+        Module::from_read(engine, read, &name, path)
     }
 
     /// The module's name: the one it was loaded under (e.g. its file name),

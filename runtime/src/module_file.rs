@@ -10,6 +10,10 @@
 //! validator, compiler or loader reads is the file's. A file whose sections
 //! cannot be walked (truncated, bad sizes) is read whole, for validation to
 //! report.
+//!
+//! A file whose code the disk cache likely has (its file index knows the
+//! file) can be read without its function bodies too: a warm start maps
+//! their code from the cache and never reads them.
 
 use crate::error::{Error, ErrorKind, Result};
 use std::fs::File;
@@ -32,6 +36,29 @@ const PROBE: usize = 1 + 5 + 5 + MAX_NAME;
 /// whole: not a regular file (`/dev/zero`, a FIFO would read forever), too
 /// large, or not starting with the `\0asm` magic number.
 pub(crate) fn read_wasm_file(path: &Path) -> Result<Vec<u8>> {
+    read_module_file(path, false).map(|read| read.bytes)
+}
+
+/// A module file as read by `read_module_file`.
+#[derive(Debug)]
+pub(crate) struct ModuleFileBytes {
+    /// The bytes; every section the runtime reads is where it is in the
+    /// file, relative to the others.
+    pub bytes: Vec<u8>,
+    /// The function bodies were not read: past its first
+    /// [`CODE_PREFIX`] bytes (which hold the count), the code section's
+    /// contents are zeros. Only code from the disk cache can run these.
+    pub bodies_left_out: bool,
+}
+
+/// Bytes of the code section's contents read when its bodies are left out
+/// (the function count, a LEB128 of at most 5 bytes, is among them).
+pub(crate) const CODE_PREFIX: u64 = 5;
+
+/// As `read_wasm_file`; with `leave_out_bodies`, the function bodies are
+/// left on disk too when the sections can be walked. The left-out bytes
+/// are zeros of a fresh allocation: pages never touched.
+pub(crate) fn read_module_file(path: &Path, leave_out_bodies: bool) -> Result<ModuleFileBytes> {
     let io = |source| {
         Error::new(ErrorKind::Io {
             path: path.to_path_buf(),
@@ -55,13 +82,16 @@ pub(crate) fn read_wasm_file(path: &Path) -> Result<Vec<u8>> {
     if bytes.len() == 4 && bytes != b"\0asm" {
         return Err(not_wasm());
     }
-    if let Some(kept) = without_trailing_debug(&file, metadata.len()).map_err(io)? {
+    if let Some(kept) = read_kept_sections(&file, metadata.len(), leave_out_bodies).map_err(io)? {
         return Ok(kept);
     }
     // Exactly the file (the module keeps these bytes as they are).
     bytes.reserve_exact((metadata.len() as usize).saturating_sub(bytes.len()));
     file.read_to_end(&mut bytes).map_err(io)?;
-    Ok(bytes)
+    Ok(ModuleFileBytes {
+        bytes,
+        bodies_left_out: false,
+    })
 }
 
 fn not_wasm() -> Error {
@@ -73,43 +103,74 @@ fn not_wasm() -> Error {
     })
 }
 
-/// The file's bytes without its trailing `.debug*` sections; `None` when
-/// it has none to leave out or its sections cannot be walked (then it is
+/// The file's bytes without its trailing `.debug*` sections and, with
+/// `leave_out_bodies`, without its function bodies; `None` when there is
+/// nothing to leave out or the sections cannot be walked (then the file is
 /// read whole). `len` is the file's length.
-fn without_trailing_debug(file: &File, len: u64) -> std::io::Result<Option<Vec<u8>>> {
+fn read_kept_sections(
+    file: &File,
+    len: u64,
+    leave_out_bodies: bool,
+) -> std::io::Result<Option<ModuleFileBytes>> {
     let Some(sections) = sections(file, len)? else {
         return Ok(None);
     };
     let debug = |s: &Section| s.id == 0 && s.name_starts_debug;
-    let Some(first_debug) = sections.iter().position(debug) else {
-        return Ok(None);
-    };
-    if sections[first_debug..].iter().any(|s| s.id != 0) {
-        return Ok(None);
-    }
-    // One read for everything up to the first debug section, one for each
-    // kept custom section after it (`name`, `producers`).
-    let kept_len: u64 = sections
+    // Debug sections are left out only when no other section but custom
+    // ones follows them (then no offset the loader reads moves).
+    let first_debug = sections.iter().position(debug);
+    let drop_debug = first_debug.is_some_and(|i| sections[i..].iter().all(|s| s.id == 0));
+    let bodies = sections
         .iter()
-        .filter(|s| !debug(s))
-        .map(|s| s.end - s.start)
-        .sum();
-    let mut out = vec![0; (8 + kept_len) as usize];
-    let prefix = sections[first_debug].start as usize;
-    file.read_exact_at(&mut out[..prefix], 0)?;
-    let mut at = prefix;
-    for s in sections[first_debug..].iter().filter(|s| !debug(s)) {
-        let n = (s.end - s.start) as usize;
-        file.read_exact_at(&mut out[at..at + n], s.start)?;
-        at += n;
+        .find(|s| s.id == CODE_SECTION)
+        .filter(|_| leave_out_bodies)
+        .map(|s| (s.contents + CODE_PREFIX).min(s.end)..s.end)
+        .filter(|bodies| !bodies.is_empty());
+    if !drop_debug && bodies.is_none() {
+        return Ok(None);
     }
-    Ok(Some(out))
+    // The kept pieces of the file, adjacent ones joined: one read up to the
+    // first debug section, one for each custom section kept after it
+    // (`name`, `producers`), each but the one around the bodies.
+    // The preamble first (the first section joins it).
+    let preamble = 0..8;
+    let mut pieces = vec![preamble];
+    for s in sections.iter().filter(|s| !(drop_debug && debug(s))) {
+        match pieces.last_mut() {
+            Some(last) if last.end == s.start => last.end = s.end,
+            _ => pieces.push(s.start..s.end),
+        }
+    }
+    let kept_len: u64 = pieces.iter().map(|p| p.end - p.start).sum();
+    let mut out = vec![0; kept_len as usize];
+    let mut at = 0;
+    for piece in pieces {
+        let dest = &mut out[at..at + (piece.end - piece.start) as usize];
+        at += dest.len();
+        match &bodies {
+            Some(bodies) if piece.start <= bodies.start && bodies.end <= piece.end => {
+                let (before, rest) = dest.split_at_mut((bodies.start - piece.start) as usize);
+                file.read_exact_at(before, piece.start)?;
+                let after = &mut rest[(bodies.end - bodies.start) as usize..];
+                file.read_exact_at(after, bodies.end)?;
+            }
+            _ => file.read_exact_at(dest, piece.start)?,
+        }
+    }
+    Ok(Some(ModuleFileBytes {
+        bytes: out,
+        bodies_left_out: bodies.is_some(),
+    }))
 }
+
+const CODE_SECTION: u8 = 10;
 
 /// A section's place in the file (header included).
 struct Section {
     id: u8,
     start: u64,
+    /// Where its contents start (past the id and the size).
+    contents: u64,
     end: u64,
     name_starts_debug: bool,
 }
@@ -127,6 +188,7 @@ fn sections(file: &File, len: u64) -> std::io::Result<Option<Vec<Section>>> {
         let Some(size) = leb_u32(header, &mut at) else {
             return Ok(None);
         };
+        let size_len = at - 1;
         let end = start + at as u64 + u64::from(size);
         if end > len {
             return Ok(None);
@@ -146,6 +208,7 @@ fn sections(file: &File, len: u64) -> std::io::Result<Option<Vec<Section>>> {
         sections.push(Section {
             id,
             start,
+            contents: start + 1 + size_len as u64,
             end,
             name_starts_debug,
         });
@@ -204,8 +267,8 @@ pub(crate) mod test_sections {
 
 #[cfg(test)]
 mod tests {
-    use super::read_wasm_file;
     use super::test_sections::{custom, section};
+    use super::{read_module_file, read_wasm_file, ModuleFileBytes};
 
     fn module(sections: &[Vec<u8>]) -> Vec<u8> {
         let mut out = b"\0asm\x01\0\0\0".to_vec();
@@ -214,15 +277,54 @@ mod tests {
     }
 
     fn read(bytes: &[u8]) -> Vec<u8> {
+        read_leaving_out_bodies(bytes, false).bytes
+    }
+
+    fn read_leaving_out_bodies(bytes: &[u8], leave_out_bodies: bool) -> ModuleFileBytes {
         let path = std::env::temp_dir().join(format!(
             "wrun-module-file-{}-{:?}.wasm",
             std::process::id(),
             std::thread::current().id()
         ));
         std::fs::write(&path, bytes).unwrap();
-        let read = read_wasm_file(&path).unwrap();
+        let read = read_module_file(&path, leave_out_bodies).unwrap();
+        assert_eq!(
+            read_wasm_file(&path).unwrap(),
+            read_module_file(&path, false).unwrap().bytes
+        );
         std::fs::remove_file(&path).unwrap();
         read
+    }
+
+    #[test]
+    fn bodies_left_out_are_zeros_past_the_count_and_the_rest_is_read() {
+        let types = section(1, &[0]);
+        let code = section(10, &[2, 9, 9, 9, 9, 9, 9, 9, 9]);
+        let data = section(11, &[7; 5]);
+        let name = custom("name", &[3]);
+        let debug = custom(".debug_info", &[9; 40]);
+        let file = module(&[
+            types.clone(),
+            code.clone(),
+            data.clone(),
+            debug,
+            name.clone(),
+        ]);
+        let read = read_leaving_out_bodies(&file, true);
+        assert!(read.bodies_left_out);
+        let mut without_bodies = code.clone();
+        without_bodies[2 + 5..].fill(0);
+        assert_eq!(
+            read.bytes,
+            module(&[types.clone(), without_bodies, data, name])
+        );
+        // Nothing past the count to leave out, or no code section: as read whole.
+        let short = module(&[types.clone(), section(10, &[0, 0, 0])]);
+        let read = read_leaving_out_bodies(&short, true);
+        assert!(!read.bodies_left_out);
+        assert_eq!(read.bytes, short);
+        let no_code = module(&[types]);
+        assert!(!read_leaving_out_bodies(&no_code, true).bodies_left_out);
     }
 
     #[test]

@@ -17,6 +17,20 @@ use crate::module_file::leb_u32;
 /// framing is broken (the key then covers all bytes, and validation
 /// reports the module).
 pub(crate) fn covered_parts(bytes: &[u8]) -> Option<Vec<&[u8]>> {
+    parts(bytes, true)
+}
+
+/// The covered parts but the code section's contents (its header, with
+/// the section's size, stays): what the file index's checksum covers, so
+/// that a warm start need not read the function bodies of a file the
+/// index knows (`disk_cache::file_key`).
+pub(crate) fn covered_parts_but_bodies(bytes: &[u8]) -> Option<Vec<&[u8]>> {
+    parts(bytes, false)
+}
+
+const CODE_SECTION: u8 = 10;
+
+fn parts(bytes: &[u8], with_bodies: bool) -> Option<Vec<&[u8]>> {
     let mut parts = vec![bytes.get(..8)?];
     let mut at = 8;
     while at < bytes.len() {
@@ -31,7 +45,9 @@ pub(crate) fn covered_parts(bytes: &[u8]) -> Option<Vec<&[u8]>> {
             let name = bytes.get(at..at.checked_add(name_len)?.min(end))?;
             name.starts_with(b"dylink")
         };
-        if keep {
+        if id == CODE_SECTION && !with_bodies {
+            parts.push(&bytes[start..body]);
+        } else if keep {
             parts.push(&bytes[start..end]);
         }
         at = end;
@@ -41,7 +57,7 @@ pub(crate) fn covered_parts(bytes: &[u8]) -> Option<Vec<&[u8]>> {
 
 #[cfg(test)]
 mod tests {
-    use super::covered_parts;
+    use super::{covered_parts, covered_parts_but_bodies};
     use crate::module_file::test_sections::{custom, section};
 
     const PREAMBLE: &[u8] = b"\0asm\x01\0\0\0";
@@ -67,6 +83,19 @@ mod tests {
         let a = [PREAMBLE.to_vec(), section(10, &[1, 2, 3])].concat();
         let b = [PREAMBLE.to_vec(), section(10, &[1, 2, 4])].concat();
         assert_ne!(covered_parts(&a), covered_parts(&b));
+    }
+
+    #[test]
+    fn without_bodies_the_code_section_is_its_header_and_its_size() {
+        let types = section(1, &[1, 0x60, 0, 0]);
+        let code = section(10, &[1, 2, 3]);
+        let module = [PREAMBLE.to_vec(), types.clone(), code.clone()].concat();
+        let parts = covered_parts_but_bodies(&module).unwrap();
+        assert_eq!(parts, vec![PREAMBLE, &types[..], &code[..2]]);
+        let other_code = [PREAMBLE.to_vec(), types.clone(), section(10, &[1, 2, 4])].concat();
+        assert_eq!(covered_parts_but_bodies(&other_code).unwrap(), parts);
+        let longer_code = [PREAMBLE.to_vec(), types, section(10, &[1, 2, 3, 4])].concat();
+        assert_ne!(covered_parts_but_bodies(&longer_code).unwrap(), parts);
     }
 
     #[test]

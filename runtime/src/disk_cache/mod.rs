@@ -22,7 +22,7 @@ use crate::file_cache::FileIdentity;
 use crate::vm::code_memory::CodeMemory;
 use file_key::FileKey;
 use format::Key;
-pub(crate) use key::covered_parts;
+pub(crate) use key::{covered_parts, covered_parts_but_bodies};
 use std::fs::File;
 use std::io::{Read, Write};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};

@@ -49,11 +49,11 @@ pub(crate) fn load_file(
             return Ok(known);
         }
     }
-    let bytes = crate::module::read_wasm_file(path).map_err(context)?;
+    let read = Module::read_file(engine, path, identity).map_err(context)?;
     let canonical = std::fs::canonicalize(path).map_err(io)?;
     stats.read += t.elapsed();
     let t = Instant::now();
-    let module = Module::from_file_bytes(engine, bytes, &name, path, identity).map_err(context)?;
+    let module = Module::from_read(engine, read, &name, path).map_err(context)?;
     stats.compile += t.elapsed();
     // Only when the file did not change while it was read: its identity
     // now must be the one taken before.
