@@ -97,9 +97,27 @@ fn memory_grow_honours_the_maximum() {
 
 #[test]
 fn every_trap_is_a_value_and_the_engine_keeps_working() {
-    let engine = Engine::default();
-    let module = Module::from_file(&engine, fixture("wat/trap.wasm")).unwrap();
-    let mut store = Store::new(&engine, ());
+    check_every_trap(&Engine::default());
+}
+
+#[test]
+fn every_trap_is_recognised_in_code_mapped_from_the_disk_cache() {
+    // The trap table of a mapped cache file is used where it lies.
+    let dir = std::env::temp_dir().join(format!("wrun-trap-cache-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let cached = || Engine::new(Config::new().cache_dir(Some(dir.clone()))).unwrap();
+    let first = cached();
+    check_every_trap(&first);
+    assert_eq!(first.module_cache_stats().disk_writes, 1);
+    let second = cached();
+    check_every_trap(&second);
+    assert_eq!(second.module_cache_stats().disk_hits, 1);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+fn check_every_trap(engine: &Engine) {
+    let module = Module::from_file(engine, fixture("wat/trap.wasm")).unwrap();
+    let mut store = Store::new(engine, ());
     let inst = Instance::new(&mut store, &module, &[]).unwrap();
     let cases: &[(&str, &[Val], Trap)] = &[
         ("unreachable", &[], Trap::Unreachable),

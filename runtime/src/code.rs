@@ -15,15 +15,16 @@ pub(crate) struct LoadedCode {
     functions: Vec<usize>,
     info: Arc<CodeInfo>,
     code_size: usize,
-    /// Dropped after `info` is unregistered (see `Drop`).
-    memory: CodeMemory,
+    /// Dropped after `info` is unregistered (see `Drop`); a trap table in
+    /// a mapped cache file holds the mapping too.
+    memory: Arc<CodeMemory>,
 }
 
 impl LoadedCode {
     /// Takes `memory` (whose text has `layout`) into use for the module
     /// described by `info`, named `module_name` in backtraces.
     pub fn new(
-        memory: CodeMemory,
+        memory: Arc<CodeMemory>,
         layout: CodeLayout,
         info: &ModuleInfo,
         module_name: &str,

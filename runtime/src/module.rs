@@ -369,7 +369,7 @@ impl Module {
                         code
                     }
                     None => MappedCode {
-                        memory: CodeMemory::copy_of(&image.text)?,
+                        memory: Arc::new(CodeMemory::copy_of(&image.text)?),
                         layout: image.layout,
                     },
                 }

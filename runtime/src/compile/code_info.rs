@@ -2,6 +2,7 @@
 //! function ranges, trap sites and names (for the trap handler and
 //! backtraces). Plain data; `vm/code_registry` makes it findable by PC.
 
+use super::trap_table::TrapTable;
 use crate::error::Trap;
 
 /// Code ranges and trap sites of one compiled module.
@@ -11,10 +12,10 @@ pub(crate) struct CodeInfo {
     pub functions: Vec<(usize, usize, u32)>,
     /// Address of the text the trap offsets are relative to.
     pub text_base: usize,
-    /// (offset in the text, trap), sorted by offset: the layout's own list,
-    /// kept as it was decoded (a module has a trap site per memory access,
-    /// 100,000s for SQLite, so no second, absolute copy is made at load).
-    pub traps: Vec<(u32, Trap)>,
+    /// Trap sites by offset in the text: the layout's own table, where the
+    /// cache file maps it (a module has a trap site per memory access,
+    /// 100,000s for SQLite, so no absolute copy is made at load).
+    pub traps: TrapTable,
     /// Landing pads of `try_call` sites, sorted by return address.
     pub handlers: Vec<LandingPad<usize>>,
     /// Function names from the name section (shared with the module's
@@ -67,10 +68,7 @@ impl CodeInfo {
     /// The trap recorded for the instruction at `pc`, if it is a trap site.
     pub fn trap_at(&self, pc: usize) -> Option<Trap> {
         let offset = u32::try_from(pc.checked_sub(self.text_base)?).ok()?;
-        self.traps
-            .binary_search_by_key(&offset, |(at, _)| *at)
-            .ok()
-            .map(|i| self.traps[i].1)
+        self.traps.trap_at(offset)
     }
 
     /// The address range covering every function of the module.

@@ -5,6 +5,7 @@
 
 use crate::compile::code_info::LandingPad;
 use crate::compile::function::{CallSite, CompiledFunction};
+use crate::compile::trap_table::TrapTable;
 use crate::error::{Error, Result, Trap};
 use cranelift_codegen::binemit::Reloc;
 
@@ -20,8 +21,8 @@ pub(crate) struct FunctionRange {
 pub(crate) struct CodeLayout {
     /// By defined function index.
     pub functions: Vec<FunctionRange>,
-    /// (offset in the code, trap), sorted by offset.
-    pub traps: Vec<(u32, Trap)>,
+    /// Trap sites by offset in the code.
+    pub traps: TrapTable,
     /// Landing pads of `try_call` sites (offsets in the code), sorted by
     /// return address.
     pub handlers: Vec<LandingPad<u32>>,
@@ -64,6 +65,7 @@ pub(crate) fn link(
         return Err(too_large());
     }
     image.text = vec![0; offset];
+    let mut traps: Vec<(u32, Trap)> = Vec::new();
     for (f, range) in functions.iter().zip(&image.layout.functions) {
         let start = range.offset as usize;
         image.text[start..start + f.code.len()].copy_from_slice(&f.code);
@@ -75,10 +77,7 @@ pub(crate) fn link(
                 .ok_or_else(|| Error::msg(format!("call to unknown function {}", call.callee)))?;
             patch(&mut image.text, start, call, callee.offset as usize)?;
         }
-        image
-            .layout
-            .traps
-            .extend(f.traps.iter().map(|(at, trap)| (range.offset + at, *trap)));
+        traps.extend(f.traps.iter().map(|(at, trap)| (range.offset + at, *trap)));
         image
             .layout
             .handlers
@@ -88,7 +87,8 @@ pub(crate) fn link(
                 sp_to_fp: h.sp_to_fp,
             }));
     }
-    image.layout.traps.sort_unstable_by_key(|(pc, _)| *pc);
+    traps.sort_unstable_by_key(|(pc, _)| *pc);
+    image.layout.traps = TrapTable::from_sites(&traps);
     image.layout.handlers.sort_unstable_by_key(|h| h.ret_addr);
     Ok(image)
 }
@@ -174,7 +174,7 @@ mod tests {
         // Target 32 = end of the field (1 + 4) + displacement.
         assert_eq!(image.text[1..5], 27i32.to_le_bytes());
         assert_eq!(
-            image.layout.traps,
+            image.layout.traps.sites().collect::<Vec<_>>(),
             [(1, Trap::Unreachable), (33, Trap::Unreachable)]
         );
         // Landing pads move with their function, like trap sites.

@@ -20,6 +20,7 @@ mod simd_relaxed;
 mod table;
 pub(crate) mod trampolines;
 pub(crate) mod translator;
+pub(crate) mod trap_table;
 mod variables;
 
 use crate::environ::ModuleInfo;

@@ -22,9 +22,7 @@
 use super::checksum::checksum;
 use crate::compile::code_info::LandingPad;
 use crate::compile::image::{CodeImage, CodeLayout, FunctionRange};
-use crate::compile::{trap_code, trap_from_code};
-use crate::error::Trap;
-use cranelift_codegen::ir::TrapCode;
+use crate::compile::trap_table::{TrapTable, RECORD};
 use std::ops::Range;
 
 /// A cache key: SHA-256 of everything that determines the code.
@@ -38,7 +36,10 @@ const HEADER_LEN: usize = 96;
 /// What a valid file holds, with the text's place in the file.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Decoded {
+    /// The layout but its trap table, which is `traps`.
     pub layout: CodeLayout,
+    /// Where the trap table's records are (checked: `TrapTable::check`).
+    pub traps: Range<usize>,
     pub text: Range<usize>,
 }
 
@@ -57,16 +58,8 @@ pub(crate) fn encode(key: &Key, image: &CodeImage, page_size: usize) -> Vec<u8> 
         out.extend_from_slice(&f.offset.to_le_bytes());
         out.extend_from_slice(&f.len.to_le_bytes());
     }
-    let traps: Vec<(u32, TrapCode)> = layout
-        .traps
-        .iter()
-        .filter_map(|(at, trap)| Some((*at, trap_code(*trap)?)))
-        .collect();
-    out.extend_from_slice(&(traps.len() as u32).to_le_bytes());
-    for (at, code) in traps {
-        out.extend_from_slice(&at.to_le_bytes());
-        out.push(code.as_raw().get());
-    }
+    out.extend_from_slice(&(layout.traps.len() as u32).to_le_bytes());
+    out.extend_from_slice(layout.traps.records());
     out.extend_from_slice(&(layout.handlers.len() as u32).to_le_bytes());
     for pad in &layout.handlers {
         for field in [pad.ret_addr, pad.handler, pad.sp_to_fp] {
@@ -155,16 +148,6 @@ fn le_u32(bytes: &[u8]) -> u32 {
     u32::from_le_bytes(bytes.try_into().expect("4 bytes"))
 }
 
-/// The trap of each raw trap code byte (`None`: no trap wrun raises).
-fn traps_by_code() -> [Option<Trap>; 256] {
-    let mut table = [None; 256];
-    for (raw, trap) in table.iter_mut().enumerate().skip(1) {
-        let raw = std::num::NonZeroU8::new(raw as u8).expect("skipped 0");
-        *trap = trap_from_code(TrapCode::from_raw(raw));
-    }
-    table
-}
-
 /// Checks `bytes` as the cache file for `key` on a host with `page_size`
 /// pages, and reads its layout. The error says what is wrong.
 pub(crate) fn decode(bytes: &[u8], key: &Key, page_size: usize) -> Result<Decoded, String> {
@@ -184,9 +167,9 @@ pub(crate) fn decode(bytes: &[u8], key: &Key, page_size: usize) -> Result<Decode
     }
     let mut layout = CodeLayout::default();
     // The two long tables (SQLite has 2,000 functions and 200,000 trap
-    // sites) are read record by record from one bounds-checked slice, and
-    // their checks folded into one flag: a per-field reader made decoding
-    // 30% of a warm start's instructions.
+    // sites) are checked record by record in one bounds-checked slice, the
+    // checks folded into flags: a per-field reader made decoding 30% of a
+    // warm start's instructions. The trap table is then used where it is.
     let records = r.records(8)?;
     layout.functions.reserve_exact(records.len() / 8);
     let mut outside = false;
@@ -201,20 +184,10 @@ pub(crate) fn decode(bytes: &[u8], key: &Key, page_size: usize) -> Result<Decode
     if outside {
         return Err("function outside the text".into());
     }
-    let traps_by_code = traps_by_code();
-    let records = r.records(5)?;
-    layout.traps.reserve_exact(records.len() / 5);
-    let (mut last, mut misplaced) = (0, false);
-    for record in records.chunks_exact(5) {
-        let at = le_u32(&record[..4]);
-        let trap = traps_by_code[usize::from(record[4])].ok_or("unknown trap code")?;
-        misplaced |= at as usize >= text_len || at < last;
-        last = at;
-        layout.traps.push((at, trap));
-    }
-    if misplaced {
-        return Err("trap site outside the text or out of order".into());
-    }
+    let traps_start = r.at + 4;
+    let records = r.records(RECORD)?;
+    TrapTable::check(records, text_len)?;
+    let traps = traps_start..traps_start + records.len();
     let count = r.u32()? as usize;
     let mut last = None;
     for _ in 0..count {
@@ -235,6 +208,7 @@ pub(crate) fn decode(bytes: &[u8], key: &Key, page_size: usize) -> Result<Decode
     }
     Ok(Decoded {
         layout,
+        traps,
         text: text_offset..text_end,
     })
 }
@@ -242,6 +216,7 @@ pub(crate) fn decode(bytes: &[u8], key: &Key, page_size: usize) -> Result<Decode
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Trap;
 
     fn image() -> CodeImage {
         CodeImage {
@@ -254,7 +229,7 @@ mod tests {
                         len: 36,
                     },
                 ],
-                traps: vec![(3, Trap::Unreachable), (70, Trap::StackOverflow)],
+                traps: TrapTable::from_sites(&[(3, Trap::Unreachable), (70, Trap::StackOverflow)]),
                 handlers: vec![LandingPad {
                     ret_addr: 72,
                     handler: 90,
@@ -271,7 +246,15 @@ mod tests {
         assert_eq!(bytes.len(), 4096 + 100);
         let decoded = decode(&bytes, &key, 4096).unwrap();
         assert_eq!(decoded.text, 4096..4196);
-        assert_eq!(decoded.layout, image().layout);
+        let mut layout = decoded.layout;
+        assert_eq!(
+            layout.traps,
+            TrapTable::default(),
+            "the table stays in the file"
+        );
+        assert_eq!(bytes[decoded.traps], *image().layout.traps.records());
+        layout.traps = image().layout.traps;
+        assert_eq!(layout, image().layout);
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub(crate) mod trampoline_set;
 
 use crate::compile::image::{CodeImage, CodeLayout};
 use crate::compile::trampolines::TrampolineCode;
+use crate::compile::trap_table::TrapTable;
 use crate::error::{Error, Result};
 use crate::file_cache::FileIdentity;
 use crate::vm::code_memory::CodeMemory;
@@ -28,6 +29,7 @@ use std::io::{Read, Write};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 /// Largest cache file read (like the largest module file).
 const MAX_FILE: u64 = 4 << 30;
@@ -45,7 +47,7 @@ pub(crate) struct DiskCache {
 
 /// Code mapped from a cache file, ready to run.
 pub(crate) struct MappedCode {
-    pub memory: CodeMemory,
+    pub memory: Arc<CodeMemory>,
     pub layout: CodeLayout,
 }
 
@@ -186,7 +188,7 @@ impl DiskCache {
         let text = bytes.len() - image.text.len()..bytes.len();
         memory.make_executable(text)?;
         Ok(MappedCode {
-            memory,
+            memory: Arc::new(memory),
             layout: image.layout.clone(),
         })
     }
@@ -272,8 +274,8 @@ fn map_checked(file: &File, key: &Key) -> std::result::Result<MappedCode, String
     memory
         .make_executable(decoded.text)
         .map_err(|e| e.to_string())?;
-    Ok(MappedCode {
-        memory,
-        layout: decoded.layout,
-    })
+    let memory = Arc::new(memory);
+    let mut layout = decoded.layout;
+    layout.traps = TrapTable::in_mapping(memory.clone(), decoded.traps);
+    Ok(MappedCode { memory, layout })
 }
