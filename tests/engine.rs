@@ -571,6 +571,39 @@ fn tail_calls_across_modules_run_in_constant_stack() {
     assert_eq!(plain.trap(), Some(Trap::StackOverflow));
 }
 
+/// Fuzz findings `fuzz/regressions/table-grow-909-million` and
+/// `table-grow-2e30-externref`: a reference engine grew a table by that
+/// many elements (gigabytes, tens of seconds); wrun answers -1 at once past
+/// its default cap of 10 million elements, which the spec allows, and the
+/// table stays usable.
+#[test]
+fn table_growth_past_the_default_cap_is_refused_at_once() {
+    let engine = Engine::default();
+    let module = Module::new(
+        &engine,
+        &wat(r#"(module
+          (table 80 externref)
+          (table 0 funcref)
+          (func (export "grow_extern") (param i32) (result i32)
+            (table.grow 0 (ref.null extern) (local.get 0)))
+          (func (export "grow_func") (param i32) (result i32)
+            (table.grow 1 (ref.null func) (local.get 0)))
+          (func (export "size") (result i32) (table.size 0)))"#),
+    )
+    .unwrap();
+    let mut store = Store::new(&engine, ());
+    let inst = Instance::new(&mut store, &module, &[]).unwrap();
+    for delta in [1 << 30, 909_000_000, 10_000_001] {
+        let grow =
+            |store: &mut Store<()>, name| i32_of(call(store, inst, name, &[Val::I32(delta)]));
+        assert_eq!(grow(&mut store, "grow_extern"), -1, "externref by {delta}");
+        assert_eq!(grow(&mut store, "grow_func"), -1, "funcref by {delta}");
+    }
+    assert_eq!(i32_of(call(&mut store, inst, "size", &[])), 80);
+    let grow = |store: &mut Store<()>| i32_of(call(store, inst, "grow_extern", &[Val::I32(1000)]));
+    assert_eq!(grow(&mut store), 80);
+}
+
 #[test]
 fn store_limits_cap_memory_and_table_growth_and_instance_counts() {
     let engine = Engine::default();
