@@ -29,7 +29,7 @@ use std::ops::Range;
 pub(crate) type Key = [u8; 32];
 
 const MAGIC: &[u8; 8] = b"WRUNCODE";
-const FORMAT: u32 = 4;
+const FORMAT: u32 = 5;
 const CHECKSUMMED_FROM: usize = 80;
 const HEADER_LEN: usize = 96;
 

@@ -22,7 +22,7 @@ use crate::compile::trampolines::{TrampolineCode, TrampolineKind, MAX_SAVED};
 use crate::types::{FuncType, ValType};
 
 const MAGIC: &[u8; 8] = b"WRUNTRMP";
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 const CHECKSUMMED_FROM: usize = 80;
 /// Larger than any trampoline (their frames are a few loads and stores per
 /// value; a signature has at most `MAX_VALUES` parameters).
