@@ -620,13 +620,11 @@ impl Engine {
     /// The disk-cache key of a module with `bytes`: the code settings and
     /// the bytes that can change the code (`disk_cache::covered_parts`).
     pub(crate) fn code_key(&self, bytes: &[u8]) -> Key {
-        self.key_of_parts(&covered_or_all(bytes))
-    }
-
-    fn key_of_parts(&self, parts: &[&[u8]]) -> Key {
         let mut hasher = Sha256::new();
         hasher.update(self.inner.code_fingerprint);
-        parts.iter().for_each(|part| hasher.update(part));
+        covered_or_all(bytes)
+            .iter()
+            .for_each(|part| hasher.update(part));
         hasher.finalize().into()
     }
 
