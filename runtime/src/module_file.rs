@@ -129,10 +129,10 @@ fn read_kept_sections(
     if !drop_debug && bodies.is_none() {
         return Ok(None);
     }
-    // The kept pieces of the file, adjacent ones joined: one read up to the
-    // first debug section, one for each custom section kept after it
-    // (`name`, `producers`), each but the one around the bodies.
-    // The preamble first (the first section joins it).
+    // The kept pieces of the file, adjacent ones joined (the preamble and
+    // everything up to the first debug section, then each custom section
+    // kept after it: `name`, `producers`), one read each; the piece with
+    // the bodies takes two reads, around them.
     let preamble = 0..8;
     let mut pieces = vec![preamble];
     for s in sections.iter().filter(|s| !(drop_debug && debug(s))) {
