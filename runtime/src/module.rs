@@ -10,8 +10,8 @@ use crate::engine::Engine;
 use crate::environ::{self, EntityIndex, Import, ModuleInfo};
 use crate::error::{Error, ErrorKind, Result};
 use crate::file_cache::FileIdentity;
-use crate::module_file::read_module_file;
 pub(crate) use crate::module_file::read_wasm_file;
+use crate::module_file::{read_module_file, ModuleFileBytes};
 use crate::types::ExternType;
 use crate::vm::code_memory::CodeMemory;
 use crate::vmoffsets::VmOffsets;
@@ -64,9 +64,8 @@ impl std::fmt::Debug for Module {
 /// `Module::from_read`.
 #[derive(Debug)]
 pub(crate) struct ReadFile {
-    bytes: Vec<u8>,
-    /// The function bodies are not in `bytes` (`module_file`).
-    bodies_left_out: bool,
+    /// The bytes, perhaps without the function bodies.
+    file: ModuleFileBytes,
     /// The file's identity before the read.
     identity: Option<FileIdentity>,
     /// What the disk cache's file index said of the file.
@@ -223,10 +222,8 @@ impl Module {
         identity: Option<FileIdentity>,
     ) -> Result<ReadFile> {
         let indexed = engine.indexed_file_key(identity.as_ref());
-        let read = read_module_file(path, indexed.is_some())?;
         Ok(ReadFile {
-            bytes: read.bytes,
-            bodies_left_out: read.bodies_left_out,
+            file: read_module_file(path, indexed.is_some())?,
             identity,
             indexed,
         })
@@ -243,8 +240,11 @@ impl Module {
         path: &Path,
     ) -> Result<Module> {
         let ReadFile {
-            bytes,
-            bodies_left_out,
+            file:
+                ModuleFileBytes {
+                    bytes,
+                    bodies_left_out,
+                },
             identity,
             mut indexed,
         } = read;

@@ -163,7 +163,8 @@ fn read_kept_sections(
     }))
 }
 
-const CODE_SECTION: u8 = 10;
+/// The code section's id.
+pub(crate) const CODE_SECTION: u8 = 10;
 
 /// A section's place in the file (header included).
 struct Section {

@@ -184,10 +184,10 @@ pub(crate) fn decode(bytes: &[u8], key: &Key, page_size: usize) -> Result<Decode
     if outside {
         return Err("function outside the text".into());
     }
-    let traps_start = r.at + 4;
     let records = r.records(RECORD)?;
     TrapTable::check(records, text_len)?;
-    let traps = traps_start..traps_start + records.len();
+    // The records just taken end where the reader is now.
+    let traps = r.at - records.len()..r.at;
     let count = r.u32()? as usize;
     let mut last = None;
     for _ in 0..count {

@@ -11,7 +11,7 @@
 //! does read from them (function names for backtraces) is parsed from the
 //! module's own bytes at every load, never taken from the cache.
 
-use crate::module_file::leb_u32;
+use crate::module_file::{leb_u32, CODE_SECTION};
 
 /// The parts of `bytes` the key covers, in order; `None` when the section
 /// framing is broken (the key then covers all bytes, and validation
@@ -27,8 +27,6 @@ pub(crate) fn covered_parts(bytes: &[u8]) -> Option<Vec<&[u8]>> {
 pub(crate) fn covered_parts_but_bodies(bytes: &[u8]) -> Option<Vec<&[u8]>> {
     parts(bytes, false)
 }
-
-const CODE_SECTION: u8 = 10;
 
 fn parts(bytes: &[u8], with_bodies: bool) -> Option<Vec<&[u8]>> {
     let mut parts = vec![bytes.get(..8)?];
